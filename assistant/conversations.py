@@ -1,0 +1,194 @@
+"""Sessions and logged turns in SQLite (sqlite-utils)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from knowledge.redaction import redact
+
+OPEN, HANDOFF, CLOSED = "open", "handoff", "closed"
+
+
+@dataclass
+class Session:
+    """One conversation's state."""
+
+    id: str
+    created_at: float
+    updated_at: float
+    language: str | None = None
+    status: str = OPEN
+    failures: int = 0
+    slots: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, Any] | None = None
+
+
+class ConversationStore:
+    """Sessions and turns; each turn is written in one transaction, so a crash never leaves half a turn."""
+
+    def __init__(self, path: Path, session_ttl_s: float = 24 * 3600) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.session_ttl_s = session_ttl_s
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.RLock()
+        self._create()
+
+    def _create(self) -> None:
+        with self._lock:
+            self.db["sessions"].create(
+                {
+                    "id": str,
+                    "created_at": float,
+                    "updated_at": float,
+                    "language": str,
+                    "status": str,
+                    "failures": int,
+                    "slots": str,
+                    "pending": str,
+                },
+                pk="id",
+                if_not_exists=True,
+            )
+            self.db["turns"].create(
+                {
+                    "id": str,
+                    "session_id": str,
+                    "created_at": float,
+                    "message": str,
+                    "language": str,
+                    "intent": str,
+                    "confidence": float,
+                    "route": str,
+                    "sources": str,
+                    "reply": str,
+                    "latency_ms": float,
+                    "trace": str,
+                },
+                pk="id",
+                foreign_keys=[("session_id", "sessions", "id")],
+                if_not_exists=True,
+            )
+            self.db["turns"].create_index(["session_id", "created_at"], if_not_exists=True)
+            self.db["turns"].create_index(["created_at"], if_not_exists=True)
+
+    def session(self, session_id: str | None) -> Session:
+        """The live session with that id, or a new one (unknown or expired ids start afresh)."""
+        now = time.time()
+        with self._lock:
+            if session_id:
+                rows = list(self.db.query("select * from sessions where id = ?", [session_id]))
+                if rows and now - rows[0]["updated_at"] <= self.session_ttl_s:
+                    row = rows[0]
+                    return Session(
+                        id=row["id"],
+                        created_at=row["created_at"],
+                        updated_at=row["updated_at"],
+                        language=row["language"],
+                        status=row["status"],
+                        failures=row["failures"] or 0,
+                        slots=json.loads(row["slots"] or "{}"),
+                        pending=json.loads(row["pending"]) if row["pending"] else None,
+                    )
+            return Session(id=uuid.uuid4().hex, created_at=now, updated_at=now)
+
+    def log_turn(self, session: Session, turn: dict[str, Any]) -> str:
+        """Store one turn (message redacted) and the session's new state atomically; returns the turn id."""
+        turn_id = turn.get("id") or uuid.uuid4().hex
+        now = time.time()
+        session.updated_at = now
+        row = {
+            "id": turn_id,
+            "session_id": session.id,
+            "created_at": now,
+            "message": redact(turn["message"]),
+            "language": turn.get("language"),
+            "intent": turn.get("intent"),
+            "confidence": turn.get("confidence"),
+            "route": turn.get("route"),
+            "sources": json.dumps(turn.get("sources", []), ensure_ascii=False),
+            "reply": redact(turn.get("reply", "")),
+            "latency_ms": turn.get("latency_ms"),
+            "trace": json.dumps(turn.get("trace", {}), ensure_ascii=False, default=str),
+        }
+        # Plain SQL in one explicit transaction: sqlite-utils' helpers commit on their own.
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._upsert(conn, "sessions", self._session_row(session))
+                self._upsert(conn, "turns", row)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return turn_id
+
+    @staticmethod
+    def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({marks})", list(row.values()))
+
+    def save_session(self, session: Session) -> None:
+        with self._lock:
+            self._upsert(self.db.conn, "sessions", self._session_row(session))
+
+    @staticmethod
+    def _session_row(session: Session) -> dict[str, Any]:
+        return {
+            "id": session.id,
+            "created_at": session.created_at,
+            "updated_at": session.updated_at,
+            "language": session.language,
+            "status": session.status,
+            "failures": session.failures,
+            "slots": json.dumps(session.slots, ensure_ascii=False),
+            "pending": json.dumps(session.pending, ensure_ascii=False) if session.pending else None,
+        }
+
+    def history(self, session_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The session's turns, oldest first."""
+        with self._lock:
+            rows = list(
+                self.db.query(
+                    "select * from (select * from turns where session_id = ? order by created_at desc limit ?)"
+                    " order by created_at",
+                    [session_id, limit],
+                )
+            )
+        for row in rows:
+            row["sources"] = json.loads(row["sources"] or "[]")
+            row["trace"] = json.loads(row["trace"] or "{}")
+        return rows
+
+    def turn(self, turn_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db.query("select * from turns where id = ?", [turn_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        row["sources"] = json.loads(row["sources"] or "[]")
+        row["trace"] = json.loads(row["trace"] or "{}")
+        return row
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            turns = self.db.execute("select count(*) from turns").fetchone()[0]
+            sessions = self.db.execute("select count(distinct session_id) from turns").fetchone()[0]
+        return {"turns": turns, "sessions": sessions}
+
+    def close(self) -> None:
+        self.db.conn.close()

@@ -1,0 +1,178 @@
+"""LocalGenerator: a Hugging Face causal LM run in-process (the bundled SmolLM2 by default)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from assistant.generation._env import pick_device, set_offline
+from assistant.generation.errors import GenerationError
+
+log = logging.getLogger(__name__)
+
+
+class LocalGenerator:
+    """Greedy decoding with a local HF chat model; one generation at a time (guarded by a lock).
+
+    `model_path=None` uses the bundled SmolLM2-135M-Instruct (converted once, see bundled_generator_path).
+    Uses CUDA + bfloat16 when available, CPU + float32 otherwise.
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        device: str | None = None,
+        *,
+        repetition_penalty: float = 1.1,
+        num_threads: int | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.model_path = Path(model_path) if model_path is not None else None
+        self.device = device
+        self.repetition_penalty = repetition_penalty
+        self.num_threads = num_threads
+        self.cache_dir = cache_dir
+        self.name = f"local:{self.model_path.name if self.model_path else 'smollm2-135m-instruct'}"
+        self.last_finish_reason: str | None = None  # "stop", "length", "timeout" or "cancelled"
+        self._model = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    # -- loading -------------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load tokenizer and weights (converting the bundled GGUF on first use) and run one tiny pass."""
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            set_offline()
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            from assistant.generation.model_cache import bundled_generator_path
+
+            if self.num_threads:
+                torch.set_num_threads(self.num_threads)
+            path = self.model_path or bundled_generator_path(self.cache_dir)
+            self.device, dtype = pick_device(self.device)
+            start = time.perf_counter()
+            tokenizer = AutoTokenizer.from_pretrained(str(path))
+            model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(self.device).eval()
+            eos = {i for i in [tokenizer.eos_token_id, model.generation_config.eos_token_id] if i is not None}
+            for tok in ("<|im_end|>", "<|eot_id|>", "<|end|>"):
+                tid = tokenizer.convert_tokens_to_ids(tok)
+                if isinstance(tid, int) and tid != tokenizer.unk_token_id and tid >= 0:
+                    eos.add(tid)
+            flat: set[int] = set()
+            for e in eos:
+                flat.update(e if isinstance(e, list | tuple) else [e])
+            self._eos = sorted(flat)
+            self._pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self._eos[0]
+            self._tokenizer = tokenizer
+            self._model = model
+            log.info("loaded %s on %s (%s) in %.1fs", path, self.device, dtype, time.perf_counter() - start)
+
+    # -- generation ----------------------------------------------------------------------------------
+    def _encode(self, messages: list[dict]):
+        enc = self._tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        return {k: v.to(self.device) for k, v in enc.items()}
+
+    def generate(self, messages: list[dict], *, max_new_tokens: int = 160, timeout_s: float = 20.0) -> str:
+        """Full reply text; GenerationError (with `.partial`) on timeout or failure."""
+        return "".join(self.stream(messages, max_new_tokens=max_new_tokens, timeout_s=timeout_s)).strip()
+
+    def stream(
+        self, messages: list[dict], *, max_new_tokens: int = 160, timeout_s: float = 20.0
+    ) -> Iterator[str]:
+        """Yield text pieces as they are decoded (TextIteratorStreamer fed by a worker thread)."""
+        from transformers import TextIteratorStreamer
+
+        deadline = time.monotonic() + timeout_s
+        self.warm_up()
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise GenerationError("generator busy until the deadline", reason="timeout")
+        from assistant.generation.stopping import DeadlineCriteria
+
+        cancel = threading.Event()
+        criteria = DeadlineCriteria(deadline, cancel)
+        failure: list[BaseException] = []
+        try:
+            inputs = self._encode(messages)
+            streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+            worker = threading.Thread(
+                target=self._work,
+                args=(inputs, streamer, criteria, max_new_tokens, failure),
+                name="lepton-generate",
+                daemon=True,
+            )
+            worker.start()
+        except BaseException as exc:
+            self._lock.release()
+            raise GenerationError(f"generation failed to start: {exc}") from exc
+
+        produced: list[str] = []
+        try:
+            while True:
+                # Prefill cannot be interrupted; allow a short grace after the deadline for the last step.
+                streamer.timeout = max(0.0, deadline - time.monotonic()) + 2.0
+                try:
+                    piece = next(streamer)
+                except StopIteration:
+                    break
+                except queue.Empty:
+                    cancel.set()
+                    raise GenerationError(
+                        f"generation timed out after {timeout_s:.1f}s", reason="timeout", partial="".join(produced)
+                    ) from None
+                if piece:
+                    produced.append(piece)
+                    yield piece
+            worker.join(timeout=1.0)
+            if failure:
+                raise GenerationError(f"generation failed: {failure[0]}", partial="".join(produced)) from failure[0]
+            if criteria.fired == "timeout":
+                raise GenerationError(
+                    f"generation timed out after {timeout_s:.1f}s", reason="timeout", partial="".join(produced)
+                )
+        finally:
+            cancel.set()  # stops the worker if the consumer went away early
+
+    def _work(self, inputs, streamer, criteria, max_new_tokens: int, failure: list[BaseException]) -> None:
+        import torch
+        from transformers import GenerationConfig, StoppingCriteriaList
+
+        try:
+            config = GenerationConfig(
+                do_sample=False,
+                max_new_tokens=max_new_tokens,
+                repetition_penalty=self.repetition_penalty,
+                eos_token_id=self._eos,
+                pad_token_id=self._pad,
+            )
+            with torch.inference_mode():
+                out = self._model.generate(
+                    **inputs,
+                    generation_config=config,
+                    streamer=streamer,
+                    stopping_criteria=StoppingCriteriaList([criteria]),
+                )
+            new = out[0, inputs["input_ids"].shape[1] :]
+            if criteria.fired:
+                self.last_finish_reason = criteria.fired
+            elif len(new) and int(new[-1]) in self._eos:
+                self.last_finish_reason = "stop"
+            else:
+                self.last_finish_reason = "length" if len(new) >= max_new_tokens else "stop"
+        except BaseException as exc:  # reported to the consumer thread
+            failure.append(exc)
+            streamer.end()
+        finally:
+            self._lock.release()

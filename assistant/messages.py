@@ -1,0 +1,53 @@
+"""Fixed replies the runtime says itself, per language."""
+
+from __future__ import annotations
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "fallback": {
+        "en": "I'm sorry, I couldn't find anything about that in our help centre, so I'd rather not guess. "
+        "Would you like me to connect you with a member of our support team?",
+        "zh": "抱歉，我在帮助中心里没有找到相关内容，不想随便猜测。需要我为您转接人工客服吗？",
+    },
+    "handoff": {
+        "en": "I'm connecting you with a member of our support team. An agent will reply here shortly "
+        "(live chat: daily 8:00 am – 10:00 pm ET).",
+        "zh": "正在为您转接人工客服，客服人员会尽快在这里回复您（在线客服时间：每天美东时间 8:00–22:00）。",
+    },
+    "handoff_waiting": {
+        "en": "Your conversation is with our support team now; an agent will answer here shortly.",
+        "zh": "您的对话已转给人工客服，客服人员会尽快在这里回复您。",
+    },
+    "clarify": {
+        "en": "Just to be sure I help with the right thing: is your question about {a} or about {b}?",
+        "zh": "为了更准确地帮助您：您想咨询的是「{a}」还是「{b}」？",
+    },
+    "ask_order_id": {
+        "en": "Could you tell me your order number? It starts with KH- followed by 8 digits (e.g. KH-20481937).",
+        "zh": "请提供您的订单号，格式为 KH- 加 8 位数字（例如 KH-20481937）。",
+    },
+    "other_language": {
+        "en": "(I only found this in {lang}.) ",
+        "zh": "（以下内容目前只有{lang}版本。）",
+    },
+    "empty_generation": {
+        "en": "Here is what our help centre says:",
+        "zh": "帮助中心的相关说明如下：",
+    },
+}
+
+_LANGUAGE_NAMES = {
+    "en": {"en": "English", "zh": "英文"},
+    "zh": {"en": "Chinese", "zh": "中文"},
+}
+
+
+def text(key: str, language: str, **values: str) -> str:
+    """The fixed reply `key` in `language` (English when we have no translation)."""
+    variants = _TEXTS[key]
+    template = variants.get(language, variants["en"])
+    return template.format(**values) if values else template
+
+
+def language_name(code: str, in_language: str) -> str:
+    names = _LANGUAGE_NAMES.get(code, {})
+    return names.get(in_language, names.get("en", code))

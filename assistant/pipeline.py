@@ -1,0 +1,457 @@
+"""The assistant: one customer message in, one grounded, logged reply out."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant import messages
+from assistant.config import Settings
+from assistant.conversations import HANDOFF, ConversationStore, Session
+from assistant.generation import (
+    GenerationError,
+    Generator,
+    GroundingGuard,
+    LocalGenerator,
+    OpenAIGenerator,
+    Passage,
+    build_messages,
+    extractive_answer,
+)
+from assistant.language import detect_language
+from assistant.routing import Decision, decide
+from assistant.schema import ChatReply, IntentOut, SourceOut
+from knowledge import Hit, KnowledgeBase, Template, make_embedder
+from training import IntentClassifier, ModelRegistry
+
+log = logging.getLogger("lepton.assistant")
+
+_SLOT = re.compile(r"\{(\w+)\}")
+_SLOT_VALUES: dict[str, re.Pattern[str]] = {"order_id": re.compile(r"\bKH-?\s?(\d{8})\b", re.IGNORECASE)}
+
+
+class NotReady(RuntimeError):
+    """Models are still loading."""
+
+
+class InputError(ValueError):
+    """A message the assistant refuses to process (empty, too long)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Turn:
+    """Everything decided while answering one message; becomes the reply and the log row."""
+
+    message: str
+    session: Session
+    language: str = "en"
+    intent: str | None = None
+    confidence: float = 0.0
+    route: str = "fallback"
+    reply: str = ""
+    sources: list[Hit] = field(default_factory=list)
+    trace: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    def stage(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        self.trace.setdefault("stages_ms", {})[name] = round((now - since) * 1000, 2)
+        return now
+
+
+class Assistant:
+    """Routes, retrieves, generates and logs; build once per process, then `warm_up()`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.kb: KnowledgeBase | None = None
+        self.intents: IntentClassifier | None = None
+        self.intent_version: str | None = None
+        self.generator: Generator | None = None
+        self.guard: GroundingGuard | None = None
+        self.store: ConversationStore | None = None
+        self.languages: set[str] = {"en"}
+        self.ready = False
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._kb_lock = threading.Lock()
+        self._intent_lock = threading.Lock()
+        self._warm_lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load every model once; safe to call again and from several threads."""
+        with self._warm_lock:
+            if not self.ready:
+                self._load()
+
+    def _load(self) -> None:
+        s = self.settings
+        s.home.mkdir(parents=True, exist_ok=True)
+        r = s.retrieval
+        embedder = make_embedder(
+            r.embedder,
+            path=r.embedder_path,
+            base_url=r.embedder_url,
+            api_key=r.embedder_api_key.get_secret_value() if r.embedder_api_key else None,
+            model=r.embedder_model,
+        )
+        kb_kwargs: dict[str, Any] = {"embedder": embedder, "chroma_url": s.chroma_url}
+        if r.min_score is not None:
+            kb_kwargs["min_score"] = r.min_score
+        self.kb = KnowledgeBase(s.kb_dir, **kb_kwargs)
+        self.kb.warm_up()
+        if s.demo:
+            from assistant.bootstrap import prepare_demo
+
+            prepare_demo(s, self.kb)
+        self.languages = {t.language for t in self.kb.templates()} or {"en"}
+        self.reload_intents()
+        self.generator = self._make_generator()
+        if self.generator is not None:
+            self.generator.warm_up()
+        self.guard = GroundingGuard(embed=self.kb.embedder.embed_passages)
+        self.store = ConversationStore(s.logs_path)
+        self.ready = True
+
+    def _make_generator(self) -> Generator | None:
+        g = self.settings.generator
+        if g.backend == "none":
+            return None
+        if g.backend == "openai":
+            if not g.base_url:
+                raise ValueError("generator.backend = 'openai' needs generator.base_url")
+            return OpenAIGenerator(g.base_url, g.model, api_key=g.api_key, timeout_s=g.timeout_s)
+        from pathlib import Path
+
+        return LocalGenerator(Path(g.model_path) if g.model_path else None)
+
+    def reload_intents(self) -> str | None:
+        """Load the registry's current intent model if it changed; the swap is atomic for requests."""
+        current = ModelRegistry(self.settings.intents_dir).current()
+        if current is None:
+            return None
+        version, path = current
+        if version == self.intent_version:
+            return version
+        model = IntentClassifier.load(path)
+        model.warm_up()
+        with self._intent_lock:
+            self.intents, self.intent_version = model, version
+        log.info("intent model %s in service", version)
+        return version
+
+    # -- the path of one message --------------------------------------------------------------------
+    def chat(self, message: str, session_id: str | None = None) -> ChatReply:
+        """Answer one message (validated, routed, logged)."""
+        return self._answer(message, session_id, on_token=None)
+
+    def chat_stream(self, message: str, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
+        """Yield ("token", text) events as the reply is produced, then ("final", ChatReply).
+
+        The final reply is authoritative: when the grounding guard rejects a streamed draft,
+        the final event carries the extractive answer that replaces it.
+        """
+        self.validate_message(message)
+        if not self.ready:
+            raise NotReady("The assistant is still starting; try again in a moment.")
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def work() -> None:
+            try:
+                reply = self._answer(message, session_id, on_token=lambda t: events.put(("token", t)))
+                events.put(("final", reply))
+            except Exception as exc:  # reported to the client as an error event
+                log.exception("turn failed")
+                events.put(("error", exc))
+
+        threading.Thread(target=work, daemon=True).start()
+        while True:
+            kind, value = events.get()
+            yield kind, value
+            if kind in ("final", "error"):
+                return
+
+    def validate_message(self, message: str) -> str:
+        text = message.strip()
+        if not text:
+            raise InputError("empty_message", "The message is empty.")
+        if len(message) > self.settings.max_message_chars:
+            raise InputError(
+                "message_too_long",
+                f"The message is longer than {self.settings.max_message_chars} characters.",
+            )
+        if "\x00" in message:
+            raise InputError("invalid_message", "The message contains a NUL character.")
+        return text
+
+    def _answer(self, message: str, session_id: str | None, on_token: Callable[[str], None] | None) -> ChatReply:
+        if not self.ready:
+            raise NotReady("The assistant is still starting; try again in a moment.")
+        assert self.store is not None and self.kb is not None
+        text = self.validate_message(message)
+        turn = Turn(message=text, session=self.store.session(session_id))
+        t = turn.started
+        turn.language = detect_language(text, default=turn.session.language or "en")
+        turn.session.language = turn.language
+        t = turn.stage("language", t)
+
+        if turn.session.status == HANDOFF:
+            turn.route, turn.reply = "handoff", messages.text("handoff_waiting", self._reply_language(turn))
+            turn.trace["reason"] = "session is with a human agent"
+        elif not self._answer_pending_slot(turn):
+            decision = self._classify(turn)
+            t = turn.stage("intent", t)
+            self._route(turn, decision, on_token)
+        self._update_failures(turn)
+        if on_token is not None and turn.route != "rag":
+            on_token(turn.reply)  # fixed replies come as one piece
+        latency = (time.perf_counter() - turn.started) * 1000
+        turn.trace["stages_ms"]["total"] = round(latency, 2)
+        sources = [self._source(h) for h in turn.sources]
+        message_id = self.store.log_turn(
+            turn.session,
+            {
+                "id": uuid.uuid4().hex,
+                "message": text,
+                "language": turn.language,
+                "intent": turn.intent,
+                "confidence": turn.confidence,
+                "route": turn.route,
+                "sources": [s.model_dump() for s in sources],
+                "reply": turn.reply,
+                "latency_ms": latency,
+                "trace": turn.trace,
+            },
+        )
+        if turn.route == "handoff" and turn.trace.get("handoff_started"):
+            self._emit("handoff", {"session_id": turn.session.id, "message_id": message_id})
+        return ChatReply(
+            session_id=turn.session.id,
+            message_id=message_id,
+            reply=turn.reply,
+            language=turn.language,
+            intent=IntentOut(name=turn.intent, confidence=round(turn.confidence, 4)),
+            route=turn.route,  # type: ignore[arg-type]
+            sources=sources,
+            latency_ms=round(latency, 2),
+        )
+
+    def _classify(self, turn: Turn) -> Decision:
+        with self._intent_lock:
+            model = self.intents
+        if model is None:
+            return decide(None, 0.0, [], self._has_template_for(turn), self.settings.routing)
+        pred = model.predict([turn.message])[0]
+        turn.intent, turn.confidence = pred.name, float(pred.confidence)
+        turn.trace["intent"] = {
+            "name": pred.name,
+            "confidence": round(float(pred.confidence), 4),
+            "ranking": [[n, round(float(p), 4)] for n, p in pred.ranking],
+            "model": self.intent_version,
+        }
+        return decide(pred.name, pred.confidence, list(pred.ranking), self._has_template_for(turn), self.settings.routing)
+
+    def _has_template_for(self, turn: Turn) -> Callable[[str], bool]:
+        language = self._reply_language(turn)
+        return lambda intent: self._template(intent, language) is not None
+
+    def _template(self, intent: str, language: str) -> Template | None:
+        assert self.kb is not None
+        with self._kb_lock:
+            found = self.kb.templates(intent=intent, language=language)
+        return found[0] if found else None
+
+    def _reply_language(self, turn: Turn) -> str:
+        """The customer's language when the knowledge base has content in it, else English."""
+        if turn.language in self.languages:
+            return turn.language
+        return "en" if "en" in self.languages else sorted(self.languages)[0]
+
+    def _route(self, turn: Turn, decision: Decision, on_token: Callable[[str], None] | None) -> None:
+        turn.trace["decision"] = {"route": decision.route, "reason": decision.reason}
+        language = self._reply_language(turn)
+        if decision.route == "handoff":
+            self._start_handoff(turn, language)
+        elif decision.route == "fallback":
+            turn.route, turn.reply = "fallback", messages.text("fallback", language)
+        elif decision.route in ("template", "smalltalk"):
+            template = self._template(decision.intent or "", language)
+            assert template is not None
+            turn.route = decision.route
+            self._answer_from_template(turn, template, language)
+        elif decision.route == "clarify":
+            a, b = (self._template(name, language) for name in decision.alternatives[:2])
+            turn.route = "clarify"
+            turn.reply = messages.text("clarify", language, a=a.title if a else "", b=b.title if b else "")
+        else:
+            self._retrieve_and_compose(turn, language, on_token)
+
+    def _answer_from_template(self, turn: Turn, template: Template, language: str) -> None:
+        """Fill `{slots}` from the message or the session; ask for a missing one."""
+        slots = _SLOT.findall(template.answer)
+        values: dict[str, str] = {}
+        for slot in slots:
+            value = self._find_slot(slot, turn.message) or turn.session.slots.get(slot)
+            if value is None:
+                turn.session.pending = {"template_id": template.id, "slot": slot, "intent": template.intent}
+                key = f"ask_{slot}"
+                turn.reply = messages.text(key if key in messages._TEXTS else "ask_order_id", language)
+                turn.trace["slot"] = {"missing": slot}
+                return
+            values[slot] = value
+        turn.session.slots.update(values)
+        turn.reply = template.answer.format(**values) if slots else template.answer
+        turn.sources = [self._template_hit(template)]
+
+    def _answer_pending_slot(self, turn: Turn) -> bool:
+        """Answer the template that waited for a slot when this message supplies it."""
+        pending = turn.session.pending
+        if not pending:
+            return False
+        turn.session.pending = None
+        if self._find_slot(pending["slot"], turn.message) is None:
+            return False
+        assert self.kb is not None
+        with self._kb_lock:
+            template = self.kb.get_template(pending["template_id"])
+        if template is None:
+            return False
+        turn.route, turn.intent, turn.confidence = "template", pending["intent"], 1.0
+        turn.trace["decision"] = {"route": "template", "reason": f"slot {pending['slot']} supplied"}
+        self._answer_from_template(turn, template, self._reply_language(turn))
+        return True
+
+    @staticmethod
+    def _find_slot(slot: str, message: str) -> str | None:
+        pattern = _SLOT_VALUES.get(slot)
+        if pattern is None:
+            return None
+        match = pattern.search(message)
+        return f"KH-{match.group(1)}" if match and slot == "order_id" else (match.group(0) if match else None)
+
+    def _retrieve_and_compose(self, turn: Turn, language: str, on_token: Callable[[str], None] | None) -> None:
+        assert self.kb is not None
+        t = time.perf_counter()
+        k = self.settings.retrieval.top_k
+        with self._kb_lock:
+            hits = self.kb.search(turn.message, k=k, language=language)
+            other_language = False
+            if not hits:
+                hits = self.kb.search(turn.message, k=k)
+                other_language = bool(hits)
+        t = turn.stage("retrieval", t)
+        turn.trace["retrieved"] = [
+            {"id": h.id, "kind": h.kind, "title": h.title, "score": round(h.score, 4), "language": h.language}
+            for h in hits
+        ]
+        if not hits:
+            turn.route, turn.reply = "fallback", messages.text("fallback", language)
+            turn.trace["decision"] = {"route": "fallback", "reason": "nothing relevant found"}
+            return
+        passages = [Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri) for h in hits]
+        reply, verdict = self._compose(turn.message, passages, language, on_token)
+        turn.stage("generation", t)
+        turn.trace["guard"] = verdict
+        if other_language:
+            reply = messages.text("other_language", language, lang=messages.language_name(hits[0].language, language)) + reply
+        turn.route, turn.reply = "rag", reply
+        turn.sources = self._cited(hits)
+        turn.trace["decision"] = {"route": "rag", "reason": turn.trace.get("decision", {}).get("reason", "")}
+
+    def _compose(
+        self, question: str, passages: list[Passage], language: str, on_token: Callable[[str], None] | None
+    ) -> tuple[str, dict[str, Any]]:
+        """A generated reply that passed the grounding guard, or the extractive answer."""
+        assert self.guard is not None and self.kb is not None
+        g = self.settings.generator
+        embed = self.kb.embedder.embed_passages
+        verdict: dict[str, Any] = {"ok": False, "reason": "no generator"}
+        if self.generator is not None:
+            prompt = build_messages(question, passages[:3], language)
+            try:
+                if on_token is None:
+                    draft = self.generator.generate(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s)
+                else:
+                    pieces = []
+                    for piece in self.generator.stream(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s):
+                        pieces.append(piece)
+                        on_token(piece)
+                    draft = "".join(pieces)
+                checked = self.guard.check(draft, passages[:3], language)
+                verdict = {"ok": checked.ok, "reason": checked.reason, "support": round(checked.support, 3), "draft": draft}
+                if checked.ok:
+                    return draft.strip(), verdict
+            except GenerationError as exc:
+                verdict = {"ok": False, "reason": "timeout" if "timed out" in str(exc).lower() else "error", "error": str(exc)}
+        answer = extractive_answer(question, passages, language, embed=embed)
+        if on_token is not None:
+            on_token("\n\n" + answer if verdict.get("draft") else answer)
+        verdict["fallback"] = "extractive"
+        return answer, verdict
+
+    @staticmethod
+    def _cited(hits: list[Hit], limit: int = 3) -> list[Hit]:
+        """The best hit per document (or template), best first."""
+        seen: set[str] = set()
+        cited: list[Hit] = []
+        for h in hits:
+            if h.uri in seen:
+                continue
+            seen.add(h.uri)
+            cited.append(h)
+        return cited[:limit]
+
+    def _start_handoff(self, turn: Turn, language: str) -> None:
+        turn.route, turn.reply = "handoff", messages.text("handoff", language)
+        turn.session.status = HANDOFF
+        turn.trace["handoff_started"] = True
+
+    def _update_failures(self, turn: Turn) -> None:
+        session = turn.session
+        if turn.route == "fallback":
+            session.failures += 1
+            if session.failures >= self.settings.routing.max_failures and session.status != HANDOFF:
+                language = self._reply_language(turn)
+                turn.reply = turn.reply + "\n\n" + messages.text("handoff", language)
+                turn.route = "handoff"
+                session.status = HANDOFF
+                turn.trace["handoff_started"] = True
+                turn.trace["decision"] = {"route": "handoff", "reason": f"{session.failures} unanswered turns in a row"}
+        elif turn.route in ("template", "rag"):
+            session.failures = 0
+
+    @staticmethod
+    def _template_hit(template: Template) -> Hit:
+        return Hit(
+            id=template.id,
+            kind="template",
+            title=template.title,
+            uri=f"template:{template.id}",
+            snippet=template.answer[:200],
+            text=template.answer,
+            score=1.0,
+            language=template.language,
+            intent=template.intent,
+        )
+
+    @staticmethod
+    def _source(hit: Hit) -> SourceOut:
+        return SourceOut(id=hit.id, title=hit.title, uri=hit.uri, snippet=hit.snippet)
+
+    def _emit(self, kind: str, payload: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            try:
+                listener(kind, payload)
+            except Exception:  # a broken listener must not break a customer's turn
+                log.exception("event listener failed")

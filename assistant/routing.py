@@ -1,0 +1,58 @@
+"""The routing policy: which path answers a message, decided from the intent prediction alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from assistant.config import RoutingSettings
+
+SMALLTALK = frozenset({"greeting", "thanks", "goodbye"})
+HANDOFF_INTENT = "contact_human"
+OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass
+class Decision:
+    """A route (`None` means: retrieve and decide from what is found) and why."""
+
+    route: str | None
+    reason: str
+    intent: str | None = None
+    confidence: float = 0.0
+    alternatives: list[str] = field(default_factory=list)
+
+
+def decide(
+    intent: str | None,
+    confidence: float,
+    ranking: list[tuple[str, float]],
+    has_template: Callable[[str], bool],
+    cfg: RoutingSettings,
+) -> Decision:
+    """Route from the classifier's top intent, its confidence and the ranking of in-scope intents."""
+    if intent is None:
+        return Decision(None, "no intent model: retrieval decides")
+    if intent == HANDOFF_INTENT and confidence >= cfg.handoff_confidence:
+        return Decision("handoff", "customer asked for a person", intent, confidence)
+    if intent == OUT_OF_SCOPE:
+        if confidence >= cfg.oos_confidence:
+            return Decision("fallback", "out of scope per classifier", intent, confidence)
+        # A hesitant out-of-scope call still retrieves: the score threshold decides.
+        return Decision(None, "maybe out of scope: retrieval decides", intent, confidence)
+    if intent in SMALLTALK and confidence >= cfg.smalltalk_confidence and has_template(intent):
+        return Decision("smalltalk", f"small talk ({intent})", intent, confidence)
+    if confidence >= cfg.template_confidence and has_template(intent):
+        return Decision("template", f"confident intent {intent} ({confidence:.2f}) has a template", intent, confidence)
+    close = [
+        name
+        for name, score in ranking[:2]
+        if name not in SMALLTALK and name not in (OUT_OF_SCOPE, HANDOFF_INTENT) and has_template(name)
+    ]
+    if len(ranking) >= 2 and len(close) == 2:
+        (first, p1), (_, p2) = ranking[0], ranking[1]
+        if p1 - p2 < cfg.clarify_margin and p1 + p2 >= cfg.template_confidence:
+            return Decision(
+                "clarify", f"two intents close together ({p1:.2f} vs {p2:.2f})", first, p1, alternatives=close
+            )
+    return Decision(None, f"intent {intent} not confident enough ({confidence:.2f}): retrieval", intent, confidence)

@@ -1,0 +1,183 @@
+"""Reading source files into `ParsedDocument`s (Markdown, text, HTML, PDF, DOCX)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from knowledge.types import ParsedDocument
+
+DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
+TEMPLATE_SUFFIXES = {".csv", ".json", ".yaml", ".yml"}
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class ReadError(ValueError):
+    """A file that cannot be ingested; the message is shown to the user."""
+
+
+def is_templates_file(path: Path) -> bool:
+    return path.name.lower().startswith("templates") and path.suffix.lower() in TEMPLATE_SUFFIXES
+
+
+def is_document_file(path: Path) -> bool:
+    return path.suffix.lower() in DOCUMENT_SUFFIXES
+
+
+def decode_text(data: bytes) -> str:
+    """Strict UTF-8 (BOM allowed); binary garbage raises `ReadError`."""
+    if b"\x00" in data[:8192]:
+        raise ReadError("binary content (NUL bytes), not a text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"not valid UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    bad = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if bad > max(8, len(text) // 100):
+        raise ReadError("binary content (control characters), not a text file")
+    return text
+
+
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """Split YAML front matter off a Markdown text; malformed front matter raises `ReadError`."""
+    m = _FRONT.match(text)
+    if not m:
+        return {}, text
+    try:
+        meta = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise ReadError(f"malformed front matter: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise ReadError("malformed front matter: expected a mapping")
+    return meta, text[m.end() :]
+
+
+def _tags(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",") if t.strip()]
+    if isinstance(value, list):
+        return [str(t).strip() for t in value if str(t).strip()]
+    return [str(value)]
+
+
+def _first_heading(text: str) -> str:
+    m = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", text, re.M)
+    return m.group(1).strip() if m else ""
+
+
+def _read_markdown(data: bytes, path: Path) -> ParsedDocument:
+    meta, body = split_front_matter(decode_text(data))
+    title = str(meta.get("title") or "").strip() or _first_heading(body) or path.stem
+    lang = str(meta["language"]).strip().lower() if meta.get("language") else None
+    return ParsedDocument(body, title=title, language=lang, tags=_tags(meta.get("tags")), markdown=True)
+
+
+def _read_text(data: bytes, path: Path) -> ParsedDocument:
+    return ParsedDocument(decode_text(data), title=path.stem)
+
+
+def _read_html(data: bytes, path: Path) -> ParsedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(decode_text(data), "html.parser")
+    for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "template"]):
+        tag.decompose()
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    lang = (soup.html.get("lang") or "").split("-")[0].lower() if soup.html else ""
+    body = soup.body or soup
+    lines: list[str] = []
+    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "tr", "dt", "dd"]):
+        if el.find_parent(["li", "pre", "tr"]) is not None and el.name != "pre":
+            continue
+        text = el.get_text(" ", strip=True)
+        if not text:
+            continue
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            lines.append(f"\n{'#' * int(el.name[1:])} {text}\n")
+        elif el.name == "li":
+            lines.append(f"- {text}")
+        elif el.name == "tr":
+            cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
+            lines.append("| " + " | ".join(cells) + " |")
+        else:
+            lines.append(f"\n{text}\n")
+    md = "\n".join(lines).strip() or body.get_text("\n", strip=True)
+    title = title or _first_heading(md) or path.stem
+    return ParsedDocument(md, title=title, language=lang or None, markdown=True)
+
+
+def _read_pdf(data: bytes, path: Path) -> ParsedDocument:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise ReadError(f"unreadable PDF: {exc}") from exc
+    text = "\n\n".join(p for p in pages if p)
+    return ParsedDocument(text, title=str(meta_title).strip() or path.stem)
+
+
+def _read_docx(data: bytes, path: Path) -> ParsedDocument:
+    import io
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ReadError(f"unreadable DOCX: {exc}") from exc
+    lines: list[str] = []
+    for para in document.paragraphs:
+        text = para.text.strip()
+        if not text:
+            continue
+        style = (para.style.name or "").lower() if para.style is not None else ""
+        if style.startswith("heading") and style[-1:].isdigit():
+            lines.append(f"\n{'#' * int(style[-1])} {text}\n")
+        elif style == "title":
+            lines.append(f"\n# {text}\n")
+        elif "list" in style:
+            lines.append(f"- {text}")
+        else:
+            lines.append(f"\n{text}\n")
+    for table in document.tables:
+        lines.append("")
+        for row in table.rows:
+            lines.append("| " + " | ".join(c.text.strip() for c in row.cells) + " |")
+    md = "\n".join(lines).strip()
+    title = (document.core_properties.title or "").strip() or _first_heading(md) or path.stem
+    return ParsedDocument(md, title=title, markdown=True)
+
+
+_READERS = {
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
+    ".txt": _read_text,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".pdf": _read_pdf,
+    ".docx": _read_docx,
+}
+
+
+def read_document(data: bytes, path: Path) -> ParsedDocument:
+    """Parse a document file's bytes; raises `ReadError` with a clear message when it cannot."""
+    if not data.strip():
+        raise ReadError("empty file")
+    doc = _READERS[path.suffix.lower()](data, path)
+    if not doc.text.strip():
+        raise ReadError("no text content")
+    return doc

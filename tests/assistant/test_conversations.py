@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.conversations import HANDOFF, ConversationStore
+
+
+def test_turns_are_logged_with_redacted_personal_data(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.db")
+    session = store.session(None)
+    turn_id = store.log_turn(
+        session,
+        {"message": "my email is jane@example.com, order KH-20481937", "reply": "ok", "route": "template",
+         "language": "en", "intent": "order_status", "confidence": 0.9, "sources": [{"id": "t1"}],
+         "latency_ms": 12.5, "trace": {"stages_ms": {"total": 12.5}}},
+    )
+    row = store.turn(turn_id)
+    assert row is not None
+    assert "jane@example.com" not in row["message"] and "[EMAIL]" in row["message"]
+    assert "KH-20481937" in row["message"]
+    assert row["sources"] == [{"id": "t1"}] and row["route"] == "template"
+    assert store.counts() == {"turns": 1, "sessions": 1}
+
+
+def test_session_state_survives_a_new_store(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.db")
+    session = store.session(None)
+    session.status, session.failures, session.slots = HANDOFF, 2, {"order_id": "KH-12345678"}
+    store.log_turn(session, {"message": "hi", "reply": "hello"})
+    store.close()
+    again = ConversationStore(tmp_path / "c.db").session(session.id)
+    assert (again.status, again.failures, again.slots) == (HANDOFF, 2, {"order_id": "KH-12345678"})
+
+
+def test_expired_or_unknown_sessions_start_afresh(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.db", session_ttl_s=0.05)
+    session = store.session(None)
+    store.log_turn(session, {"message": "hi", "reply": "hello"})
+    time.sleep(0.1)
+    assert store.session(session.id).id != session.id
+    assert store.session("no-such-session").id != "no-such-session"
+
+
+def test_a_failed_write_leaves_no_half_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ConversationStore(tmp_path / "c.db")
+    session = store.session(None)
+    store.log_turn(session, {"message": "first", "reply": "a"})
+    original = ConversationStore._upsert
+
+    def crash_on_turns(conn: sqlite3.Connection, table: str, row: dict) -> None:
+        if table == "turns":
+            raise OSError("disk gone")  # the session row is already written inside the transaction
+        original(conn, table, row)
+
+    monkeypatch.setattr(ConversationStore, "_upsert", staticmethod(crash_on_turns))
+    session.failures = 5
+    with pytest.raises(OSError):
+        store.log_turn(session, {"message": "second", "reply": "b"})
+    con = sqlite3.connect(tmp_path / "c.db")
+    assert con.execute("select count(*) from turns").fetchone()[0] == 1
+    assert con.execute("select failures from sessions").fetchone()[0] == 0

@@ -1,0 +1,65 @@
+"""The fitted out-of-scope detector stored with a model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from training import ood
+from training.config import OUT_OF_SCOPE
+
+
+@dataclass
+class OOSDetector:
+    """Flags a query out of scope when its score is below `threshold` or its argmax is the OOS class."""
+
+    labels: list[str]
+    method: str = "msp"
+    threshold: float = float("-inf")
+    means: torch.Tensor | None = None
+    precision: torch.Tensor | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def oos_index(self) -> int | None:
+        return self.labels.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.labels else None
+
+    @property
+    def in_scope(self) -> torch.Tensor:
+        return torch.tensor([i for i, lab in enumerate(self.labels) if lab != OUT_OF_SCOPE], dtype=torch.long)
+
+    def score(self, logits: torch.Tensor, emb: torch.Tensor, method: str | None = None) -> torch.Tensor:
+        return ood.scores(method or self.method, logits, emb, self.in_scope, self.means, self.precision)
+
+    def detect(self, logits: torch.Tensor, emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (is_oos bool tensor, in-scope score tensor)."""
+        s = self.score(logits, emb)
+        flag = s < self.threshold
+        if self.oos_index is not None:
+            flag = flag | (logits.argmax(-1) == self.oos_index)
+        return flag, s
+
+    def save(self, folder: Path) -> None:
+        meta = {"method": self.method, "threshold": self.threshold, "oos_label": OUT_OF_SCOPE, **self.info}
+        (folder / "calibration.json").write_text(json.dumps(meta, indent=2))
+        if self.means is not None and self.precision is not None:
+            save_file(
+                {"means": self.means.contiguous(), "precision": self.precision.contiguous()},
+                str(folder / "mahalanobis.safetensors"),
+            )
+
+    @classmethod
+    def load(cls, folder: Path, labels: list[str]) -> OOSDetector:
+        meta = json.loads((folder / "calibration.json").read_text())
+        method, threshold = meta.pop("method"), float(meta.pop("threshold"))
+        meta.pop("oos_label", None)
+        means = precision = None
+        if (folder / "mahalanobis.safetensors").exists():
+            t = load_file(str(folder / "mahalanobis.safetensors"))
+            means, precision = t["means"], t["precision"]
+        return cls(labels, method, threshold, means, precision, meta)

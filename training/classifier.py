@@ -1,0 +1,109 @@
+"""Serving-side intent classifier loaded from a model folder."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+from transformers import AutoTokenizer
+
+from training.calibration import OOSDetector
+from training.config import OUT_OF_SCOPE
+from training.inference import forward_texts
+from training.model import IntentNet, pick_device
+
+
+@dataclass
+class IntentPrediction:
+    """One classified query."""
+
+    name: str
+    confidence: float
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    is_oos: bool = False
+
+
+def decide(
+    logits: torch.Tensor, emb: torch.Tensor, detector: OOSDetector, top_k: int = 5
+) -> list[IntentPrediction]:
+    """Turn network outputs into predictions: top in-scope labels plus the OOS decision."""
+    labels = detector.labels
+    probs = torch.softmax(logits.float(), -1)
+    in_scope = detector.in_scope
+    flags, _ = detector.detect(logits, emb)
+    k = min(top_k, len(in_scope))
+    top_p, top_i = probs[:, in_scope].topk(k, dim=-1)
+    preds: list[IntentPrediction] = []
+    for row in range(len(logits)):
+        ranking = [(labels[int(in_scope[j])], float(p)) for p, j in zip(top_p[row], top_i[row], strict=True)]
+        is_oos = bool(flags[row])
+        if is_oos:
+            conf = float(probs[row, detector.oos_index]) if detector.oos_index is not None else 0.0
+            conf = max(conf, 1.0 - ranking[0][1])
+            preds.append(IntentPrediction(OUT_OF_SCOPE, min(max(conf, 0.0), 1.0), ranking, True))
+        else:
+            preds.append(IntentPrediction(ranking[0][0], ranking[0][1], ranking, False))
+    return preds
+
+
+class IntentClassifier:
+    """A trained intent model; `load` is light, `warm_up` reads the weights."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.labels: list[str] = json.loads((self.path / "labels.json").read_text())
+        self.config: dict = json.loads((self.path / "config.json").read_text())
+        self._net: IntentNet | None = None
+        self._tokenizer: object | None = None
+        self._detector: OOSDetector | None = None
+        self._device = pick_device()
+        self._load_lock = threading.Lock()
+        self._tok_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path) -> IntentClassifier:
+        """Read labels and config only; weights load on first use or `warm_up`."""
+        return cls(path)
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    def warm_up(self) -> None:
+        """Load encoder, head, tokenizer and OOS detector onto CPU or CUDA."""
+        with self._load_lock:
+            if self._net is not None:
+                return
+            enc_dir = self.path / "encoder"
+            net = IntentNet(enc_dir, len(self.labels), dropout=0.0)
+            head = load_file(str(self.path / "head.safetensors"))
+            net.head.load_state_dict({"weight": head["weight"], "bias": head["bias"]})
+            net.to(self._device).eval()
+            detector = OOSDetector.load(self.path, self.labels)
+            self._tokenizer = AutoTokenizer.from_pretrained(str(enc_dir))
+            self._detector = detector
+            self._net = net
+
+    def _tokenize(self, texts: list[str], **kw: object) -> dict:
+        with self._tok_lock:  # fast tokenizers are not safe for concurrent use
+            return self._tokenizer(texts, **kw)  # type: ignore[operator,misc]
+
+    def predict(self, texts: list[str], batch_size: int = 64) -> list[IntentPrediction]:
+        """Classify a batch of queries; safe to call from several threads."""
+        if not texts:
+            return []
+        self.warm_up()
+        assert self._net is not None and self._detector is not None
+        logits, emb = forward_texts(
+            self._net,
+            self._tokenize,
+            list(texts),
+            self._device,
+            max_length=int(self.config.get("max_length", 64)),
+            batch_size=batch_size,
+        )
+        return decide(logits, emb, self._detector)

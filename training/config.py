@@ -1,0 +1,52 @@
+"""Training configuration and result records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of intent fine-tuning; defaults suit a few thousand short queries."""
+
+    epochs: int = 6
+    batch_size: int = 32
+    lr: float = 6e-5  # encoder learning rate
+    head_lr: float = 2e-3  # classifier-head learning rate (freshly initialised, so larger)
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    label_smoothing: float = 0.1
+    dropout: float = 0.1
+    max_length: int = 64
+    seed: int = 0
+    val_fraction: float = 0.1
+    patience: int = 2  # epochs without val improvement before stopping
+    class_weighting: bool = True  # inverse-sqrt-frequency loss weights
+    oos_as_class: bool = True  # train out_of_scope examples as their own class
+    ood_method: str = "auto"  # "auto" | "msp" | "energy" | "mahalanobis"
+    fallback_in_scope_recall: float = 0.97  # threshold quantile when val has no OOS examples
+    eval_batch_size: int = 128
+    max_steps: int | None = None  # hard cap on optimizer steps (tests)
+
+    @classmethod
+    def fast(cls, **overrides: Any) -> TrainConfig:
+        """A tiny preset for tests and smoke runs."""
+        base = {"epochs": 3, "batch_size": 16, "lr": 1e-4, "head_lr": 5e-3, "patience": 3, "max_length": 32}
+        base.update(overrides)
+        return cls(**base)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """Where a trained model went and how it scored."""
+
+    out_dir: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)

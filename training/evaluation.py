@@ -1,0 +1,154 @@
+"""Benchmark evaluation on Banking77 and CLINC150 (train on train splits only).
+
+Reproduce (from the repo root):
+    .venv/bin/python -m training.evaluation --dataset banking77 --path ../shared/datasets/banking77 --json
+    .venv/bin/python -m training.evaluation --dataset clinc150 --path ../shared/datasets/clinc150 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from training import ood
+from training.classifier import IntentClassifier, decide
+from training.config import OUT_OF_SCOPE, TrainConfig
+from training.data import cap_per_class, load_intent_csv
+from training.inference import forward_texts
+from training.trainer import score_predictions, train_intent_model
+
+DATASETS = ("banking77", "clinc150")
+
+
+def _outputs(clf: IntentClassifier, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    clf.warm_up()
+    return forward_texts(clf._net, clf._tokenize, texts, clf.device,  # type: ignore[arg-type]
+                         max_length=int(clf.config.get("max_length", 64)), batch_size=256)
+
+
+def _load_clinc(path: Path) -> dict[str, list[list[str]]]:
+    file = path / "data_full.json" if path.is_dir() else path
+    return json.loads(file.read_text())
+
+
+def _common(result: Any, dataset: str) -> dict[str, Any]:
+    m = result.metrics
+    return {"dataset": dataset, "train_seconds": m["train_seconds"], "device": m["device"],
+            "best_epoch": m["best_epoch"], "epochs_run": m["epochs_run"], "n_train": m["n_train"],
+            "model_dir": str(result.out_dir)}
+
+
+def eval_banking77(path: Path, config: TrainConfig, out_dir: Path, progress: bool, per_class: int | None) -> dict:
+    """Closed-set: train on train.csv (10 % stratified val for early stopping), score top-1 on test.csv."""
+    texts, labels = load_intent_csv(path / "train.csv")
+    if per_class:
+        texts, labels = cap_per_class(texts, labels, per_class, config.seed)
+    test_x, test_y = load_intent_csv(path / "test.csv")
+    res = train_intent_model(texts, labels, out_dir, config=config, progress=progress)
+    clf = IntentClassifier.load(out_dir)
+    logits, _ = _outputs(clf, test_x)
+    pred = [clf.labels[i] for i in logits.argmax(-1).tolist()]
+    s = score_predictions(test_y, pred)
+    return {**_common(res, "banking77"), "accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "n_test": len(test_y)}
+
+
+def eval_clinc150(path: Path, config: TrainConfig, out_dir: Path, progress: bool, per_class: int | None) -> dict:
+    """Train on train+oos_train, calibrate on val+oos_val, report in-scope accuracy and OOS recall on test."""
+    d = _load_clinc(path)
+    tr = d["train"] + d["oos_train"]
+    x, y = [t for t, _ in tr], [OUT_OF_SCOPE if lab == "oos" else lab for _, lab in tr]
+    if per_class:
+        x, y = cap_per_class(x, y, per_class, config.seed)
+    val = d["val"] + d["oos_val"]
+    vx, vy = [t for t, _ in val], [OUT_OF_SCOPE if lab == "oos" else lab for _, lab in val]
+    test = d["test"] + d["oos_test"]
+    tx, ty = [t for t, _ in test], [OUT_OF_SCOPE if lab == "oos" else lab for _, lab in test]
+    res = train_intent_model(x, y, out_dir, config=config, val_texts=vx, val_labels=vy, progress=progress)
+    clf = IntentClassifier.load(out_dir)
+    logits, emb = _outputs(clf, tx)
+    det = clf._detector
+    assert det is not None
+    chosen = score_predictions(ty, [p.name for p in decide(logits, emb, det)])
+    is_oos = np.array([g == OUT_OF_SCOPE for g in ty])
+    per_method: dict[str, dict[str, float]] = {}
+    for method in ood.METHODS:
+        thr = det.info["per_method"][method]["threshold"]
+        alt = replace(det, method=method, threshold=thr)
+        s = score_predictions(ty, [p.name for p in decide(logits, emb, alt)])
+        auroc_s = alt.score(logits, emb).numpy()
+        per_method[method] = {"threshold": thr, "in_scope_accuracy": s["in_scope_accuracy"],
+                              "oos_recall": s["oos_recall"], "auroc": _auroc(auroc_s[~is_oos], auroc_s[is_oos])}
+    ins = det.in_scope
+    closed = [clf.labels[int(ins[j])] for j in logits[:, ins].argmax(-1).tolist()]
+    pairs = [(g, c) for g, c in zip(ty, closed, strict=True) if g != OUT_OF_SCOPE]
+    closed_acc = sum(g == c for g, c in pairs) / max(len(pairs), 1)
+    return {**_common(res, "clinc150"), "in_scope_accuracy": chosen["in_scope_accuracy"],
+            "oos_recall": chosen["oos_recall"], "oos_method": det.method, "oos_threshold": det.threshold,
+            "closed_set_in_scope_accuracy": closed_acc, "per_method_test": per_method,
+            "val_operating_point": det.info["per_method"][det.method]}
+
+
+def _auroc(in_scores: np.ndarray, oos_scores: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    y = np.concatenate([np.ones(len(in_scores)), np.zeros(len(oos_scores))])
+    s = np.nan_to_num(np.concatenate([in_scores, oos_scores]), neginf=-1e30)
+    return float(roc_auc_score(y, s))
+
+
+def evaluate_intents(
+    dataset: str,
+    path: Path,
+    config: TrainConfig | None = None,
+    *,
+    out_dir: Path | None = None,
+    progress: bool = True,
+    per_class: int | None = None,
+) -> dict[str, Any]:
+    """Train on the benchmark's train split and score its test split.
+
+    banking77 -> {"dataset", "accuracy", "macro_f1", "train_seconds", ...}
+    clinc150  -> {"dataset", "in_scope_accuracy", "oos_recall", "train_seconds", ...}
+    `per_class` caps training examples per intent for quick estimates.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}")
+    cfg = config or TrainConfig()
+    fn = eval_banking77 if dataset == "banking77" else eval_clinc150
+    if out_dir is not None:
+        return fn(Path(path), cfg, Path(out_dir), progress, per_class)
+    with tempfile.TemporaryDirectory(prefix=f"lepton-eval-{dataset}-") as tmp:
+        out = fn(Path(path), cfg, Path(tmp) / "model", progress, per_class)
+        out.pop("model_dir", None)
+        return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", choices=DATASETS, required=True)
+    p.add_argument("--path", type=Path, required=True)
+    p.add_argument("--out", type=Path, default=None, help="keep the trained model here")
+    p.add_argument("--per-class", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrainConfig override")
+    a = p.parse_args(argv)
+    overrides: dict[str, Any] = {}
+    for kv in a.set:
+        k, v = kv.split("=", 1)
+        cur = getattr(TrainConfig(), k)
+        overrides[k] = v.lower() in ("1", "true", "yes") if isinstance(cur, bool) else (
+            type(cur)(v) if cur is not None else (int(v) if v.isdigit() else v))
+    res = evaluate_intents(a.dataset, a.path, TrainConfig(**overrides), out_dir=a.out, progress=not a.json,
+                           per_class=a.per_class)
+    print(json.dumps(res, indent=2) if a.json else res)
+
+
+if __name__ == "__main__":
+    main()

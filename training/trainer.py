@@ -1,0 +1,301 @@
+"""Fine-tuning MiniLM as an intent classifier (Accelerate: CPU, CUDA+bf16, or `accelerate launch`)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import broadcast_object_list
+from sklearn.metrics import accuracy_score, f1_score
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+
+from training import ood
+from training.calibration import OOSDetector
+from training.classifier import decide
+from training.config import OUT_OF_SCOPE, TrainConfig, TrainResult
+from training.data import stratified_split
+from training.inference import forward_texts
+from training.model import IntentNet, default_base_model
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _class_weights(y: list[int], n: int) -> torch.Tensor:
+    counts = Counter(y)
+    w = torch.tensor([1.0 / math.sqrt(max(counts.get(i, 0), 1)) for i in range(n)])
+    return w * n / w.sum()
+
+
+def _macro_f1(gold: list[str], pred: list[str]) -> float:
+    return float(f1_score(gold, pred, average="macro", zero_division=0))
+
+
+def score_predictions(gold: list[str], pred: list[str]) -> dict[str, float]:
+    """Accuracy, macro-F1 and, when OOS is present, in-scope accuracy and OOS recall."""
+    out: dict[str, float] = {
+        "accuracy": float(accuracy_score(gold, pred)) if gold else float("nan"),
+        "macro_f1": _macro_f1(gold, pred) if gold else float("nan"),
+    }
+    ins = [(g, p) for g, p in zip(gold, pred, strict=True) if g != OUT_OF_SCOPE]
+    oos = [p for g, p in zip(gold, pred, strict=True) if g == OUT_OF_SCOPE]
+    if ins:
+        out["in_scope_accuracy"] = sum(g == p for g, p in ins) / len(ins)
+    if oos:
+        out["oos_recall"] = sum(p == OUT_OF_SCOPE for p in oos) / len(oos)
+    return out
+
+
+def fit_detector(
+    net: IntentNet,
+    tokenizer: Any,
+    labels: list[str],
+    cfg: TrainConfig,
+    device: torch.device,
+    fit_texts: list[str],
+    fit_labels: list[str],
+    val_texts: list[str],
+    val_labels: list[str],
+) -> OOSDetector:
+    """Fit Mahalanobis stats on in-scope training embeddings and choose the method + threshold on val."""
+    kw = {"max_length": cfg.max_length, "batch_size": cfg.eval_batch_size}
+    idx = {lab: i for i, lab in enumerate(labels)}
+    ins = [(t, idx[lab]) for t, lab in zip(fit_texts, fit_labels, strict=True) if lab != OUT_OF_SCOPE]
+    _, emb_tr = forward_texts(net, tokenizer, [t for t, _ in ins], device, **kw)
+    y_tr = np.array([c for _, c in ins])
+    classes = sorted(set(y_tr.tolist()))
+    means, prec = ood.fit_mahalanobis(emb_tr.numpy(), y_tr, classes)
+    # Rows of `means` must align with in-scope label columns; classes absent from training get a far mean.
+    in_scope = [i for i, lab in enumerate(labels) if lab != OUT_OF_SCOPE]
+    full = np.full((len(in_scope), means.shape[1]), 1e3, dtype=np.float32)
+    for row, c in enumerate(classes):
+        full[in_scope.index(c)] = means[row]
+    det = OOSDetector(labels, means=torch.from_numpy(full), precision=torch.from_numpy(prec))
+    logits, emb = forward_texts(net, tokenizer, val_texts, device, **kw)
+    is_oos_gold = np.array([lab == OUT_OF_SCOPE for lab in val_labels], dtype=bool)
+    argmax = logits.argmax(-1).numpy()
+    pred_label = np.array([labels[i] for i in argmax])
+    correct = (pred_label == np.array(val_labels)) & ~is_oos_gold
+    argmax_oos = pred_label == OUT_OF_SCOPE
+    results: dict[str, dict[str, float]] = {}
+    for method in ood.METHODS:
+        s = det.score(logits, emb, method).numpy()
+        # A query the head already sends to the OOS class is rejected whatever the threshold.
+        s = np.where(argmax_oos, -np.inf, s)
+        in_s, in_ok = s[~is_oos_gold], correct[~is_oos_gold]
+        finite_oos = s[is_oos_gold]
+        thr, info = ood.choose_threshold(in_s, in_ok, finite_oos, cfg.fallback_in_scope_recall)
+        if not math.isfinite(thr):
+            thr = float(np.min(in_s[np.isfinite(in_s)])) - 1e-6 if np.isfinite(in_s).any() else 0.0
+        results[method] = {"threshold": thr, **info}
+    has_oos = bool(is_oos_gold.any())
+    method = cfg.ood_method
+    if method == "auto":
+        method = max(ood.METHODS, key=lambda m: results[m]["objective"]) if has_oos else "msp"
+    det.method, det.threshold = method, results[method]["threshold"]
+    det.info = {"val_oos_examples": int(is_oos_gold.sum()), "per_method": results}
+    return det
+
+
+def _write_model(
+    folder: Path,
+    net: IntentNet,
+    tokenizer: Any,
+    labels: list[str],
+    detector: OOSDetector,
+    metrics: dict[str, Any],
+    config: dict[str, Any],
+) -> None:
+    from safetensors.torch import save_file
+
+    net.encoder.save_pretrained(str(folder / "encoder"), safe_serialization=True)
+    tokenizer.save_pretrained(str(folder / "encoder"))
+    head = {k: v.detach().float().cpu().contiguous() for k, v in net.head.state_dict().items()}
+    save_file(head, str(folder / "head.safetensors"))
+    (folder / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1))
+    detector.save(folder)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+
+
+def _atomic_publish(tmp: Path, out_dir: Path) -> None:
+    """Rename a finished temp folder into place, replacing any previous model folder."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{int(time.time() * 1e6)}")
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def train_intent_model(
+    texts: list[str],
+    labels: list[str],
+    out_dir: Path,
+    *,
+    config: TrainConfig | None = None,
+    val_texts: list[str] | None = None,
+    val_labels: list[str] | None = None,
+    base_model: Path | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Fine-tune the MiniLM encoder + linear head; write a self-contained model folder to `out_dir`.
+
+    Labels equal to OUT_OF_SCOPE are trained as a class (config.oos_as_class) and/or used to
+    calibrate the OOS threshold. Without val_* a stratified `val_fraction` split is held out.
+    Early stopping keeps the epoch with the best val macro-F1.
+    """
+    cfg = config or TrainConfig()
+    out_dir = Path(out_dir)
+    base = Path(base_model) if base_model else default_base_model()
+    t0 = time.perf_counter()
+    _seed_all(cfg.seed)
+    if len(texts) != len(labels):
+        raise ValueError("texts and labels differ in length")
+    if val_texts is None or val_labels is None:
+        texts, labels, val_texts, val_labels = stratified_split(texts, labels, cfg.val_fraction, cfg.seed)
+    train_texts, train_labels = list(texts), list(labels)
+    if not cfg.oos_as_class:  # OOS examples only calibrate the detector
+        extra = [t for t, lab in zip(train_texts, train_labels, strict=True) if lab == OUT_OF_SCOPE]
+        keep = [(t, lab) for t, lab in zip(train_texts, train_labels, strict=True) if lab != OUT_OF_SCOPE]
+        train_texts, train_labels = [t for t, _ in keep], [lab for _, lab in keep]
+        val_texts, val_labels = list(val_texts) + extra, list(val_labels) + [OUT_OF_SCOPE] * len(extra)
+    label_list = sorted(set(train_labels))
+    if len([lab for lab in label_list if lab != OUT_OF_SCOPE]) < 2:
+        raise ValueError("need at least two in-scope intents to train")
+    index = {lab: i for i, lab in enumerate(label_list)}
+    y = [index[lab] for lab in train_labels]
+
+    accel = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    device = accel.device
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    net = IntentNet(base, len(label_list), dropout=cfg.dropout)
+
+    def collate(batch: list[tuple[str, int]]) -> dict[str, torch.Tensor]:
+        enc = tokenizer(
+            [b[0] for b in batch], padding=True, truncation=True, max_length=cfg.max_length, return_tensors="pt"
+        )
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
+                "labels": torch.tensor([b[1] for b in batch])}
+
+    gen = torch.Generator().manual_seed(cfg.seed)
+    loader = DataLoader(list(zip(train_texts, y, strict=True)), batch_size=cfg.batch_size, shuffle=True,
+                        collate_fn=collate, generator=gen, drop_last=len(y) > cfg.batch_size)
+    head_params = list(net.head.parameters())
+    decay = [p for n, p in net.encoder.named_parameters() if p.ndim > 1]
+    no_decay = [p for n, p in net.encoder.named_parameters() if p.ndim <= 1]
+    optim = torch.optim.AdamW([
+        {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+        {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
+        {"params": head_params, "lr": cfg.head_lr, "weight_decay": 0.0},
+    ])
+    steps_per_epoch = math.ceil(len(loader) / max(accel.num_processes, 1))
+    total = cfg.epochs * steps_per_epoch
+    if cfg.max_steps is not None:
+        total = min(total, cfg.max_steps)
+    sched = get_linear_schedule_with_warmup(optim, int(cfg.warmup_ratio * total), max(total, 1))
+    net, optim, loader, sched = accel.prepare(net, optim, loader, sched)
+    weights = _class_weights(y, len(label_list)) if cfg.class_weighting else None
+    loss_fn = torch.nn.CrossEntropyLoss(
+        weight=weights.to(device) if weights is not None else None, label_smoothing=cfg.label_smoothing
+    )
+
+    best_f1, best_state, best_epoch, bad, step, history = -1.0, None, 0, 0, 0, []
+    bar = tqdm(total=total, disable=not (progress and accel.is_main_process), desc="train intents")
+    for epoch in range(cfg.epochs):
+        net.train()
+        for batch in loader:
+            logits, _ = net(batch["input_ids"], batch["attention_mask"])
+            loss = loss_fn(logits.float(), batch["labels"])
+            accel.backward(loss)
+            optim.step()
+            sched.step()
+            optim.zero_grad(set_to_none=True)
+            step += 1
+            bar.update(1)
+            bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+            if step >= total:
+                break
+        plain = accel.unwrap_model(net)
+        plain.eval()
+        decision = [None]
+        if accel.is_main_process:
+            logits_v, _ = forward_texts(plain, tokenizer, list(val_texts), device, max_length=cfg.max_length,
+                                        batch_size=cfg.eval_batch_size)
+            pred = [label_list[i] for i in logits_v.argmax(-1).tolist()]
+            gold = [lab if lab in index else OUT_OF_SCOPE for lab in val_labels]
+            f1 = _macro_f1(gold, pred) if val_texts else float(-epoch)
+            decision = [f1]
+        decision = broadcast_object_list(decision) if accel.num_processes > 1 else decision
+        f1 = float(decision[0])
+        history.append({"epoch": epoch + 1, "step": step, "val_macro_f1_argmax": f1})
+        if f1 > best_f1 + 1e-6:
+            best_f1, best_epoch, bad = f1, epoch + 1, 0
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in plain.state_dict().items()}
+        else:
+            bad += 1
+        if bad >= cfg.patience or step >= total:
+            break
+    bar.close()
+    plain = accel.unwrap_model(net)
+    if best_state is not None:
+        plain.load_state_dict(best_state)
+    plain.eval()
+    train_seconds = time.perf_counter() - t0
+
+    result_metrics: dict[str, Any] = {}
+    if accel.is_main_process:
+        detector = fit_detector(plain, tokenizer, label_list, cfg, device, train_texts, train_labels,
+                                list(val_texts), list(val_labels))
+        logits_v, emb_v = forward_texts(plain, tokenizer, list(val_texts), device, max_length=cfg.max_length,
+                                        batch_size=cfg.eval_batch_size)
+        preds = [p.name for p in decide(logits_v, emb_v, detector)] if val_texts else []
+        val_scores = score_predictions(list(val_labels), preds) if val_texts else {}
+        result_metrics = {
+            **{f"val_{k}": v for k, v in val_scores.items()},
+            "accuracy": val_scores.get("accuracy"),
+            "macro_f1": val_scores.get("macro_f1"),
+            "oos_method": detector.method,
+            "oos_threshold": detector.threshold,
+            "oos_calibration": detector.info,
+            "train_seconds": round(train_seconds, 2),
+            "total_seconds": round(time.perf_counter() - t0, 2),
+            "best_epoch": best_epoch,
+            "epochs_run": len(history),
+            "steps": step,
+            "history": history,
+            "n_train": len(train_texts),
+            "n_val": len(val_texts),
+            "n_labels": len(label_list),
+            "device": str(device),
+            "num_processes": accel.num_processes,
+        }
+        run_config = {**cfg.to_dict(), "base_model": str(base), "labels": label_list}
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        try:
+            _write_model(tmp, plain, tokenizer, label_list, detector, result_metrics, run_config)
+            _atomic_publish(tmp, out_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    accel.wait_for_everyone()
+    if not result_metrics:
+        result_metrics = json.loads((out_dir / "metrics.json").read_text())
+    return TrainResult(out_dir=out_dir, metrics=result_metrics, config={**cfg.to_dict(), "base_model": str(base)})

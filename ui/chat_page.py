@@ -1,0 +1,72 @@
+"""The customer chat page (Gradio), mounted at `/`."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from assistant.pipeline import Assistant, InputError
+from assistant.schema import ChatReply
+
+_TITLE = "Kestrel Home & Tech · Help"
+_SOURCES = {"en": "Sources", "zh": "来源"}
+
+
+def format_reply(reply: ChatReply) -> str:
+    """The reply as Markdown with its sources listed under it (escaped: replies are not trusted HTML)."""
+    text = html.escape(reply.reply, quote=False)
+    if not reply.sources:
+        return text
+    label = _SOURCES.get(reply.language, _SOURCES["en"])
+    items = []
+    for s in reply.sources:
+        title = html.escape(s.title, quote=False)
+        uri = s.uri if s.uri.startswith(("http://", "https://")) else ""
+        items.append(f"- [{title}]({uri})" if uri else f"- {title}")
+    return f"{text}\n\n**{label}:**\n" + "\n".join(items)
+
+
+def build_chat_page(assistant: Assistant) -> gr.Blocks:
+    """A chat with streaming replies, their sources, and thumbs up/down."""
+
+    def respond(
+        message: str, history: list[dict[str, Any]], session_id: str | None
+    ) -> Iterator[tuple[str, list[dict[str, Any]], str | None]]:
+        message = message or ""
+        try:
+            assistant.validate_message(message)
+        except InputError as exc:
+            gr.Warning(str(exc))
+            yield message, history, session_id
+            return
+        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
+        yield "", history, session_id
+        draft = ""
+        for kind, value in assistant.chat_stream(message, session_id):
+            if kind == "token":
+                draft += value
+                history[-1] = {"role": "assistant", "content": html.escape(draft, quote=False)}
+            elif kind == "final":
+                history[-1] = {"role": "assistant", "content": format_reply(value)}
+                session_id = value.session_id
+            else:
+                history[-1] = {"role": "assistant", "content": "Sorry, something went wrong. Please try again."}
+            yield "", history, session_id
+
+    with gr.Blocks(title=_TITLE, analytics_enabled=False) as page:
+        gr.Markdown(f"## {_TITLE}\nAsk about orders, delivery, returns, payments, your account, warranty… "
+                    "in English or 中文.")
+        session = gr.State(None)
+        chatbot = gr.Chatbot(elem_id="chat", height=480, label="Chat", sanitize_html=True)
+        with gr.Row():
+            box = gr.Textbox(
+                elem_id="message", placeholder="Type your question… / 请输入您的问题…", show_label=False, scale=8,
+                max_length=assistant.settings.max_message_chars,
+            )
+            send = gr.Button("Send", elem_id="send", variant="primary", scale=1)
+        for trigger in (box.submit, send.click):
+            trigger(respond, [box, chatbot, session], [box, chatbot, session], api_visibility="private")
+    return page
