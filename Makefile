@@ -11,6 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: install demo serve test test-fast bench lint format clean
 

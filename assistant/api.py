@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.pipeline import Assistant, InputError, NotReady
 from assistant.schema import ChatReply, ChatRequest, ErrorResponse
+from assistant.security import chat_access
+from assistant.surfaces import install_surfaces
 
 log = logging.getLogger("lepton.api")
 
@@ -114,6 +116,7 @@ def create_api(assistant: Assistant) -> FastAPI:
     app.state.assistant = assistant
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/gradio_api/upload", "/admin"))
+    install_surfaces(app, assistant)  # keys, CORS, rate limits, /v1/chat/completions, feedback, admin, webhooks
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
@@ -125,7 +128,9 @@ def create_api(assistant: Assistant) -> FastAPI:
         "/v1/chat",
         tags=["chat"],
         response_model=ChatReply,
-        responses={200: {"content": {"text/event-stream": {}}}, 400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}},
+        responses={200: {"content": {"text/event-stream": {}}}, 400: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+                   401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+        dependencies=[Depends(chat_access)],
     )
     def chat(body: ChatRequest) -> Any:
         """Answer one message. With `"stream": true` the answer is `text/event-stream`: `token` events

@@ -53,6 +53,8 @@ class RoutingSettings(BaseModel):
     oos_confidence: float = 0.5
     # Consecutive unanswered turns before the session is handed to a person.
     max_failures: int = 3
+    # negativity() score from which a message goes straight to a person.
+    anger_handoff: float = 0.6
 
 
 class Settings(BaseSettings):
@@ -69,6 +71,19 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1)
     max_body_bytes: int = 64_000
     demo: bool = False
+    # The learning loop: retrain from reviewed turns every N new reviews and/or every H hours (0 = off).
+    retrain_every_reviewed: int = 0
+    retrain_interval_hours: float = 0.0
+    # How often a running server looks for a newly promoted intent model.
+    model_poll_s: float = 3.0
+    # Customer surfaces: chat without a widget key is refused when true.
+    require_widget_key: bool = False
+    # Token buckets: requests per minute per client IP, and per API key (a widget key serves many customers).
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    rate_limit_key_per_minute: int = Field(default=1200, ge=1)
+    # Outbound webhooks (handoff, feedback, review_item), signed with HMAC-SHA256 of the body when a secret is set.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
     generator: GeneratorSettings = GeneratorSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     routing: RoutingSettings = RoutingSettings()

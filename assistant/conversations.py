@@ -30,6 +30,8 @@ class Session:
     failures: int = 0
     slots: dict[str, str] = field(default_factory=dict)
     pending: dict[str, Any] | None = None
+    # The last question that was answered, for rewriting follow-ups into stand-alone questions.
+    topic: str | None = None
 
 
 class ConversationStore:
@@ -58,6 +60,7 @@ class ConversationStore:
                     "failures": int,
                     "slots": str,
                     "pending": str,
+                    "topic": str,
                 },
                 pk="id",
                 if_not_exists=True,
@@ -101,6 +104,7 @@ class ConversationStore:
                         failures=row["failures"] or 0,
                         slots=json.loads(row["slots"] or "{}"),
                         pending=json.loads(row["pending"]) if row["pending"] else None,
+                        topic=row.get("topic"),
                     )
             return Session(id=uuid.uuid4().hex, created_at=now, updated_at=now)
 
@@ -157,6 +161,7 @@ class ConversationStore:
             "failures": session.failures,
             "slots": json.dumps(session.slots, ensure_ascii=False),
             "pending": json.dumps(session.pending, ensure_ascii=False) if session.pending else None,
+            "topic": session.topic,
         }
 
     def history(self, session_id: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 _TEXTS: dict[str, dict[str, str]] = {
+    "refuse": {
+        "en": "I can only help with questions about Kestrel orders, deliveries, returns, payments, accounts, "
+        "warranty and membership, and I can't change how I work or share internal information. "
+        "What can I help you with?",
+        "zh": "我只能解答关于 Kestrel 订单、配送、退换货、支付、账户、保修和会员的问题，"
+        "无法更改我的工作方式或提供内部信息。请问有什么可以帮您？",
+    },
     "fallback": {
         "en": "I'm sorry, I couldn't find anything about that in our help centre, so I'd rather not guess. "
         "Would you like me to connect you with a member of our support team?",
@@ -22,8 +29,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "为了更准确地帮助您：您想咨询的是「{a}」还是「{b}」？",
     },
     "ask_order_id": {
-        "en": "Could you tell me your order number? It starts with KH- followed by 8 digits (e.g. KH-20481937).",
-        "zh": "请提供您的订单号，格式为 KH- 加 8 位数字（例如 KH-20481937）。",
+        "en": "If you tell me your order number (KH- followed by 8 digits, e.g. KH-20481937), I can answer for "
+        "that order.",
+        "zh": "如果您告诉我订单号（KH- 加 8 位数字，例如 KH-20481937），我可以针对该订单为您解答。",
     },
     "other_language": {
         "en": "(I only found this in {lang}.) ",
@@ -34,6 +42,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "帮助中心的相关说明如下：",
     },
 }
+
+KEYS = frozenset(_TEXTS)
 
 _LANGUAGE_NAMES = {
     "en": {"en": "English", "zh": "英文"},

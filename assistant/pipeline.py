@@ -25,16 +25,21 @@ from assistant.generation import (
     build_messages,
     extractive_answer,
 )
+from assistant.guardrails import looks_like_injection, negativity, rewrite_follow_up
 from assistant.language import detect_language
 from assistant.routing import Decision, decide
 from assistant.schema import ChatReply, IntentOut, SourceOut
 from knowledge import Hit, KnowledgeBase, Template, make_embedder
 from training import IntentClassifier, ModelRegistry
+from training.review import ReviewQueue
 
 log = logging.getLogger("lepton.assistant")
 
 _SLOT = re.compile(r"\{(\w+)\}")
-_SLOT_VALUES: dict[str, re.Pattern[str]] = {"order_id": re.compile(r"\bKH-?\s?(\d{8})\b", re.IGNORECASE)}
+# Lookarounds, not \b: Chinese characters count as word characters, so "订单KH-12345678的" has no boundary.
+_SLOT_VALUES: dict[str, re.Pattern[str]] = {
+    "order_id": re.compile(r"(?<![A-Za-z0-9])KH-?\s?(\d{8})(?!\d)", re.IGNORECASE)
+}
 
 
 class NotReady(RuntimeError):
@@ -55,6 +60,7 @@ class Turn:
 
     message: str
     session: Session
+    query: str = ""
     language: str = "en"
     intent: str | None = None
     confidence: float = 0.0
@@ -81,6 +87,7 @@ class Assistant:
         self.generator: Generator | None = None
         self.guard: GroundingGuard | None = None
         self.store: ConversationStore | None = None
+        self.review: ReviewQueue | None = None
         self.languages: set[str] = {"en"}
         self.ready = False
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
@@ -122,6 +129,8 @@ class Assistant:
             self.generator.warm_up()
         self.guard = GroundingGuard(embed=self.kb.embedder.embed_passages)
         self.store = ConversationStore(s.logs_path)
+        self.review = ReviewQueue(s.home / "review.db")
+        self.listeners.append(self._queue_thumbs_down)
         self.ready = True
 
     def _make_generator(self) -> Generator | None:
@@ -206,13 +215,25 @@ class Assistant:
         turn.session.language = turn.language
         t = turn.stage("language", t)
 
+        turn.query = rewrite_follow_up(text, turn.session.topic)
+        if turn.query != text:
+            turn.trace["rewritten"] = turn.query
         if turn.session.status == HANDOFF:
             turn.route, turn.reply = "handoff", messages.text("handoff_waiting", self._reply_language(turn))
-            turn.trace["reason"] = "session is with a human agent"
+            turn.trace["decision"] = {"route": "handoff", "reason": "session is with a human agent"}
+        elif looks_like_injection(text):
+            turn.route, turn.reply = "fallback", messages.text("refuse", self._reply_language(turn))
+            turn.trace["decision"] = {"route": "fallback", "reason": "prompt injection or markup in the message"}
+            turn.trace["injection"] = True
+        elif negativity(text) >= self.settings.routing.anger_handoff:
+            self._start_handoff(turn, self._reply_language(turn))
+            turn.trace["decision"] = {"route": "handoff", "reason": f"strong negative sentiment ({negativity(text):.2f})"}
         elif not self._answer_pending_slot(turn):
             decision = self._classify(turn)
             t = turn.stage("intent", t)
             self._route(turn, decision, on_token)
+        if turn.route in ("template", "rag") and turn.query == text:
+            turn.session.topic = text  # a follow-up keeps the topic of the question it follows
         self._update_failures(turn)
         if on_token is not None and turn.route != "rag":
             on_token(turn.reply)  # fixed replies come as one piece
@@ -236,6 +257,7 @@ class Assistant:
         )
         if turn.route == "handoff" and turn.trace.get("handoff_started"):
             self._emit("handoff", {"session_id": turn.session.id, "message_id": message_id})
+        self._queue_for_review(turn, message_id)
         return ChatReply(
             session_id=turn.session.id,
             message_id=message_id,
@@ -252,7 +274,7 @@ class Assistant:
             model = self.intents
         if model is None:
             return decide(None, 0.0, [], self._has_template_for(turn), self.settings.routing)
-        pred = model.predict([turn.message])[0]
+        pred = model.predict([turn.query])[0]
         turn.intent, turn.confidence = pred.name, float(pred.confidence)
         turn.trace["intent"] = {
             "name": pred.name,
@@ -289,7 +311,7 @@ class Assistant:
             template = self._template(decision.intent or "", language)
             assert template is not None
             turn.route = decision.route
-            self._answer_from_template(turn, template, language)
+            self._answer_from_template(turn, template, language, on_token)
         elif decision.route == "clarify":
             a, b = (self._template(name, language) for name in decision.alternatives[:2])
             turn.route = "clarify"
@@ -297,17 +319,24 @@ class Assistant:
         else:
             self._retrieve_and_compose(turn, language, on_token)
 
-    def _answer_from_template(self, turn: Turn, template: Template, language: str) -> None:
-        """Fill `{slots}` from the message or the session; ask for a missing one."""
+    def _answer_from_template(
+        self, turn: Turn, template: Template, language: str, on_token: Callable[[str], None] | None = None
+    ) -> None:
+        """Fill `{slots}` from the message or the session; when one is missing, answer the general
+        question from the knowledge base and ask for the value (the next turn can then use the template)."""
         slots = _SLOT.findall(template.answer)
         values: dict[str, str] = {}
         for slot in slots:
             value = self._find_slot(slot, turn.message) or turn.session.slots.get(slot)
             if value is None:
+                turn.trace["slot"] = {"missing": slot, "template": template.id}
+                self._retrieve_and_compose(turn, language, on_token)
+                ask = messages.text(f"ask_{slot}" if f"ask_{slot}" in messages.KEYS else "ask_order_id", language)
+                if turn.route == "rag":
+                    turn.reply = f"{turn.reply}\n\n{ask}"
+                else:
+                    turn.route, turn.reply, turn.sources = "clarify", ask, []
                 turn.session.pending = {"template_id": template.id, "slot": slot, "intent": template.intent}
-                key = f"ask_{slot}"
-                turn.reply = messages.text(key if key in messages._TEXTS else "ask_order_id", language)
-                turn.trace["slot"] = {"missing": slot}
                 return
             values[slot] = value
         turn.session.slots.update(values)
@@ -345,10 +374,10 @@ class Assistant:
         t = time.perf_counter()
         k = self.settings.retrieval.top_k
         with self._kb_lock:
-            hits = self.kb.search(turn.message, k=k, language=language)
+            hits = self.kb.search(turn.query, k=k, language=language)
             other_language = False
             if not hits:
-                hits = self.kb.search(turn.message, k=k)
+                hits = self.kb.search(turn.query, k=k)
                 other_language = bool(hits)
         t = turn.stage("retrieval", t)
         turn.trace["retrieved"] = [
@@ -360,7 +389,7 @@ class Assistant:
             turn.trace["decision"] = {"route": "fallback", "reason": "nothing relevant found"}
             return
         passages = [Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri) for h in hits]
-        reply, verdict = self._compose(turn.message, passages, language, on_token)
+        reply, verdict = self._compose(turn.query, passages, language, on_token)
         turn.stage("generation", t)
         turn.trace["guard"] = verdict
         if other_language:
@@ -393,7 +422,7 @@ class Assistant:
                 if checked.ok:
                     return draft.strip(), verdict
             except GenerationError as exc:
-                verdict = {"ok": False, "reason": "timeout" if "timed out" in str(exc).lower() else "error", "error": str(exc)}
+                verdict = {"ok": False, "reason": getattr(exc, "reason", "error"), "error": str(exc)}
         answer = extractive_answer(question, passages, language, embed=embed)
         if on_token is not None:
             on_token("\n\n" + answer if verdict.get("draft") else answer)
@@ -419,7 +448,7 @@ class Assistant:
 
     def _update_failures(self, turn: Turn) -> None:
         session = turn.session
-        if turn.route == "fallback":
+        if turn.route == "fallback" and not turn.trace.get("injection"):
             session.failures += 1
             if session.failures >= self.settings.routing.max_failures and session.status != HANDOFF:
                 language = self._reply_language(turn)
@@ -448,6 +477,36 @@ class Assistant:
     @staticmethod
     def _source(hit: Hit) -> SourceOut:
         return SourceOut(id=hit.id, title=hit.title, uri=hit.uri, snippet=hit.snippet)
+
+    def _queue_for_review(self, turn: Turn, message_id: str) -> None:
+        """Turns a person should look at: unanswered, out of scope, unsure, handed off."""
+        reasons = []
+        if turn.route == "fallback":
+            reasons.append("unanswered")
+        if turn.intent == "out_of_scope":
+            reasons.append("out_of_scope")
+        if turn.trace.get("handoff_started"):
+            reasons.append("handoff")
+        unsure = turn.intent is not None and turn.confidence < self.settings.routing.template_confidence
+        if unsure and turn.route not in ("smalltalk", "handoff"):
+            reasons.append("low_confidence")
+        for reason in reasons:
+            self._review_add(message_id, turn.message, reason, turn.session.id, turn.language, turn.intent, turn.confidence)
+
+    def _review_add(self, message_id: str, text: str, reason: str, session_id: str, language: str,
+                    intent: str | None, confidence: float) -> None:
+        assert self.review is not None
+        if self.review.add(message_id, text, reason, session_id=session_id, language=language, predicted=intent,
+                           confidence=confidence):
+            self._emit("review_item", {"message_id": message_id, "reason": reason})
+
+    def _queue_thumbs_down(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind != "feedback" or payload.get("rating") != "down" or self.store is None:
+            return
+        turn = self.store.turn(str(payload.get("message_id", "")))
+        if turn is not None:
+            self._review_add(turn["id"], turn["message"], "thumbs_down", turn["session_id"], turn["language"] or "",
+                             turn["intent"], turn["confidence"] or 0.0)
 
     def _emit(self, kind: str, payload: dict[str, Any]) -> None:
         for listener in self.listeners:

@@ -43,6 +43,8 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.dim = 0
         self.score_range = SCORE_RANGES.get(name, (0.15, 0.70))
+        # Languages the model understands; None = multilingual / unknown. all-MiniLM-L6-v2 is English-only.
+        self.languages: set[str] | None = {"en"} if name == "minilm" else None
         self._model = None
 
     def warm_up(self) -> None:
@@ -51,7 +53,8 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(self.path, device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         self.warm_up()

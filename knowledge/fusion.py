@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knowledge.lexical import coverage
+
 
 @dataclass
 class HybridScorer:
@@ -11,13 +13,15 @@ class HybridScorer:
 
     d = clip((cos - lo) / (hi - lo), 0, 1) is the dense similarity on a per-embedder calibrated scale and
     l = bm25 / max(bm25 over the candidates) is the lexical evidence relative to the best lexical match.
-    A lexical match alone can never exceed `w`, so keep `w` below the threshold: unrelated queries that
-    only share a word with the corpus stay out. `mode` = "dense" / "lexical" / "rrf" exist for evaluation.
+    The gate means lexical evidence only boosts units the embedder already finds somewhat similar, so
+    unrelated queries that merely share a word with the corpus stay below the threshold.
+    Tuned on the demo questions (see knowledge/evaluation.py). `mode` = "dense" / "lexical" / "rrf" exist for evaluation.
     """
 
     lo: float = 0.15
     hi: float = 0.70
     weight: float = 0.3
+    gate: float = 0.2
     mode: str = "hybrid"
     rrf_k: int = 60
 
@@ -44,5 +48,15 @@ class HybridScorer:
             elif self.mode == "lexical":
                 out[i] = lx
             else:
-                out[i] = d + self.weight * lx * (1.0 - d)
+                out[i] = d + self.weight * lx * (1.0 - d) * min(1.0, d / self.gate)
+        return out
+
+    def lexical_only(self, query: str, lexical: dict[str, float], units: dict[str, dict]) -> dict[str, float]:
+        """Absolute lexical score for queries the embedder cannot read: term coverage, BM25 as tie-break."""
+        top = max(lexical.values(), default=0.0)
+        out = {}
+        for i, s in lexical.items():
+            u = units[i]
+            cov = coverage(query, f"{u['title']}\n{u['heading']}\n{u['text']}")
+            out[i] = cov * (0.7 + 0.3 * s / top)
         return out

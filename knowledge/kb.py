@@ -222,10 +222,19 @@ class KnowledgeBase:
         if tags:
             wanted = set(tags)
             units = {i: u for i, u in units.items() if wanted & set(u["tags"])}
-        scores = self.scorer.fuse({i: c for i, c in dense.items() if i in units},
-                                  {i: s for i, s in lexical.items() if i in units})
+        dense = {i: c for i, c in dense.items() if i in units}
+        lexical = {i: s for i, s in lexical.items() if i in units}
+        if self._dense_blind(query):
+            scores = self.scorer.lexical_only(query, lexical, units)
+        else:
+            scores = self.scorer.fuse(dense, lexical)
         ranked = sorted((i for i in scores if scores[i] >= self.min_score), key=lambda i: -scores[i])[:k]
         return [_hit(units[i], scores[i]) for i in ranked]
+
+    def _dense_blind(self, query: str) -> bool:
+        """True when the embedder does not cover the query's language (e.g. MiniLM and Chinese)."""
+        supported = getattr(self.embedder, "languages", None)
+        return supported is not None and detect_language(query) not in supported
 
     def templates(self, intent: str | None = None, language: str | None = None) -> list[Template]:
         return self.store.templates(intent, language)

@@ -43,3 +43,33 @@ def match_expression(query: str) -> str | None:
     if not terms:
         return None
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+CJK_FUNCTION = frozenset("我你您他她它们的了吗呢吧啊呀是在和与就都也还要想请问帮怎么样办什如何可以能个一这那有没给让把被")
+
+
+def coverage(query: str, text: str) -> float:
+    """Share of the query's content (CJK characters, English words) found in `text` as whole terms.
+
+    A CJK character counts as found when one of its bigrams with a neighbouring query character
+    occurs in the text (or the single character, for a run of one). Function characters are ignored.
+    Used as an absolute lexical score when the embedder does not understand the query's language.
+    """
+    low = text.lower()
+    found = total = 0
+    for run in _CJK_RUN.findall(query):
+        covered = [False] * len(run)
+        for i in range(len(run) - 1):
+            if run[i : i + 2] in low:
+                covered[i] = covered[i + 1] = True
+        if len(run) == 1 and run in low:
+            covered[0] = True
+        for ch, ok in zip(run, covered, strict=True):
+            if ch not in CJK_FUNCTION:
+                total += 1
+                found += ok
+    for word in _TOKEN.findall(_CJK_RUN.sub(" ", query).lower()):
+        if word not in STOPWORDS and len(word) > 1:
+            total += 1
+            found += re.search(rf"\b{re.escape(word[:max(4, len(word) - 2)])}", low) is not None
+    return found / total if total else 0.0

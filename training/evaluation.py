@@ -59,7 +59,24 @@ def eval_banking77(path: Path, config: TrainConfig, out_dir: Path, progress: boo
     return {**_common(res, "banking77"), "accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "n_test": len(test_y)}
 
 
-def eval_clinc150(path: Path, config: TrainConfig, out_dir: Path, progress: bool, per_class: int | None) -> dict:
+def _dump_scores(dump: Path, clf: IntentClassifier, det: Any, vx: list[str], vy: list[str], tx: list[str],
+                 ty: list[str], t_logits: torch.Tensor, t_emb: torch.Tensor) -> None:
+    """Save per-method OOS scores and correctness on val and test (npz) for offline operating-point study."""
+    arrays: dict[str, np.ndarray] = {}
+    for split, _texts, gold, outs in (("val", vx, vy, _outputs(clf, vx)), ("test", tx, ty, (t_logits, t_emb))):
+        logits, emb = outs
+        pred = np.array([clf.labels[i] for i in logits.argmax(-1).tolist()])
+        g = np.array(gold)
+        arrays[f"{split}_is_oos"] = g == OUT_OF_SCOPE
+        arrays[f"{split}_correct"] = (pred == g) & (g != OUT_OF_SCOPE)
+        arrays[f"{split}_argmax_oos"] = pred == OUT_OF_SCOPE
+        for method in ood.METHODS:
+            arrays[f"{split}_{method}"] = replace(det, method=method).score(logits, emb).numpy()
+    np.savez_compressed(dump, **arrays)
+
+
+def eval_clinc150(path: Path, config: TrainConfig, out_dir: Path, progress: bool, per_class: int | None,
+                  dump: Path | None = None) -> dict:
     """Train on train+oos_train, calibrate on val+oos_val, report in-scope accuracy and OOS recall on test."""
     d = _load_clinc(path)
     tr = d["train"] + d["oos_train"]
@@ -89,6 +106,8 @@ def eval_clinc150(path: Path, config: TrainConfig, out_dir: Path, progress: bool
     closed = [clf.labels[int(ins[j])] for j in logits[:, ins].argmax(-1).tolist()]
     pairs = [(g, c) for g, c in zip(ty, closed, strict=True) if g != OUT_OF_SCOPE]
     closed_acc = sum(g == c for g, c in pairs) / max(len(pairs), 1)
+    if dump is not None:
+        _dump_scores(dump, clf, det, vx, vy, tx, ty, logits, emb)
     return {**_common(res, "clinc150"), "in_scope_accuracy": chosen["in_scope_accuracy"],
             "oos_recall": chosen["oos_recall"], "oos_method": det.method, "oos_threshold": det.threshold,
             "closed_set_in_scope_accuracy": closed_acc, "per_method_test": per_method,
@@ -111,6 +130,7 @@ def evaluate_intents(
     out_dir: Path | None = None,
     progress: bool = True,
     per_class: int | None = None,
+    dump_scores: Path | None = None,
 ) -> dict[str, Any]:
     """Train on the benchmark's train split and score its test split.
 
@@ -121,11 +141,15 @@ def evaluate_intents(
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}")
     cfg = config or TrainConfig()
-    fn = eval_banking77 if dataset == "banking77" else eval_clinc150
+    def fn(out: Path) -> dict[str, Any]:
+        if dataset == "banking77":
+            return eval_banking77(Path(path), cfg, out, progress, per_class)
+        return eval_clinc150(Path(path), cfg, out, progress, per_class, dump_scores)
+
     if out_dir is not None:
-        return fn(Path(path), cfg, Path(out_dir), progress, per_class)
+        return fn(Path(out_dir))
     with tempfile.TemporaryDirectory(prefix=f"lepton-eval-{dataset}-") as tmp:
-        out = fn(Path(path), cfg, Path(tmp) / "model", progress, per_class)
+        out = fn(Path(tmp) / "model")
         out.pop("model_dir", None)
         return out
 
@@ -137,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=None, help="keep the trained model here")
     p.add_argument("--per-class", type=int, default=None)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--dump-scores", type=Path, default=None, help="clinc150: save OOS scores (npz)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrainConfig override")
     a = p.parse_args(argv)
     overrides: dict[str, Any] = {}
@@ -146,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         overrides[k] = v.lower() in ("1", "true", "yes") if isinstance(cur, bool) else (
             type(cur)(v) if cur is not None else (int(v) if v.isdigit() else v))
     res = evaluate_intents(a.dataset, a.path, TrainConfig(**overrides), out_dir=a.out, progress=not a.json,
-                           per_class=a.per_class)
+                           per_class=a.per_class, dump_scores=a.dump_scores)
     print(json.dumps(res, indent=2) if a.json else res)
 
 

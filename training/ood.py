@@ -39,15 +39,16 @@ def scores(
     if method == "mahalanobis":
         assert means is not None and precision is not None
         x = torch.nn.functional.normalize(emb.float(), dim=-1)
-        d = x[:, None, :] - means[None, :, :]  # (n, c, h)
-        md = torch.einsum("nch,hk,nck->nc", d, precision, d)
+        xp = x @ precision
+        mp = means @ precision
+        md = (xp * x).sum(-1, keepdim=True) - 2 * xp @ means.T + (mp * means).sum(-1)[None, :]
         return -md.min(-1).values
     raise ValueError(f"unknown OOS method {method!r}")
 
 
 def choose_threshold(
     in_scores: np.ndarray, in_correct: np.ndarray, oos_scores: np.ndarray, fallback_recall: float
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float, dict[str, float | None]]:
     """Pick the threshold that maximises mean(in-scope accuracy, OOS recall) on validation.
 
     In-scope accuracy counts a rejected in-scope query as wrong. With no OOS examples, keep
@@ -56,7 +57,7 @@ def choose_threshold(
     if len(oos_scores) == 0:
         thr = float(np.quantile(in_scores, 1 - fallback_recall)) if len(in_scores) else 0.0
         acc = float(((in_scores >= thr) & in_correct).mean()) if len(in_scores) else 0.0
-        return thr, {"val_in_scope_accuracy": acc, "val_oos_recall": float("nan"), "objective": acc}
+        return thr, {"val_in_scope_accuracy": acc, "val_oos_recall": None, "objective": acc}
     cands = np.unique(np.concatenate([in_scores, oos_scores]))
     cands = np.concatenate([[cands[0] - 1e-6], (cands[:-1] + cands[1:]) / 2, [cands[-1] + 1e-6]])
     s_in = np.sort(in_scores)

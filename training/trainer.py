@@ -186,6 +186,8 @@ def train_intent_model(
     device = accel.device
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     net = IntentNet(base, len(label_list), dropout=cfg.dropout)
+    freeze = cfg.freeze_layers if cfg.freeze_layers is not None else (0 if device.type == "cuda" else 3)
+    net.freeze_lower(freeze)
 
     def collate(batch: list[tuple[str, int]]) -> dict[str, torch.Tensor]:
         enc = tokenizer(
@@ -198,8 +200,9 @@ def train_intent_model(
     loader = DataLoader(list(zip(train_texts, y, strict=True)), batch_size=cfg.batch_size, shuffle=True,
                         collate_fn=collate, generator=gen, drop_last=len(y) > cfg.batch_size)
     head_params = list(net.head.parameters())
-    decay = [p for n, p in net.encoder.named_parameters() if p.ndim > 1]
-    no_decay = [p for n, p in net.encoder.named_parameters() if p.ndim <= 1]
+    trainable = [p for p in net.encoder.parameters() if p.requires_grad]
+    decay = [p for p in trainable if p.ndim > 1]
+    no_decay = [p for p in trainable if p.ndim <= 1]
     optim = torch.optim.AdamW([
         {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
         {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
@@ -285,6 +288,7 @@ def train_intent_model(
             "n_labels": len(label_list),
             "device": str(device),
             "num_processes": accel.num_processes,
+            "frozen_layers": freeze,
         }
         run_config = {**cfg.to_dict(), "base_model": str(base), "labels": label_list}
         out_dir.parent.mkdir(parents=True, exist_ok=True)

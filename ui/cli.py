@@ -7,28 +7,36 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Idle OpenMP threads otherwise spin and steal the cores that generation needs (set before torch loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+
+from ui.keys_cli import keys_app  # noqa: E402
 
 app = typer.Typer(help="Lepton: a self-hosted customer-service assistant.", no_args_is_help=True, add_completion=False)
 kb_app = typer.Typer(help="Knowledge base: ingest, search, inspect.", no_args_is_help=True)
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate on public datasets.", no_args_is_help=True)
 models_app = typer.Typer(help="The intent model registry.", no_args_is_help=True)
+review_app = typer.Typer(help="The review queue of turns a person should look at.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
+app.add_typer(review_app, name="review")
+app.add_typer(keys_app, name="keys")
 
 console = Console(stderr=True)
-Home = Annotated[Optional[Path], typer.Option("--home", help="Data folder (default $LEPTON_HOME or ./.lepton).")]
+Home = Annotated[Path | None, typer.Option("--home", help="Data folder (default $LEPTON_HOME or ./.lepton).")]
 
 
 def _settings(home: Path | None, **overrides: object):
@@ -49,8 +57,8 @@ def _fail(message: str, code: int = 2) -> None:
 @app.command()
 def serve(
     home: Home = None,
-    host: Annotated[Optional[str], typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Load the bundled demo knowledge base on a new home.")] = False,
 ) -> None:
     """Run the HTTP API with the chat page at / (one process)."""
@@ -68,7 +76,7 @@ def serve(
 def chat(
     message: Annotated[str, typer.Argument(help="The customer's message.")],
     home: Home = None,
-    session: Annotated[Optional[str], typer.Option(help="Continue this session.")] = None,
+    session: Annotated[str | None, typer.Option(help="Continue this session.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reply object as JSON.")] = False,
 ) -> None:
     """Answer one message from the command line."""
@@ -125,7 +133,7 @@ def kb_ingest(
 def kb_search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
-    language: Annotated[Optional[str], typer.Option(help="Only this language (en, zh, ...).")] = None,
+    language: Annotated[str | None, typer.Option(help="Only this language (en, zh, ...).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     home: Home = None,
 ) -> None:
@@ -151,26 +159,159 @@ def kb_stats(home: Home = None) -> None:
 
 @train_app.command("intents")
 def train_intents(
-    data: Annotated[Optional[list[Path]], typer.Option("--data", help="CSV with columns text,intent (or category).")] = None,
+    data: Annotated[list[Path] | None, typer.Option("--data", help="CSV with columns text,intent (or category).")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Train on the bundled demo intents.")] = False,
+    from_logs: Annotated[bool, typer.Option("--from-logs", help="Add the reviewed turns of the review queue.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Promote even if it measures worse.")] = False,
     home: Home = None,
 ) -> None:
-    """Train an intent model, evaluate it on a held-out part, and make it the one the server uses."""
-    from assistant.bootstrap import demo_intent_files, train_and_promote
+    """Train an intent model, score it on a fixed held-out set, and promote it if it is not worse."""
+    from assistant.bootstrap import demo_intent_files
+    from assistant.learning import retrain
 
     _setup_logging()
     files = list(data or []) + (demo_intent_files() if demo else [])
-    if not files:
-        _fail("give --data FILE.csv (or --demo)")
     for f in files:
         if not f.is_file():
             _fail(f"no such file: {f}")
+    settings = _settings(home)
+    first = not (settings.intents_dir / "current.json").exists()
     try:
-        version = train_and_promote(_settings(home), files)
+        outcome = retrain(settings, files or None, from_logs=from_logs, always_promote=force or first)
     except ValueError as exc:
         _fail(str(exc))
         return
-    print(f"intent model {version} trained and promoted")
+    held = outcome.metrics.get("heldout", {})
+    console.print(f"held-out accuracy {held.get('accuracy', float('nan')):.4f}, macro-F1 {held.get('macro_f1', float('nan')):.4f}; "
+                  f"{outcome.reason}")
+    print(f"intent model {outcome.version} {'promoted' if outcome.promoted else 'registered, not promoted'}")
+
+
+@models_app.command("list")
+def models_list(home: Home = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every intent model version with its metrics; * marks the current one."""
+    from training import ModelRegistry
+
+    registry = ModelRegistry(_settings(home).intents_dir)
+    current = registry.current()
+    rows = registry.list()
+    if as_json:
+        print(json.dumps(rows, default=str))
+        return
+    for row in rows:
+        mark = "*" if current and row.get("version") == current[0] else " "
+        held = (row.get("metrics") or {}).get("heldout", {})
+        print(f"{mark} {row.get('version')}  {row.get('created', '')}  held-out macro-F1 {held.get('macro_f1', '-')}")
+
+
+@models_app.command("promote")
+def models_promote(version: str, home: Home = None) -> None:
+    """Make VERSION the model the server uses (picked up without a restart)."""
+    from training import ModelRegistry
+
+    try:
+        ModelRegistry(_settings(home).intents_dir).promote(version)
+    except (KeyError, FileNotFoundError, ValueError) as exc:
+        _fail(f"no such version: {exc}")
+    print(f"{version} is current")
+
+
+@models_app.command("rollback")
+def models_rollback(home: Home = None) -> None:
+    """Return to the previously current model."""
+    from training import ModelRegistry
+
+    version = ModelRegistry(_settings(home).intents_dir).rollback()
+    if version is None:
+        _fail("nothing to roll back to")
+    print(f"{version} is current")
+
+
+@review_app.command("list")
+def review_list(
+    status: Annotated[str, typer.Option(help="pending, confirmed, corrected, discarded")] = "pending",
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    home: Home = None,
+) -> None:
+    """Turns waiting for a person: unanswered, out of scope, unsure, handed off, thumbs down."""
+    from training.review import ReviewQueue
+
+    items = ReviewQueue(_settings(home).home / "review.db").items(status, limit)
+    if as_json:
+        print(json.dumps(items, ensure_ascii=False))
+        return
+    for it in items:
+        print(f"#{it['id']}  [{it['reasons']}]  {it['predicted']} ({it['confidence']:.2f})  {it['text']}")
+
+
+@review_app.command("label")
+def review_label(item: int, intent: str, home: Home = None) -> None:
+    """Confirm or correct the intent of review item ITEM; it joins the training data."""
+    from training.review import ReviewQueue
+
+    try:
+        row = ReviewQueue(_settings(home).home / "review.db").resolve(item, intent)
+    except KeyError:
+        _fail(f"no review item #{item}")
+        return
+    print(f"#{item} {row['status']} as {intent}")
+
+
+@review_app.command("discard")
+def review_discard(item: int, home: Home = None) -> None:
+    """Drop review item ITEM (it never becomes training data)."""
+    from training.review import ReviewQueue
+
+    try:
+        ReviewQueue(_settings(home).home / "review.db").resolve(item, None)
+    except KeyError:
+        _fail(f"no review item #{item}")
+    print(f"#{item} discarded")
+
+
+@eval_app.command("intents")
+def eval_intents(
+    dataset: Annotated[str, typer.Option(help="banking77 or clinc150")],
+    path: Annotated[Path, typer.Option(help="The dataset's folder, e.g. ../shared/datasets/banking77")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Train on the dataset's train split and score its test split (one JSON line)."""
+    from training.evaluation import evaluate_intents
+
+    _setup_logging()
+    if dataset not in ("banking77", "clinc150"):
+        _fail("--dataset must be banking77 or clinc150")
+    if not path.exists():
+        _fail(f"no such folder: {path}")
+    result = evaluate_intents(dataset, path)
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+@eval_app.command("conversations")
+def eval_conversations(
+    file: Annotated[Path, typer.Argument(help="A YAML file of test conversations.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    home: Home = None,
+) -> None:
+    """Play test conversations through the assistant and score routes, intents, sources and languages."""
+    from assistant.evaluation import load_conversations, run_conversations
+    from assistant.pipeline import Assistant
+
+    if not file.is_file():
+        _fail(f"no such file: {file}")
+    try:
+        conversations = load_conversations(file)
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    assistant = Assistant(_settings(home))
+    assistant.warm_up()
+    result = run_conversations(assistant, conversations)
+    if as_json:
+        print(json.dumps({k: v for k, v in result.items() if k != "failures"} | {"failures": len(result["failures"])}))
+    else:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import asynccontextmanager
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 
 from assistant.api import create_api
 from assistant.config import Settings
+from assistant.learning import RetrainSchedule
 from assistant.pipeline import Assistant
 from ui.chat_page import build_chat_page
 
 log = logging.getLogger("lepton.server")
+WIDGET = Path(__file__).resolve().parent / "static" / "widget.js"
 
 
 def create_server(settings: Settings, assistant: Assistant | None = None, warm_in_background: bool = True) -> FastAPI:
@@ -32,6 +37,14 @@ def create_server(settings: Settings, assistant: Assistant | None = None, warm_i
 
     app = create_api(assistant)
     app.router.lifespan_context = lifespan
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> FileResponse:
+        """The embeddable chat widget (before the Gradio mount at `/`, which would swallow it)."""
+        return FileResponse(
+            WIDGET, media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
+        )
+
     return gr.mount_gradio_app(app, build_chat_page(assistant), path="/", footer_links=[])
 
 
@@ -41,3 +54,24 @@ def _warm(assistant: Assistant) -> None:
         log.info("ready")
     except Exception:
         log.exception("warm-up failed; /healthz stays 503")
+        return
+    settings = assistant.settings
+    RetrainSchedule(
+        settings, on_promoted=assistant.reload_intents,
+        every_reviewed=settings.retrain_every_reviewed, interval_h=settings.retrain_interval_hours,
+    ).start()
+    _watch_models(assistant)
+
+
+def _watch_models(assistant: Assistant) -> None:
+    """Pick up a newly promoted (or rolled back) intent model without a restart or a dropped request."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(assistant.settings.model_poll_s)
+            try:
+                assistant.reload_intents()
+            except Exception:
+                log.exception("could not load the promoted intent model; the previous one keeps serving")
+
+    threading.Thread(target=loop, daemon=True, name="model-watch").start()

@@ -9,6 +9,8 @@ def set_offline() -> None:
     """Forbid any Hugging Face Hub download; everything must already be on disk."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # Busy-waiting OpenMP threads waste shared CPU cores; only effective if set before torch loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def pick_device(device: str | None = None) -> tuple[str, object]:

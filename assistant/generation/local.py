@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import queue
 import threading
@@ -30,18 +31,23 @@ class LocalGenerator:
         repetition_penalty: float = 1.1,
         num_threads: int | None = None,
         cache_dir: Path | None = None,
+        dtype: str | None = None,
+        prefix_cache: bool = True,
     ) -> None:
         self.model_path = Path(model_path) if model_path is not None else None
         self.device = device
         self.repetition_penalty = repetition_penalty
         self.num_threads = num_threads
         self.cache_dir = cache_dir
+        self.dtype = dtype
+        self.prefix_cache = prefix_cache
         self.name = f"local:{self.model_path.name if self.model_path else 'smollm2-135m-instruct'}"
         self.last_finish_reason: str | None = None  # "stop", "length", "timeout" or "cancelled"
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
+        self._prefixes: dict[tuple[int, ...], object] = {}  # system-prompt KV caches, reused per request
 
     # -- loading -------------------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -61,6 +67,8 @@ class LocalGenerator:
                 torch.set_num_threads(self.num_threads)
             path = self.model_path or bundled_generator_path(self.cache_dir)
             self.device, dtype = pick_device(self.device)
+            if self.dtype:  # explicit override, e.g. "bfloat16" on CPUs with AMX
+                dtype = getattr(torch, self.dtype)
             start = time.perf_counter()
             tokenizer = AutoTokenizer.from_pretrained(str(path))
             model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(self.device).eval()
@@ -76,6 +84,12 @@ class LocalGenerator:
             self._pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self._eos[0]
             self._tokenizer = tokenizer
             self._model = model
+            if self.prefix_cache:
+                from assistant.generation.prompt import SYSTEM_PROMPTS
+
+                with self._lock:
+                    for system in SYSTEM_PROMPTS.values():
+                        self._prefix_for([{"role": "system", "content": system}], None)
             log.info("loaded %s on %s (%s) in %.1fs", path, self.device, dtype, time.perf_counter() - start)
 
     # -- generation ----------------------------------------------------------------------------------
@@ -84,6 +98,40 @@ class LocalGenerator:
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         return {k: v.to(self.device) for k, v in enc.items()}
+
+    def _prefix_for(self, messages: list[dict], input_ids):
+        """KV cache of the leading system message (computed once, copied per request), or None.
+
+        The system prompt is the same for every request, so its prefill is paid once. Caller holds the lock.
+        """
+        if not self.prefix_cache or not messages or messages[0].get("role") != "system":
+            return None
+        try:
+            import torch
+            from transformers import DynamicCache
+
+            ids = self._tokenizer.apply_chat_template(messages[:1], return_tensors="pt", return_dict=True)[
+                "input_ids"
+            ].to(self.device)
+            n = ids.shape[1]
+            if input_ids is not None and (
+                input_ids.shape[1] <= n or not torch.equal(input_ids[0, :n], ids[0])
+            ):
+                return None  # template renders the system turn differently inside the conversation
+            key = tuple(ids[0].tolist())
+            cache = self._prefixes.get(key)
+            if cache is None:
+                cache = DynamicCache(config=self._model.config)
+                with torch.inference_mode():
+                    self._model(input_ids=ids, cache=cache, use_cache=True)
+                if len(self._prefixes) >= 8:
+                    self._prefixes.pop(next(iter(self._prefixes)))
+                self._prefixes[key] = cache
+            return copy.deepcopy(cache)
+        except Exception as exc:  # prefix caching is an optimisation only
+            log.warning("prefix cache disabled: %s", exc)
+            self.prefix_cache = False
+            return None
 
     def generate(self, messages: list[dict], *, max_new_tokens: int = 160, timeout_s: float = 20.0) -> str:
         """Full reply text; GenerationError (with `.partial`) on timeout or failure."""
@@ -109,7 +157,7 @@ class LocalGenerator:
             streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
             worker = threading.Thread(
                 target=self._work,
-                args=(inputs, streamer, criteria, max_new_tokens, failure),
+                args=(inputs, messages, streamer, criteria, max_new_tokens, failure),
                 name="lepton-generate",
                 daemon=True,
             )
@@ -130,22 +178,30 @@ class LocalGenerator:
                 except queue.Empty:
                     cancel.set()
                     raise GenerationError(
-                        f"generation timed out after {timeout_s:.1f}s", reason="timeout", partial="".join(produced)
+                        f"generation timed out after {timeout_s:.1f}s",
+                        reason="timeout",
+                        partial="".join(produced),
                     ) from None
                 if piece:
                     produced.append(piece)
                     yield piece
             worker.join(timeout=1.0)
             if failure:
-                raise GenerationError(f"generation failed: {failure[0]}", partial="".join(produced)) from failure[0]
+                raise GenerationError(
+                    f"generation failed: {failure[0]}", partial="".join(produced)
+                ) from failure[0]
             if criteria.fired == "timeout":
                 raise GenerationError(
-                    f"generation timed out after {timeout_s:.1f}s", reason="timeout", partial="".join(produced)
+                    f"generation timed out after {timeout_s:.1f}s",
+                    reason="timeout",
+                    partial="".join(produced),
                 )
         finally:
             cancel.set()  # stops the worker if the consumer went away early
 
-    def _work(self, inputs, streamer, criteria, max_new_tokens: int, failure: list[BaseException]) -> None:
+    def _work(
+        self, inputs, messages, streamer, criteria, max_new_tokens: int, failure: list[BaseException]
+    ) -> None:
         import torch
         from transformers import GenerationConfig, StoppingCriteriaList
 
@@ -158,8 +214,11 @@ class LocalGenerator:
                 pad_token_id=self._pad,
             )
             with torch.inference_mode():
+                prefix = self._prefix_for(messages, inputs["input_ids"])
+                extra = {"cache": prefix} if prefix is not None else {}
                 out = self._model.generate(
                     **inputs,
+                    **extra,
                     generation_config=config,
                     streamer=streamer,
                     stopping_criteria=StoppingCriteriaList([criteria]),

@@ -53,7 +53,18 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
 
     start = time.perf_counter()
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    extra = {}
+    try:  # ask for dense weights explicitly, even where a GGUF matmul kernel is installed
+        from transformers import GgufConfig
+
+        extra["quantization_config"] = GgufConfig(dequantize=True)
+    except ImportError:
+        pass
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32, **extra
+    )
+    if not all(p.dtype.is_floating_point for p in model.parameters()):
+        raise RuntimeError(f"{gguf.name}: weights were not dequantised; cannot save a plain HF folder")
     # The weights are dense after dequantisation; drop the GGUF quantiser so save_pretrained works.
     model.hf_quantizer = None
     model.is_quantized = False

@@ -23,4 +23,6 @@ class DeadlineCriteria(StoppingCriteria):
             self.fired = "cancelled"
         elif time.monotonic() >= self.deadline:
             self.fired = "timeout"
-        return torch.full((input_ids.shape[0],), self.fired is not None, dtype=torch.bool, device=input_ids.device)
+        return torch.full(
+            (input_ids.shape[0],), self.fired is not None, dtype=torch.bool, device=input_ids.device
+        )

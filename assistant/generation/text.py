@@ -16,22 +16,39 @@ _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 
 
+def _inline(text: str) -> str:
+    text = _LINK.sub(r"\1", text)
+    text = _EMPH.sub("", text).replace("#", "").replace("|", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def markdown_lines(text: str) -> list[tuple[str, bool]]:
-    """Split Markdown into clean plain-text lines, each flagged True when it was a heading."""
-    text = _FRONT_MATTER.sub("", text)
+    """Split Markdown into clean plain-text lines, each flagged True when it was a heading.
+
+    Table rows become "first cell: header2 cell2; header3 cell3" so each row reads on its own.
+    """
+    raw_lines = _FRONT_MATTER.sub("", text).splitlines()
     out: list[tuple[str, bool]] = []
-    for raw in text.splitlines():
+    headers: list[str] = []
+    for k, raw in enumerate(raw_lines):
         if not raw.strip() or _TABLE_SEP.match(raw):
             continue
+        if "|" in raw and raw.strip().startswith("|"):
+            cells = [_inline(c) for c in raw.strip().strip("|").split("|")]
+            if k + 1 < len(raw_lines) and _TABLE_SEP.match(raw_lines[k + 1]):
+                headers = cells  # header row: folded into the data rows below
+                continue
+            rest = [
+                f"{h} {c}".strip() if h else c
+                for h, c in zip(headers[1:] + [""] * len(cells), cells[1:], strict=False)
+            ]
+            line = f"{cells[0]}: " + "; ".join(r for r in rest if r) if len(cells) > 1 else cells[0]
+            if line.strip(": "):
+                out.append((line, False))
+            continue
+        headers = []
         heading = bool(_HEADING.match(raw))
-        line = _HEADING.sub("", raw)
-        line = _BULLET.sub("", line)
-        if "|" in line:
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            line = ": ".join(c for c in cells if c)
-        line = _LINK.sub(r"\1", line)
-        line = _EMPH.sub("", line).replace("#", "").replace("|", " ")
-        line = re.sub(r"\s+", " ", line).strip()
+        line = _inline(_BULLET.sub("", _HEADING.sub("", raw)))
         if line:
             out.append((line, heading))
     return out
@@ -59,12 +76,135 @@ def split_sentences(text: str) -> list[str]:
 
 
 STOPWORDS = frozenset(
-    """a an the and or but if then so of to in on at by for from with within without as is are was were be been
-    being am do does did doing have has had having it its this that these those there here you your yours we
-    our ours us i me my they them their he she his her can could will would shall should may might must not
-    no yes any all some each every more most other such only own same than too very just also about into
-    over after before under again further once what which who whom when where why how up down out off
-    please thanks thank hi hello sure let lets get got yes okay ok via per""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "so",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "within",
+        "without",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "you",
+        "your",
+        "yours",
+        "we",
+        "our",
+        "ours",
+        "us",
+        "i",
+        "me",
+        "my",
+        "they",
+        "them",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "can",
+        "could",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "must",
+        "not",
+        "no",
+        "yes",
+        "any",
+        "all",
+        "some",
+        "each",
+        "every",
+        "more",
+        "most",
+        "other",
+        "such",
+        "only",
+        "own",
+        "same",
+        "than",
+        "too",
+        "very",
+        "just",
+        "also",
+        "about",
+        "into",
+        "over",
+        "after",
+        "before",
+        "under",
+        "again",
+        "further",
+        "once",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "why",
+        "how",
+        "up",
+        "down",
+        "out",
+        "off",
+        "please",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+        "sure",
+        "let",
+        "lets",
+        "get",
+        "got",
+        "yes",
+        "okay",
+        "ok",
+        "via",
+        "per",
+    ]
 )
 
 _WORD = re.compile(r"[a-z][a-z'\-]*|\d+(?:[.,:]\d+)*")
@@ -82,7 +222,9 @@ def content_tokens(text: str) -> set[str]:
     """Content words (lower-cased, light stemming, no stopwords) plus CJK character bigrams."""
     low = text.lower().replace("’", "'")
     tokens = {
-        _stem(w.strip("'-")) for w in _WORD.findall(low) if w.strip("'-") and w not in STOPWORDS and len(w) > 1
+        _stem(w.strip("'-"))
+        for w in _WORD.findall(low)
+        if w.strip("'-") and w not in STOPWORDS and len(w) > 1
     }
     for run in _CJK_RUN.findall(text):
         if len(run) == 1:
@@ -94,12 +236,46 @@ def content_tokens(text: str) -> set[str]:
 _EN_NUMBERS = {
     w: str(i)
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
 }
 _EN_NUMBERS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90"})
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_NUM = re.compile("[零〇一二两三四五六七八九十百千]+")
 _DIGITS = re.compile(r"\d+(?:[.,:]\d+)*")
@@ -151,7 +327,7 @@ def number_parts(text: str) -> set[str]:
 
 
 def script_language(text: str) -> str | None:
-    """"zh" when CJK characters dominate, "en" (Latin script) when letters are Latin, None if no letters."""
+    """ "zh" when CJK characters dominate, "en" (Latin script) when letters are Latin, None if no letters."""
     cjk = len(CJK_RE.findall(text))
     latin = len(LATIN_RE.findall(text))
     if cjk == 0 and latin == 0:

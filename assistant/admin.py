@@ -1,0 +1,82 @@
+"""The admin API's read side: counts, one session, one turn with its full trace (admin key only)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from assistant.conversations import ConversationStore
+from assistant.feedback import feedback_store
+from assistant.pipeline import Assistant, NotReady
+from assistant.schema import ErrorResponse
+from assistant.security import ADMIN_PREFIX, require_admin
+
+
+def _store(assistant: Assistant) -> ConversationStore:
+    if not assistant.ready or assistant.store is None:
+        raise NotReady("The assistant is still starting; try again in a moment.")
+    return assistant.store
+
+
+def _lock(store: ConversationStore) -> AbstractContextManager[Any]:
+    return getattr(store, "_lock", None) or nullcontext()
+
+
+def _ratings(store: ConversationStore, ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    with _lock(store):
+        rows = store.db.execute(
+            f"select message_id, rating, comment, updated_at from feedback where message_id in ({marks})", ids
+        ).fetchall()
+    return {r[0]: {"rating": r[1], "comment": r[2], "updated_at": r[3]} for r in rows}
+
+
+def admin_router(assistant: Assistant) -> APIRouter:
+    errors = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+    router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=errors)
+
+    @router.get("/stats")
+    def stats() -> dict[str, Any]:
+        """Turns, sessions, turns per route, sessions with a person, and feedback counts."""
+        store = _store(assistant)
+        feedback = feedback_store(assistant)
+        with _lock(store):
+            routes = dict(store.db.execute("select route, count(*) from turns group by route").fetchall())
+            handoff = store.db.execute("select count(*) from sessions where status = 'handoff'").fetchone()[0]
+        return {**store.counts(), "routes": routes, "handoff_sessions": handoff, "feedback": feedback.counts()}
+
+    @router.get("/sessions/{session_id}")
+    def session(session_id: str) -> dict[str, Any]:
+        """One session's state and all its turns with their traces, oldest first."""
+        store = _store(assistant)
+        feedback_store(assistant)  # the feedback table exists from here on
+        with _lock(store):
+            rows = list(store.db.query("select * from sessions where id = ?", [session_id]))
+        if not rows:
+            raise HTTPException(404, {"code": "not_found", "message": "No such session."})
+        row = rows[0]
+        for key in ("slots", "pending"):
+            row[key] = json.loads(row[key]) if row.get(key) else None
+        turns = store.history(session_id, limit=10_000)
+        ratings = _ratings(store, [t["id"] for t in turns])
+        for t in turns:
+            t["feedback"] = ratings.get(t["id"])
+        return {"session": row, "turns": turns}
+
+    @router.get("/turns/{turn_id}")
+    def turn(turn_id: str) -> dict[str, Any]:
+        """One turn: message, reply, route, intent, sources, latency and the full trace."""
+        store = _store(assistant)
+        feedback_store(assistant)
+        found = store.turn(turn_id)
+        if found is None:
+            raise HTTPException(404, {"code": "not_found", "message": "No such turn."})
+        found["feedback"] = _ratings(store, [turn_id]).get(turn_id)
+        return found
+
+    return router

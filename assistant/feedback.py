@@ -1,0 +1,120 @@
+"""Thumbs up/down on a reply: `POST /v1/feedback`, kept next to the turns in the conversation database."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from assistant.conversations import ConversationStore
+from assistant.pipeline import Assistant, NotReady
+from assistant.schema import ErrorResponse
+from assistant.security import chat_access
+from knowledge.redaction import redact
+
+log = logging.getLogger("lepton.feedback")
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    message_id: StrictStr = Field(min_length=1, max_length=128)
+    rating: Literal["up", "down"]
+    comment: StrictStr | None = Field(default=None, max_length=2000)
+
+
+class FeedbackOut(BaseModel):
+    message_id: str
+    session_id: str
+    rating: Literal["up", "down"]
+    comment: str | None
+    updated_at: float
+
+
+class FeedbackStore:
+    """One row per message in the `feedback` table; a later rating replaces the earlier one."""
+
+    def __init__(self, store: ConversationStore) -> None:
+        self.store = store
+        self.db = store.db
+        # The conversation store's connection is shared; so is its lock.
+        self._lock: AbstractContextManager[Any] = getattr(store, "_lock", None) or nullcontext()
+        with self._lock:
+            self.db["feedback"].create(
+                {"message_id": str, "session_id": str, "rating": str, "comment": str, "created_at": float,
+                 "updated_at": float},
+                pk="message_id",
+                if_not_exists=True,
+            )
+
+    def record(self, message_id: str, rating: str, comment: str | None) -> dict[str, Any] | None:
+        """Store the rating of a logged turn; None when there is no such turn."""
+        turn = self.store.turn(message_id)
+        if turn is None:
+            return None
+        now = time.time()
+        row = {"message_id": message_id, "session_id": turn["session_id"], "rating": rating,
+               "comment": redact(comment) if comment else None, "created_at": now, "updated_at": now}
+        with self._lock:
+            self.db.execute(
+                "insert into feedback (message_id, session_id, rating, comment, created_at, updated_at)"
+                " values (:message_id, :session_id, :rating, :comment, :created_at, :updated_at)"
+                " on conflict(message_id) do update set rating = excluded.rating, comment = excluded.comment,"
+                " updated_at = excluded.updated_at",
+                row,
+            )
+        return row
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self.db.execute("select rating, count(*) from feedback group by rating").fetchall()
+        return {"up": 0, "down": 0} | {r: n for r, n in rows}
+
+
+_stores: dict[int, FeedbackStore] = {}
+_stores_lock = threading.Lock()
+
+
+def feedback_store(assistant: Assistant) -> FeedbackStore:
+    """The feedback table of the assistant's conversation database (created on first use)."""
+    if not assistant.ready or assistant.store is None:
+        raise NotReady("The assistant is still starting; try again in a moment.")
+    with _stores_lock:
+        found = _stores.get(id(assistant.store))
+        if found is None or found.store is not assistant.store:
+            found = _stores[id(assistant.store)] = FeedbackStore(assistant.store)
+        return found
+
+
+def emit(assistant: Assistant, kind: str, payload: dict[str, Any]) -> None:
+    """Tell the assistant's listeners (review queue, webhooks); a failing listener is logged, not raised."""
+    for listener in list(assistant.listeners):
+        try:
+            listener(kind, payload)
+        except Exception:
+            log.exception("event listener failed on %s", kind)
+
+
+def feedback_router(assistant: Assistant) -> APIRouter:
+    router = APIRouter(tags=["chat"])
+
+    @router.post(
+        "/v1/feedback",
+        response_model=FeedbackOut,
+        responses={404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+        dependencies=[Depends(chat_access)],
+    )
+    def feedback(body: FeedbackRequest) -> FeedbackOut:
+        """Rate one reply (`message_id` from the chat reply) up or down, with an optional comment."""
+        row = feedback_store(assistant).record(body.message_id, body.rating, body.comment)
+        if row is None:
+            raise HTTPException(404, {"code": "not_found", "message": "No reply with this message_id."})
+        emit(assistant, "feedback", {k: row[k] for k in ("message_id", "session_id", "rating", "comment")})
+        return FeedbackOut(**{k: row[k] for k in FeedbackOut.model_fields})
+
+    return router

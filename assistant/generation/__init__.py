@@ -1,0 +1,27 @@
+"""Answer generation: local or remote LLMs, grounded prompts, a grounding guard and an extractive fallback."""
+
+from __future__ import annotations
+
+from assistant.generation import _env  # noqa: F401  (offline defaults before transformers loads)
+from assistant.generation.base import Generator
+from assistant.generation.errors import GenerationError
+from assistant.generation.extractive import extractive_answer
+from assistant.generation.grounding import GroundingGuard, GroundingVerdict
+from assistant.generation.local import LocalGenerator
+from assistant.generation.model_cache import bundled_generator_path
+from assistant.generation.openai_compat import OpenAIGenerator
+from assistant.generation.passage import Passage
+from assistant.generation.prompt import build_messages
+
+__all__ = [
+    "Generator",
+    "GenerationError",
+    "GroundingGuard",
+    "GroundingVerdict",
+    "LocalGenerator",
+    "OpenAIGenerator",
+    "Passage",
+    "bundled_generator_path",
+    "build_messages",
+    "extractive_answer",
+]

@@ -1,0 +1,183 @@
+"""The learning loop: retrain the intent model on the original data plus reviewed turns, promote if not worse."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import accuracy_score, f1_score
+
+from assistant.config import Settings
+from knowledge.redaction import redact
+from training import (
+    IntentClassifier,
+    ModelRegistry,
+    TrainConfig,
+    load_intent_csv,
+    should_promote,
+    train_intent_model,
+)
+from training.review import ReviewQueue
+
+log = logging.getLogger("lepton.learning")
+HELDOUT_SHARE = 10  # one text in ten (chosen by hash, so every model sees the same split) is never trained on
+
+
+@dataclass
+class RetrainOutcome:
+    version: str
+    promoted: bool
+    reason: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def base_data_dir(settings: Settings) -> Path:
+    return settings.intents_dir / "data"
+
+
+def _is_heldout(text: str) -> bool:
+    return int(hashlib.sha1(text.strip().lower().encode()).hexdigest(), 16) % HELDOUT_SHARE == 0
+
+
+def split_heldout(texts: list[str], labels: list[str]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(train texts, train labels, held-out texts, held-out labels), the split fixed by each text's hash."""
+    tx, ty, hx, hy = [], [], [], []
+    for text, label in zip(texts, labels, strict=True):
+        (hx if _is_heldout(text) else tx).append(text)
+        (hy if _is_heldout(text) else ty).append(label)
+    return tx, ty, hx, hy
+
+
+def _fingerprint(pairs: Iterable[tuple[str, str]]) -> str:
+    return hashlib.sha256("\n".join(f"{t}\t{y}" for t, y in pairs).encode()).hexdigest()
+
+
+def score_on(model_dir: Path, texts: list[str], labels: list[str]) -> dict[str, Any]:
+    """Held-out accuracy and macro-F1 of the model in `model_dir`, with the held-out set's fingerprint."""
+    clf = IntentClassifier.load(model_dir)
+    clf.warm_up()
+    predicted = [p.name for p in clf.predict(texts)]
+    heldout_id = _fingerprint(sorted(zip(texts, labels, strict=True)))[:12]
+    return {
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "macro_f1": float(f1_score(labels, predicted, average="macro", zero_division=0)),
+        "heldout_id": heldout_id,
+        "heldout_size": len(texts),
+    }
+
+
+def _store_base_data(settings: Settings, files: list[Path]) -> list[Path]:
+    """Keep a copy of the original training data in the home, so later retrains can start from it."""
+    target = base_data_dir(settings)
+    target.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for f in files:
+        dest = target / f.name
+        if f.resolve() != dest.resolve():
+            shutil.copyfile(f, dest)
+        kept.append(dest)
+    return kept
+
+
+def retrain(
+    settings: Settings,
+    files: list[Path] | None = None,
+    *,
+    from_logs: bool = False,
+    config: TrainConfig | None = None,
+    always_promote: bool = False,
+) -> RetrainOutcome:
+    """Train on `files` (or the stored original data) plus reviewed turns, then promote by the rule.
+
+    Promotion rule (training.should_promote): the candidate's macro-F1 on the fixed held-out set must not be
+    more than 0.5 point below the current model's on the same set. A crash anywhere before the pointer is
+    replaced leaves the current model serving.
+    """
+    if files:
+        files = _store_base_data(settings, files)
+    else:
+        files = sorted(base_data_dir(settings).glob("*.csv"))
+        if not files:
+            raise ValueError("no training data: give --data FILE.csv first")
+    texts, labels = load_intent_csv(files)
+    texts = [redact(t) for t in texts]
+    reviewed = 0
+    if from_logs:
+        rx, ry = ReviewQueue(settings.home / "review.db").training_examples()
+        texts, labels, reviewed = texts + rx, labels + ry, len(rx)
+    train_x, train_y, held_x, held_y = split_heldout(texts, labels)
+    registry = ModelRegistry(settings.intents_dir)
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="train-", dir=settings.models_dir))
+    try:
+        started = time.perf_counter()
+        result = train_intent_model(train_x, train_y, work / "model", config=config)
+        metrics = {**result.metrics, "train_seconds": round(time.perf_counter() - started, 1), "reviewed_examples": reviewed}
+        heldout = score_on(result.out_dir, held_x, held_y) if held_x else {}
+        metrics["heldout"] = heldout
+        digest = _fingerprint(zip(texts, labels, strict=True))[:16]
+        version = registry.register(result.out_dir, metrics=metrics, data_fingerprint=digest, config=result.config)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    current = registry.current()
+    current_scores = score_on(current[1], held_x, held_y) if current and held_x else None
+    ok, reason = should_promote(heldout, current_scores) if heldout else (True, "no held-out data")
+    if always_promote and not ok:
+        ok, reason = True, f"promoted on request ({reason})"
+    if ok:
+        registry.promote(version)
+    log.info("intent model %s: %s", version, reason)
+    return RetrainOutcome(version, ok, reason, metrics)
+
+
+class RetrainSchedule:
+    """Retrain in the background every `every_reviewed` newly reviewed turns and/or every `interval_h` hours."""
+
+    def __init__(self, settings: Settings, on_promoted: Any, every_reviewed: int = 0, interval_h: float = 0) -> None:
+        self.settings, self.on_promoted = settings, on_promoted
+        self.every_reviewed, self.interval_h = every_reviewed, interval_h
+        self._stop = threading.Event()
+        self._last_count = self._reviewed_count()
+        self._last_run = time.time()
+
+    def _reviewed_count(self) -> int:
+        counts = ReviewQueue(self.settings.home / "review.db").counts()
+        return counts.get("confirmed", 0) + counts.get("corrected", 0)
+
+    def due(self) -> bool:
+        if self.every_reviewed and self._reviewed_count() - self._last_count >= self.every_reviewed:
+            return True
+        return bool(self.interval_h) and time.time() - self._last_run >= self.interval_h * 3600
+
+    def run_once(self) -> RetrainOutcome | None:
+        if not self.due():
+            return None
+        self._last_count, self._last_run = self._reviewed_count(), time.time()
+        outcome = retrain(self.settings, from_logs=True)
+        if outcome.promoted:
+            self.on_promoted()
+        return outcome
+
+    def start(self, poll_s: float = 60.0) -> None:
+        if not (self.every_reviewed or self.interval_h):
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(poll_s):
+                try:
+                    self.run_once()
+                except Exception:
+                    log.exception("scheduled retrain failed; the current model keeps serving")
+
+        threading.Thread(target=loop, daemon=True, name="retrain-schedule").start()
+
+    def stop(self) -> None:
+        self._stop.set()

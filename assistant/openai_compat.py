@@ -1,0 +1,162 @@
+"""An OpenAI-compatible face: `POST /v1/chat/completions` and `GET /v1/models` (one model, "lepton").
+
+The last user message is the customer's message; earlier messages are ignored because the session (from
+the `X-Lepton-Session` header or the `user` field) already holds the conversation. Replies carry an extra
+`lepton` object with the session, message id, route, sources, intent and language.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+from assistant.pipeline import Assistant, NotReady
+from assistant.schema import ChatReply, ErrorResponse
+from assistant.security import chat_access
+
+MODEL = "lepton"
+CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" for the one model
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: StrictStr
+    text: StrictStr | None = None
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: StrictStr | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text for p in self.content if p.type == "text" and p.text)
+        return self.content or ""
+
+
+class CompletionRequest(BaseModel):
+    """The subset of the OpenAI request that matters here; other fields (temperature, ...) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: StrictStr = MODEL
+    messages: list[MessageIn] = Field(min_length=1, max_length=500)
+    stream: StrictBool = False
+    user: StrictStr | None = Field(default=None, max_length=128)
+
+
+def lepton_fields(reply: ChatReply) -> dict[str, Any]:
+    return jsonable_encoder({
+        "session_id": reply.session_id,
+        "message_id": reply.message_id,
+        "route": reply.route,
+        "sources": reply.sources,
+        "intent": reply.intent,
+        "language": reply.language,
+    })
+
+
+def completion(reply: ChatReply) -> dict[str, Any]:
+    """A `chat.completion` object for one reply."""
+    return {
+        "id": f"chatcmpl-{reply.message_id}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.reply}, "logprobs": None,
+                     "finish_reason": "stop"}],
+        "usage": None,
+        "lepton": lepton_fields(reply),
+    }
+
+
+def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+    body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+def stream_chunks(assistant: Assistant, message: str, session_id: str | None) -> Iterator[str]:
+    """SSE: the role, content deltas, a final chunk with finish_reason "stop" (and `lepton`), `[DONE]`.
+
+    The final chunk's `lepton.reply` is the authoritative reply: when the grounding guard rejects a streamed
+    draft, the deltas carry the draft followed by the answer that replaces it.
+    """
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    yield _chunk(cid, created, {"role": "assistant", "content": ""})
+    for kind, value in assistant.chat_stream(message, session_id):
+        if kind == "token":
+            if value:
+                yield _chunk(cid, created, {"content": value})
+        elif kind == "final":
+            yield _chunk(cid, created, {}, "stop", lepton=lepton_fields(value) | {"reply": value.reply})
+        else:
+            body = {"error": {"code": "internal_error", "message": "The reply could not be produced."}}
+            yield f"data: {json.dumps(body)}\n\n"
+            break
+    yield "data: [DONE]\n\n"
+
+
+def customer_message(body: CompletionRequest) -> str:
+    for m in reversed(body.messages):
+        if m.role == "user":
+            text = m.text()
+            if not text.strip():
+                raise HTTPException(422, {"code": "empty_message", "message": "The last user message has no text."})
+            return text
+    raise HTTPException(422, {"code": "invalid_request", "message": "messages: no message with role 'user'."})
+
+
+def openai_router(assistant: Assistant) -> APIRouter:
+    router = APIRouter(tags=["openai"], dependencies=[Depends(chat_access)])
+    errors = {400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+              422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
+
+    @router.post("/v1/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **errors})
+    def chat_completions(
+        body: CompletionRequest,
+        x_lepton_session: str | None = Header(default=None, max_length=128),
+    ) -> Any:
+        """OpenAI chat completions: the last user message is answered in the session from the
+        `X-Lepton-Session` header (or `user`); `"stream": true` sends `chat.completion.chunk` events."""
+        message = customer_message(body)
+        session_id = x_lepton_session or body.user
+        assistant.validate_message(message)
+        if body.stream:
+            if not assistant.ready:
+                raise NotReady("The assistant is still starting; try again in a moment.")
+            return StreamingResponse(
+                stream_chunks(assistant, message, session_id),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        reply = assistant.chat(message, session_id)
+        return JSONResponse(completion(reply), headers={"X-Lepton-Session": reply.session_id})
+
+    @router.get("/v1/models", responses=errors)
+    def models() -> dict[str, Any]:
+        """The one model this server answers as."""
+        return {"object": "list", "data": [_model()]}
+
+    @router.get("/v1/models/{model}", responses={404: {"model": ErrorResponse}, **errors})
+    def model(model: str) -> dict[str, Any]:
+        if model != MODEL:
+            raise HTTPException(404, {"code": "model_not_found", "message": f"No model {model!r}; use {MODEL!r}."})
+        return _model()
+
+    return router
+
+
+def _model() -> dict[str, Any]:
+    return {"id": MODEL, "object": "model", "created": CREATED, "owned_by": "lepton"}

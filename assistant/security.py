@@ -1,0 +1,136 @@
+"""Who may call what: admin keys for `/v1/admin/`, widget keys and rate limits on the customer surfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from assistant.config import Settings
+from assistant.keys import KeyInfo, KeyStore, request_origin
+from assistant.ratelimit import RateLimiter, retry_after
+
+ADMIN_PREFIX = "/v1/admin"
+
+# Only for the OpenAPI schema (the lock icon in /docs); the checks below read the header themselves.
+bearer = HTTPBearer(auto_error=False, description="An admin key (`lepton keys create --kind admin`).")
+widget_bearer = HTTPBearer(auto_error=False, scheme_name="WidgetKey",
+                           description="A widget key, sent from one of its origins; optional unless required.")
+
+
+@dataclass
+class Security:
+    """The API's key store, policy and rate limiters (one per app)."""
+
+    keys: KeyStore
+    require_widget_key: bool
+    per_ip: RateLimiter
+    per_key: RateLimiter
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Security:
+        return cls(
+            keys=KeyStore(settings.home / "keys.db"),
+            require_widget_key=settings.require_widget_key,
+            per_ip=RateLimiter(settings.rate_limit_per_minute),
+            per_key=RateLimiter(settings.rate_limit_key_per_minute),
+        )
+
+
+def is_admin_path(path: str) -> bool:
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, else None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def admin_problem(keys: KeyStore, authorization: str | None) -> tuple[int, str, str] | None:
+    """(status, code, message) when the header does not carry a live admin key, else None."""
+    token = bearer_token(authorization)
+    if token is None:
+        return 401, "unauthorized", "An admin key is required: Authorization: Bearer <admin key>."
+    info = keys.verify(token)
+    if info is None or info.kind != "admin":
+        return 403, "forbidden", "This key may not use the admin API."
+    return None
+
+
+class AdminGuard:
+    """ASGI middleware: every path under `/v1/admin` needs an admin key, whoever registers the route."""
+
+    def __init__(self, app: ASGIApp, security: Security) -> None:
+        self.app, self.security = app, security
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_admin_path(scope["path"]):
+            headers = {k.lower(): v for k, v in scope.get("headers") or []}
+            raw = headers.get(b"authorization")
+            problem = admin_problem(self.security.keys, raw.decode("latin-1") if raw is not None else None)
+            if problem is not None:
+                from assistant.api import error
+
+                status, code, message = problem
+                extra = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+                await error(status, code, message, extra)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _security(request: Request) -> Security:
+    return request.app.state.security
+
+
+def require_admin(
+    request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> KeyInfo:
+    """FastAPI dependency for admin routes (the middleware already refused everyone else)."""
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise HTTPException(401, {"code": "unauthorized", "message": "An admin key is required."},
+                            headers={"WWW-Authenticate": "Bearer"})
+    info = _security(request).keys.verify(token)
+    if info is None or info.kind != "admin":
+        raise HTTPException(403, {"code": "forbidden", "message": "This key may not use the admin API."})
+    return info
+
+
+def _limit(limiter: RateLimiter, name: str, what: str) -> None:
+    wait = limiter.take(name)
+    if wait > 0:
+        raise HTTPException(429, {"code": "rate_limited", "message": f"Too many requests from this {what}; "
+                                  f"try again in {retry_after(wait)} s."}, headers={"Retry-After": retry_after(wait)})
+
+
+def chat_access(
+    request: Request, _: HTTPAuthorizationCredentials | None = Depends(widget_bearer)
+) -> KeyInfo | None:
+    """FastAPI dependency for customer routes: rate limits, then the widget key's origin rule.
+
+    A live widget key must come from one of its origins (403 otherwise); with `require_widget_key` a request
+    without a live key is refused (401). Unknown bearer tokens are ignored when keys are optional, so clients
+    that always send one (the OpenAI SDKs) keep working.
+    """
+    security = _security(request)
+    client = request.client.host if request.client else "unknown"
+    _limit(security.per_ip, f"ip:{client}", "address")
+    token = bearer_token(request.headers.get("authorization"))
+    info = security.keys.verify(token) if token else None
+    if info is None:
+        if security.require_widget_key:
+            raise HTTPException(401, {"code": "unauthorized", "message": "A widget key is required."},
+                                headers={"WWW-Authenticate": "Bearer"})
+        return None
+    if info.kind == "widget":
+        origin = request_origin(request.headers.get("origin"))
+        if origin is None or origin not in info.origins:
+            raise HTTPException(403, {"code": "forbidden_origin", "message": "This key may not be used from this origin."})
+    _limit(security.per_key, f"key:{info.id}", "key")
+    return info

@@ -1,0 +1,77 @@
+"""The admin API refuses everyone without an admin key, on every route the schema lists."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from assistant.keys import KeyStore
+
+
+def _admin_operations(url: str) -> list[tuple[str, str]]:
+    schema = httpx.get(f"{url}/openapi.json").json()
+    ops = []
+    for path, methods in schema["paths"].items():
+        if path.startswith("/v1/admin/"):
+            concrete = re.sub(r"\{[^}]+\}", "x", path)
+            ops += [(m.upper(), concrete) for m in methods if m in ("get", "post", "put", "patch", "delete")]
+    return ops
+
+
+def _assert_error(r: httpx.Response, status: int) -> None:
+    assert r.status_code == status, (r.request.method, r.request.url, r.text)
+    body = r.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+
+
+def test_every_admin_route_needs_an_admin_key(live) -> None:
+    ops = _admin_operations(live.url)
+    assert {("GET", "/v1/admin/stats"), ("GET", "/v1/admin/sessions/x"), ("GET", "/v1/admin/turns/x")} <= set(ops)
+    wrong = {
+        "not a key": "lk_admin_" + "A" * 32,
+        "widget key": live.widget_key,
+        "other scheme": None,
+    }
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        for method, path in ops:
+            r = client.request(method, path, json={})
+            _assert_error(r, 401)
+            assert r.headers.get("www-authenticate") == "Bearer"
+            for key in wrong.values():
+                headers = {"Authorization": f"Bearer {key}"} if key else {"Authorization": f"Basic {live.admin_key}"}
+                r = client.request(method, path, json={}, headers=headers)
+                _assert_error(r, 403 if key else 401)
+            ok = client.request(method, path, json={}, headers={"Authorization": f"Bearer {live.admin_key}"})
+            assert ok.status_code not in (401, 403), (method, path)
+        # Paths no route claims are refused the same way: nothing leaks which admin routes exist.
+        _assert_error(client.get("/v1/admin/no-such-thing"), 401)
+        _assert_error(client.get("/v1/admin"), 401)
+
+
+def test_revoked_admin_key_is_refused(live) -> None:
+    store = KeyStore(live.assistant.settings.home / "keys.db")
+    key = store.create("admin")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{live.url}/v1/admin/stats", headers=headers).status_code == 200
+    store.revoke(store.verify(key).id)
+    _assert_error(httpx.get(f"{live.url}/v1/admin/stats", headers=headers), 403)
+
+
+def test_admin_reads_a_turn_with_its_trace_and_its_session(live) -> None:
+    headers = {"Authorization": f"Bearer {live.admin_key}"}
+    reply = httpx.post(f"{live.url}/v1/chat", json={"message": "How long do refunds take?"}, timeout=60).json()
+    turn = httpx.get(f"{live.url}/v1/admin/turns/{reply['message_id']}", headers=headers).json()
+    assert turn["id"] == reply["message_id"] and turn["route"] == reply["route"] == "rag"
+    assert turn["trace"]["stages_ms"]["total"] > 0 and turn["trace"]["retrieved"]
+    session = httpx.get(f"{live.url}/v1/admin/sessions/{reply['session_id']}", headers=headers).json()
+    assert session["session"]["id"] == reply["session_id"]
+    assert [t["id"] for t in session["turns"]] == [reply["message_id"]] and "trace" in session["turns"][0]
+    _assert_error(httpx.get(f"{live.url}/v1/admin/turns/nope", headers=headers), 404)
+    _assert_error(httpx.get(f"{live.url}/v1/admin/sessions/nope", headers=headers), 404)
+
+
+@pytest.mark.parametrize("path", ["/docs", "/openapi.json", "/healthz"])
+def test_public_pages_stay_public(live, path: str) -> None:
+    assert httpx.get(f"{live.url}{path}").status_code == 200

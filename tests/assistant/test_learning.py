@@ -1,0 +1,79 @@
+"""The learning loop on real (tiny, fast) training runs: review queue → retrain → promotion rule."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from assistant.config import load_settings
+from assistant.learning import retrain, split_heldout
+from training import ModelRegistry, TrainConfig
+from training.review import ReviewQueue
+
+INTENTS = {
+    "reset_password": ["i forgot my password", "how do i reset my password", "password reset link not working",
+                       "cannot log in, wrong password", "change my login password", "忘记密码了怎么办"],
+    "refund_status": ["where is my refund", "when will i get my money back", "refund not received yet",
+                      "how long does a refund take", "has my refund been processed", "退款什么时候到账"],
+    "greeting": ["hello there", "good morning", "hi", "hey, anyone there?", "你好", "在吗"],
+}
+FAST = TrainConfig.fast(epochs=2, max_steps=12)
+
+
+def write_data(path: Path) -> Path:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "intent"])
+        for intent, texts in INTENTS.items():
+            for t in texts:
+                for variant in (t, t + "?", "please, " + t, t + " thanks"):
+                    w.writerow([variant, intent])
+    return path
+
+
+def test_review_queue_keeps_redacted_text_once_per_turn(tmp_path: Path) -> None:
+    q = ReviewQueue(tmp_path / "review.db")
+    assert q.add("t1", "my email is a.b@example.com and I need a refund", "low_confidence", predicted="refund_status")
+    assert not q.add("t1", "my email is a.b@example.com and I need a refund", "thumbs_down")
+    [item] = q.items()
+    assert "a.b@example.com" not in item["text"] and item["reasons"] == "low_confidence,thumbs_down"
+    q.resolve(item["id"], "refund_status")
+    assert q.items()[:1] == [] and q.counts() == {"confirmed": 1}
+    assert q.training_examples() == (["my email is [EMAIL] and I need a refund"], ["refund_status"])
+    q.add("t2", "blah", "unanswered")
+    q.resolve(q.items()[0]["id"], None)
+    assert q.training_examples()[0] == ["my email is [EMAIL] and I need a refund"]
+    with pytest.raises(KeyError):
+        q.resolve(999, "x")
+
+
+def test_heldout_split_is_stable() -> None:
+    texts = [f"question number {i}" for i in range(200)]
+    labels = ["a"] * 200
+    first = split_heldout(texts, labels)
+    assert first == split_heldout(list(reversed(texts))[::-1], labels)
+    assert 5 <= len(first[2]) <= 40
+
+
+@pytest.mark.slow
+def test_retrain_from_logs_registers_and_applies_the_promotion_rule(tmp_path: Path) -> None:
+    settings = load_settings(home=tmp_path / "home")
+    data = write_data(tmp_path / "intents.csv")
+    first = retrain(settings, [data], config=FAST, always_promote=True)
+    registry = ModelRegistry(settings.intents_dir)
+    assert first.promoted and registry.current()[0] == first.version
+    assert (settings.intents_dir / "data" / "intents.csv").is_file()
+
+    q = ReviewQueue(settings.home / "review.db")
+    q.add("turn-1", "i can't remember my password at all", "low_confidence", predicted="refund_status")
+    q.resolve(q.items()[0]["id"], "reset_password")
+    second = retrain(settings, from_logs=True, config=FAST)
+    assert second.metrics["reviewed_examples"] == 1
+    assert second.version != first.version
+    current = registry.current()[0]
+    assert current == (second.version if second.promoted else first.version)
+    assert ("promote" in second.reason) or ("keep current" in second.reason)
+    meta = registry.metadata(second.version)
+    assert meta["data_fingerprint"] != registry.metadata(first.version)["data_fingerprint"]

@@ -1,0 +1,83 @@
+"""Real training on a tiny templated set (fast preset); shared via the `trained` fixture."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from training import OUT_OF_SCOPE, IntentClassifier, ModelRegistry, TrainConfig, train_intent_model
+
+pytestmark = pytest.mark.slow
+
+
+def test_model_folder_is_complete(trained) -> None:  # type: ignore[no-untyped-def]
+    out = trained.result.out_dir
+    for name in ("encoder/config.json", "encoder/model.safetensors", "encoder/tokenizer.json", "head.safetensors",
+                 "labels.json", "calibration.json", "metrics.json", "config.json"):
+        assert (out / name).exists(), name
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # temp dir renamed away
+    m = trained.result.metrics
+    assert m["train_seconds"] > 0 and 0.0 <= m["macro_f1"] <= 1.0
+    assert m["oos_method"] in ("msp", "energy", "mahalanobis")
+    assert json.loads((out / "metrics.json").read_text())["macro_f1"] == m["macro_f1"]
+
+
+def test_beats_chance_and_flags_oos(trained) -> None:  # type: ignore[no-untyped-def]
+    clf = IntentClassifier.load(trained.result.out_dir)
+    assert set(clf.labels) == set(trained.train_y)
+    preds = clf.predict(trained.test_x)
+    in_scope = [(p, g) for p, g in zip(preds, trained.test_y, strict=True) if g != OUT_OF_SCOPE]
+    oos = [p for p, g in zip(preds, trained.test_y, strict=True) if g == OUT_OF_SCOPE]
+    acc = sum(p.name == g for p, g in in_scope) / len(in_scope)
+    assert acc > 0.6  # chance is 0.2 over five in-scope intents
+    assert sum(p.is_oos for p in oos) / len(oos) >= 0.5
+    for p in preds:
+        assert 0.0 <= p.confidence <= 1.0
+        assert len(p.ranking) == 5 and all(lab != OUT_OF_SCOPE for lab, _ in p.ranking)
+        assert p.is_oos == (p.name == OUT_OF_SCOPE)
+
+
+def test_save_load_round_trip_is_identical(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src = trained.result.out_dir
+    first = IntentClassifier.load(src).predict(trained.test_x)
+    reg = ModelRegistry(tmp_path / "registry")
+    version = reg.register(src, metrics=trained.result.metrics, data_fingerprint="x", config=trained.result.config)
+    reg.promote(version)
+    copy = IntentClassifier.load(reg.current()[1])  # type: ignore[index]
+    copy.warm_up()
+    second = copy.predict(trained.test_x)
+    assert [p.name for p in first] == [p.name for p in second]
+    assert [p.ranking for p in first] == [p.ranking for p in second]
+
+
+def test_in_memory_val_metrics_match_reloaded_model(tmp_path: Path, trained) -> None:  # type: ignore[no-untyped-def]
+    cfg = TrainConfig.fast(epochs=1)
+    res = train_intent_model(trained.train_x, trained.train_y, tmp_path / "m", config=cfg,
+                             val_texts=trained.test_x, val_labels=trained.test_y, progress=False)
+    preds = IntentClassifier.load(res.out_dir).predict(trained.test_x)
+    acc = sum(p.name == g for p, g in zip(preds, trained.test_y, strict=True)) / len(preds)
+    assert acc == pytest.approx(res.metrics["val_accuracy"])
+    # retraining into the same folder replaces it atomically
+    res2 = train_intent_model(trained.train_x, trained.train_y, tmp_path / "m", config=cfg.__class__.fast(max_steps=1),
+                              progress=False)
+    assert res2.out_dir == res.out_dir and sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_concurrent_predict_matches_sequential(trained) -> None:  # type: ignore[no-untyped-def]
+    clf = IntentClassifier.load(trained.result.out_dir)
+    texts = trained.test_x[:12]
+    expected = [p.name for p in clf.predict(texts)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda t: clf.predict([t])[0].name, texts))
+    assert results == expected
+    assert clf.predict([]) == []
+
+
+def test_model_folder_is_self_contained(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(trained.result.out_dir, moved)
+    assert IntentClassifier.load(moved).predict(["where is my bank card"])[0].name == "card_arrival"

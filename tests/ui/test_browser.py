@@ -1,0 +1,52 @@
+"""A real browser (Debian's Chromium driven by Playwright) on the chat page."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    if not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is not installed: apt-get install chromium (.ci/run does it)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+def ask(page, question: str) -> str:
+    before = page.locator("#chat .message").count()
+    page.locator("#message textarea").fill(question)
+    page.locator("#send").click()
+    bot = page.locator("#chat .message").nth(before + 1)
+    # The final reply carries the sources list; tokens stream in before it.
+    page.wait_for_function(
+        "n => { const m = document.querySelectorAll('#chat .message'); return m.length > n + 1 && "
+        "/Sources|来源|connect|转接|sorry|抱歉/i.test(m[m.length - 1].innerText); }",
+        arg=before,
+        timeout=120_000,
+    )
+    return bot.inner_text()
+
+
+def test_customer_asks_and_sees_a_sourced_answer(server, page) -> None:
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.locator("#message textarea").wait_for(timeout=60_000)
+    answer = ask(page, "How long do I have to return something I bought?")
+    assert "30" in answer and "Sources" in answer
+
+
+def test_chinese_question_in_the_browser(server, page) -> None:
+    answer = ask(page, "怎么重置密码？")
+    assert "来源" in answer and "60" in answer

@@ -1,0 +1,116 @@
+"""The review queue: turns a person should look at, and the training examples they confirm."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from knowledge.redaction import redact
+
+PENDING, CONFIRMED, CORRECTED, DISCARDED = "pending", "confirmed", "corrected", "discarded"
+
+
+class ReviewQueue:
+    """Items keyed by turn id in HOME/review.db; text is redacted before it is stored."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self._lock = threading.Lock()
+        self.db["items"].create(
+            {
+                "id": int,
+                "turn_id": str,
+                "session_id": str,
+                "created_at": float,
+                "text": str,
+                "language": str,
+                "predicted": str,
+                "confidence": float,
+                "reasons": str,
+                "status": str,
+                "label": str,
+                "reviewer": str,
+                "reviewed_at": float,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        self.db["items"].create_index(["turn_id"], unique=True, if_not_exists=True)
+        self.db["items"].create_index(["status"], if_not_exists=True)
+
+    def add(
+        self,
+        turn_id: str,
+        text: str,
+        reason: str,
+        *,
+        session_id: str = "",
+        language: str = "",
+        predicted: str | None = None,
+        confidence: float = 0.0,
+    ) -> bool:
+        """Queue a turn (once; a second reason is appended). Returns True when the item is new."""
+        with self._lock:
+            rows = list(self.db.query("select id, reasons from items where turn_id = ?", [turn_id]))
+            if rows:
+                reasons = set(rows[0]["reasons"].split(","))
+                if reason not in reasons:
+                    self.db["items"].update(rows[0]["id"], {"reasons": ",".join(sorted(reasons | {reason}))})
+                return False
+            self.db["items"].insert(
+                {
+                    "turn_id": turn_id,
+                    "session_id": session_id,
+                    "created_at": time.time(),
+                    "text": redact(text),
+                    "language": language,
+                    "predicted": predicted,
+                    "confidence": confidence,
+                    "reasons": reason,
+                    "status": PENDING,
+                }
+            )
+            return True
+
+    def items(self, status: str | None = PENDING, limit: int = 100) -> list[dict[str, Any]]:
+        where, params = ("where status = ?", [status]) if status else ("", [])
+        with self._lock:
+            return list(self.db.query(f"select * from items {where} order by created_at desc limit ?", [*params, limit]))
+
+    def get(self, item_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db.query("select * from items where id = ?", [item_id]))
+        return rows[0] if rows else None
+
+    def resolve(self, item_id: int, label: str | None, reviewer: str = "admin") -> dict[str, Any]:
+        """Confirm the predicted intent, correct it (`label`), or discard the item (`label=None`)."""
+        item = self.get(item_id)
+        if item is None:
+            raise KeyError(item_id)
+        status = DISCARDED if label is None else CONFIRMED if label == item["predicted"] else CORRECTED
+        with self._lock:
+            self.db["items"].update(
+                item_id, {"status": status, "label": label, "reviewer": reviewer, "reviewed_at": time.time()}
+            )
+        return self.get(item_id) or {}
+
+    def training_examples(self) -> tuple[list[str], list[str]]:
+        """(texts, intents) of every confirmed or corrected item."""
+        with self._lock:
+            rows = list(
+                self.db.query("select text, label from items where status in (?, ?) order by id", [CONFIRMED, CORRECTED])
+            )
+        return [r["text"] for r in rows], [r["label"] for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self.db.execute("select status, count(*) from items group by status").fetchall()
+        return {status: n for status, n in rows}
