@@ -6,8 +6,9 @@ import json
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 
+from assistant import analytics
 from assistant.conversations import ConversationStore
 from assistant.feedback import feedback_store
 from assistant.pipeline import Assistant, NotReady
@@ -49,6 +50,17 @@ def admin_router(assistant: Assistant) -> APIRouter:
             routes = dict(store.db.execute("select route, count(*) from turns group by route").fetchall())
             handoff = store.db.execute("select count(*) from sessions where status = 'handoff'").fetchone()[0]
         return {**store.counts(), "routes": routes, "handoff_sessions": handoff, "feedback": feedback.counts()}
+
+    @router.get("/analytics")
+    def analytics_summary(
+        days: int = Query(30, ge=0, le=3650, description="Window in days ending now; 0 means all time."),
+        limit: int = Query(10, ge=1, le=100, description="Rows in the top-intents and unanswered lists."),
+    ) -> dict[str, Any]:
+        """Conversations per day, resolution rate, routes, top intents, top unanswered questions,
+        thumbs up/down and latency p50/p95 per route (definitions in `assistant/analytics.py`)."""
+        store = _store(assistant)
+        feedback_store(assistant)  # the feedback table exists from here on
+        return analytics.summary(store, days or None, limit=limit)
 
     @router.get("/sessions/{session_id}")
     def session(session_id: str) -> dict[str, Any]:

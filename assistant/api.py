@@ -162,6 +162,10 @@ def create_api(assistant: Assistant) -> FastAPI:
                 {k: t[k] for k in ("id", "created_at", "message", "reply", "route", "language", "intent", "sources")}
                 for t in turns
             ],
+            "messages": [
+                {"id": m["id"], "role": "agent", "agent": m["agent"], "text": m["text"], "created_at": m["created_at"]}
+                for m in assistant.store.agent_messages(session_id)
+            ],
         }
 
     return app

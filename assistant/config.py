@@ -51,6 +51,8 @@ class RoutingSettings(BaseModel):
     handoff_confidence: float = 0.6
     clarify_margin: float = 0.15
     oos_confidence: float = 0.5
+    # The retrieval score a question the classifier calls out of scope must reach to be answered anyway.
+    oos_min_score: float = 0.6
     # Consecutive unanswered turns before the session is handed to a person.
     max_failures: int = 3
     # negativity() score from which a message goes straight to a person.

@@ -84,6 +84,14 @@ class ConversationStore:
                 foreign_keys=[("session_id", "sessions", "id")],
                 if_not_exists=True,
             )
+            # What a person wrote into a handed-off session (not customer turns: they are not counted as turns).
+            self.db["agent_messages"].create(
+                {"id": str, "session_id": str, "created_at": float, "agent": str, "text": str},
+                pk="id",
+                foreign_keys=[("session_id", "sessions", "id")],
+                if_not_exists=True,
+            )
+            self.db["agent_messages"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["created_at"], if_not_exists=True)
 
@@ -188,6 +196,45 @@ class ConversationStore:
         row["sources"] = json.loads(row["sources"] or "[]")
         row["trace"] = json.loads(row["trace"] or "{}")
         return row
+
+    def add_agent_message(self, session_id: str, text: str, agent: str = "agent") -> dict[str, Any]:
+        """A person's reply in a handed-off session; the customer sees it in the widget and the chat page."""
+        row = {"id": uuid.uuid4().hex, "session_id": session_id, "created_at": time.time(), "agent": agent,
+               "text": text}
+        with self._lock:
+            self._upsert(self.db.conn, "agent_messages", row)
+            self.db.execute("update sessions set updated_at = ? where id = ?", [row["created_at"], session_id])
+        return row
+
+    def agent_messages(self, session_id: str, after: float = 0.0) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(
+                self.db.query(
+                    "select * from agent_messages where session_id = ? and created_at > ? order by created_at",
+                    [session_id, after],
+                )
+            )
+
+    def set_status(self, session_id: str, status: str) -> bool:
+        """Change a session's status; closing also clears its failure count, so it never loops back."""
+        with self._lock:
+            cur = self.db.execute(
+                "update sessions set status = ?, failures = case when ? = 'handoff' then failures else 0 end,"
+                " updated_at = ? where id = ?",
+                [status, status, time.time(), session_id],
+            )
+        return cur.rowcount > 0
+
+    def sessions_with_status(self, status: str, limit: int = 100) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(
+                self.db.query(
+                    "select s.id, s.language, s.status, s.updated_at, s.created_at,"
+                    " (select message from turns t where t.session_id = s.id order by created_at desc limit 1)"
+                    " as last_message from sessions s where status = ? order by updated_at desc limit ?",
+                    [status, limit],
+                )
+            )
 
     def counts(self) -> dict[str, int]:
         with self._lock:

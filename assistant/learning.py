@@ -119,7 +119,9 @@ def retrain(
     work = Path(tempfile.mkdtemp(prefix="train-", dir=settings.models_dir))
     try:
         started = time.perf_counter()
-        result = train_intent_model(train_x, train_y, work / "model", config=config)
+        # Customer data is multilingual: blend in the multilingual-e5 head unless told otherwise.
+        cfg = config or TrainConfig(multilingual_head=True)
+        result = train_intent_model(train_x, train_y, work / "model", config=cfg)
         metrics = {**result.metrics, "train_seconds": round(time.perf_counter() - started, 1), "reviewed_examples": reviewed}
         heldout = score_on(result.out_dir, held_x, held_y) if held_x else {}
         metrics["heldout"] = heldout

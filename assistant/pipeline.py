@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant import messages
 from assistant.config import Settings
-from assistant.conversations import HANDOFF, ConversationStore, Session
+from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore, Session
 from assistant.generation import (
     GenerationError,
     Generator,
@@ -202,6 +202,8 @@ class Assistant:
             )
         if "\x00" in message:
             raise InputError("invalid_message", "The message contains a NUL character.")
+        if not message.isascii() and any("\ud800" <= ch <= "\udfff" for ch in message):
+            raise InputError("invalid_message", "The message is not valid Unicode text (a lone surrogate).")
         return text
 
     def _answer(self, message: str, session_id: str | None, on_token: Callable[[str], None] | None) -> ChatReply:
@@ -218,6 +220,8 @@ class Assistant:
         turn.query = rewrite_follow_up(text, turn.session.topic)
         if turn.query != text:
             turn.trace["rewritten"] = turn.query
+        if turn.session.status == CLOSED:
+            turn.session.status = OPEN  # the agent closed it: the bot answers again, from a clean slate
         if turn.session.status == HANDOFF:
             turn.route, turn.reply = "handoff", messages.text("handoff_waiting", self._reply_language(turn))
             turn.trace["decision"] = {"route": "handoff", "reason": "session is with a human agent"}
@@ -317,7 +321,7 @@ class Assistant:
             turn.route = "clarify"
             turn.reply = messages.text("clarify", language, a=a.title if a else "", b=b.title if b else "")
         else:
-            self._retrieve_and_compose(turn, language, on_token)
+            self._retrieve_and_compose(turn, language, on_token, strict=decision.strict)
 
     def _answer_from_template(
         self, turn: Turn, template: Template, language: str, on_token: Callable[[str], None] | None = None
@@ -369,7 +373,9 @@ class Assistant:
         match = pattern.search(message)
         return f"KH-{match.group(1)}" if match and slot == "order_id" else (match.group(0) if match else None)
 
-    def _retrieve_and_compose(self, turn: Turn, language: str, on_token: Callable[[str], None] | None) -> None:
+    def _retrieve_and_compose(
+        self, turn: Turn, language: str, on_token: Callable[[str], None] | None, strict: bool = False
+    ) -> None:
         assert self.kb is not None
         t = time.perf_counter()
         k = self.settings.retrieval.top_k
@@ -380,6 +386,9 @@ class Assistant:
                 hits = self.kb.search(turn.query, k=k)
                 other_language = bool(hits)
         t = turn.stage("retrieval", t)
+        if strict:
+            bar = self.settings.routing.oos_min_score
+            hits = [h for h in hits if h.score >= bar]
         turn.trace["retrieved"] = [
             {"id": h.id, "kind": h.kind, "title": h.title, "score": round(h.score, 4), "language": h.language}
             for h in hits

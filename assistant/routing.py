@@ -21,6 +21,8 @@ class Decision:
     intent: str | None = None
     confidence: float = 0.0
     alternatives: list[str] = field(default_factory=list)
+    # Retrieval must clear the stricter out-of-scope bar (the classifier thinks the question is off-topic).
+    strict: bool = False
 
 
 def decide(
@@ -36,10 +38,11 @@ def decide(
     if intent == HANDOFF_INTENT and confidence >= cfg.handoff_confidence:
         return Decision("handoff", "customer asked for a person", intent, confidence)
     if intent == OUT_OF_SCOPE:
-        if confidence >= cfg.oos_confidence:
-            return Decision("fallback", "out of scope per classifier", intent, confidence)
-        # A hesitant out-of-scope call still retrieves: the score threshold decides.
-        return Decision(None, "maybe out of scope: retrieval decides", intent, confidence)
+        # Still retrieve: a classifier can miss a phrasing (or a language) it has seen little of, so a
+        # strong knowledge-base match answers; anything weaker falls back.
+        strict = confidence >= cfg.oos_confidence
+        reason = "out of scope per classifier: only a strong match answers" if strict else "maybe out of scope"
+        return Decision(None, reason, intent, confidence, strict=strict)
     if intent in SMALLTALK and confidence >= cfg.smalltalk_confidence and has_template(intent):
         return Decision("smalltalk", f"small talk ({intent})", intent, confidence)
     if confidence >= cfg.template_confidence and has_template(intent):

@@ -6,8 +6,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from assistant.admin import admin_router
+from assistant.admin_actions import actions_router
 from assistant.cors import WidgetCORS
 from assistant.feedback import feedback_router
+from assistant.kb_admin import kb_admin_router
 from assistant.openai_compat import openai_router
 from assistant.pipeline import Assistant
 from assistant.security import AdminGuard, Security
@@ -24,5 +26,7 @@ def install_surfaces(app: FastAPI, assistant: Assistant) -> Security:
     app.include_router(openai_router(assistant))
     app.include_router(feedback_router(assistant))
     app.include_router(admin_router(assistant))
+    app.include_router(actions_router(assistant))
+    app.include_router(kb_admin_router(assistant))
     install_webhooks(assistant, settings)
     return security

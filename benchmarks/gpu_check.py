@@ -35,7 +35,7 @@ def check_generation(gguf: Path, results: list[dict], runs: int = 5) -> None:
     if not (target / "config.json").exists():
         convert_gguf(gguf, target)
     convert_s = time.perf_counter() - t
-    gen = LocalGenerator(target)
+    gen = LocalGenerator(target, prefix_cache=False)  # the device image has an older transformers
     t = time.perf_counter()
     gen.warm_up()
     load_s = time.perf_counter() - t
@@ -63,7 +63,8 @@ def check_generation(gguf: Path, results: list[dict], runs: int = 5) -> None:
         rates.append(new_tokens / max(total - (first or 0), 1e-6))
     emit(results, {
         "check": "generation", "device": str(next(model.parameters()).device),
-        "dtype": str(next(model.parameters()).dtype), "gpu": torch.cuda.get_device_name(0),
+        "dtype": str(next(model.parameters()).dtype),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "convert_s": round(convert_s, 1), "load_s": round(load_s, 2), "prompt_tokens": prompt_tokens,
         "ttft_ms_median": round(1000 * statistics.median(ttfts), 1),
         "tokens_per_s_median": round(statistics.median(rates), 1), "runs": runs,
@@ -86,6 +87,7 @@ def main() -> None:
     p.add_argument("--data", type=Path, required=True, help="folder holding banking77/ and clinc150/")
     p.add_argument("--out", type=Path, default=Path("gpu-check.json"))
     p.add_argument("--skip", nargs="*", default=[])
+    p.add_argument("--runs", type=int, default=5)
     args = p.parse_args()
     os.environ["LEPTON_BASE_ENCODER"] = str(args.encoder.resolve())
     import torch
@@ -93,7 +95,7 @@ def main() -> None:
     results: list[dict] = []
     emit(results, {"check": "env", "torch": torch.__version__, "cuda": torch.cuda.is_available(),
                    "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None})
-    checks = [("generation", lambda: check_generation(args.gguf, results)),
+    checks = [("generation", lambda: check_generation(args.gguf, results, args.runs)),
               ("banking77", lambda: check_intents("banking77", args.data, results)),
               ("clinc150", lambda: check_intents("clinc150", args.data, results))]
     for name, fn in checks:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from knowledge.chunking import MarkdownChunker
+from knowledge.curation import CurationMixin
 from knowledge.embedders import Embedder, make_embedder
 from knowledge.fusion import HybridScorer
 from knowledge.language import UNKNOWN, detect_language
@@ -19,6 +22,8 @@ from knowledge.store import Store
 from knowledge.template_files import read_templates
 from knowledge.types import Hit, IngestReport, Template
 from knowledge.vectors import VectorIndex
+
+log = logging.getLogger("lepton.knowledge")
 
 DEFAULT_EMBEDDER = "minilm"
 DEFAULT_MIN_SCORE = 0.35
@@ -34,8 +39,11 @@ def _snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
-class KnowledgeBase:
-    """Documents and answer templates in `path` (SQLite `kb.db` + Chroma `chroma/`), searched hybridly."""
+class KnowledgeBase(CurationMixin):
+    """Documents and answer templates in `path` (SQLite `kb.db` + Chroma `chroma/`), searched hybridly.
+
+    Search serves the live (published) version; edits go to a draft first (see knowledge/curation.py).
+    """
 
     def __init__(
         self,
@@ -81,31 +89,49 @@ class KnowledgeBase:
             self._synced = True
 
     def _sync(self) -> None:
-        have = self.vectors.ids()
-        units = self.store.units()
-        self.vectors.delete(sorted(have - set(units)))
-        missing = [units[i] for i in units if i not in have]
+        """Chroma holds a vector for every draft and live unit revision, flagged `live` as SQLite says."""
+        self.vectors.delete(sorted(self.vectors.ids() - self.store.all_revs()))
+        live = self.store.live_revs()
+        needed = live | self.store.draft_revs()
+        flags = self.vectors.live_flags()
+        missing = self.store.units(sorted(needed - set(flags)))
         if missing:
-            self._embed_and_upsert(missing)
+            self._embed_and_upsert(list(missing.values()), live=live)
+        self.vectors.set_live({i: i in live for i, flag in flags.items() if flag != (i in live)})
 
-    def reindex(self) -> int:
-        """Rebuild the Chroma collection from SQLite (e.g. after changing embedder); returns unit count."""
+    def reindex(self, actor: str = "system") -> int:
+        """Rebuild the Chroma collection from SQLite (e.g. after changing embedder); returns the number of
+        draft and live units embedded (older versions' units are embedded again if rolled back to)."""
         self.vectors.reset()
-        units = list(self.store.units().values())
-        self._embed_and_upsert(units)
+        live = self.store.live_revs()
+        units = list(self.store.units(sorted(live | self.store.draft_revs())).values())
+        self._embed_and_upsert(units, live=live)
+        self.store.log.record(actor, "reindex", self.embedder.name, {"units": len(units)})
+        self._synced = True
         return len(units)
 
-    def _embed_and_upsert(self, units: list[dict], vectors: np.ndarray | None = None) -> None:
+    def _embed_and_upsert(self, units: list[dict], vectors: np.ndarray | None = None, live: set[str] | None = None) -> None:
+        """Embed (unless `vectors` are given) and store unit revisions; `live` = the live revision ids."""
         if not units:
             return
         if vectors is None:
-            vectors = self.embedder.embed_passages([_embed_text(u) for u in units])
-        meta = [{"kind": u["kind"], "language": u["language"], "doc_id": u["doc_id"]} for u in units]
+            vectors = self.embedder.embed_passages([embed_text(u) for u in units])
+        self._upsert_vectors(units, vectors, self.store.live_revs() if live is None else live)
+
+    def _upsert_vectors(self, units: list[dict], vectors: np.ndarray, live: set[str]) -> None:
+        meta = [{"kind": u["kind"], "language": u["language"], "doc_id": u["doc_id"], "live": u["id"] in live}
+                for u in units]
         self.vectors.upsert([u["id"] for u in units], vectors, meta)
 
     # -- ingestion -------------------------------------------------------------------------------
-    def ingest(self, paths: list[Path], *, progress: bool = False) -> IngestReport:
-        """Ingest files and folders; unchanged files (same content hash) are skipped, deleted ones removed."""
+    def ingest(
+        self, paths: list[Path], *, progress: bool = False, publish: bool = True, actor: str = "system"
+    ) -> IngestReport:
+        """Ingest files and folders; unchanged files (same content hash) are skipped, deleted ones removed.
+
+        Each file is staged in the draft in its own transaction; with `publish` (the default) the draft is
+        then published, so an interrupted ingest leaves the last published version live and searchable.
+        """
         report = IngestReport()
         files: list[Path] = []
         folders: list[Path] = []
@@ -130,7 +156,7 @@ class KnowledgeBase:
             iterator = tqdm(files, desc="Ingesting", unit="file")
         for f in iterator:
             try:
-                status, n = self._ingest_file(f, report)
+                status, n = self._ingest_file(f, report, actor)
             except ReadError as exc:
                 report.errors.append({"path": str(f), "error": str(exc)})
                 continue
@@ -145,12 +171,13 @@ class KnowledgeBase:
             if uri in seen or "://" in uri:
                 continue
             if any(uri.startswith(str(folder) + os.sep) for folder in folders) and not Path(uri).exists():
-                self.vectors.delete(self.store.unit_ids(doc["id"]))
-                self.store.delete_document(doc["id"])
+                self.store.unstage_document(doc["id"], actor, "remove")
                 report.removed += 1
+        if publish and self.store.log.changes():
+            report.version = self.publish(actor, note=f"ingest of {len(files)} file(s)")["version"]
         return report
 
-    def _ingest_file(self, path: Path, report: IngestReport) -> tuple[str, int]:
+    def _ingest_file(self, path: Path, report: IngestReport, actor: str = "system") -> tuple[str, int]:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise ReadError(f"file too large ({size / 1e6:.1f} MB > {MAX_BYTES // (1024 * 1024)} MB)")
@@ -168,32 +195,38 @@ class KnowledgeBase:
         if is_templates_file(path):
             templates, problems = read_templates(data, path)
             report.errors.extend({"path": uri, "error": p} for p in problems)
-            units = [_template_unit(doc_id, t) for t in templates]
+            units = [template_unit(doc_id, t) for t in templates]
             doc = {"id": doc_id, "uri": uri, "kind": "templates", "title": path.stem, "tags": "[]",
-                   "language": _majority([t.language for t in templates])}
+                   "language": _majority([t.language for t in templates]), "body": None}
         else:
             parsed = read_document(data, path)
-            chunks = self.chunker.chunk(parsed.text, markdown=parsed.markdown)
-            if not chunks:
-                raise ReadError("no text content")
-            langs = [parsed.language or detect_language(f"{c.heading}\n{c.text}") for c in chunks]
-            doc_lang = parsed.language or _majority(langs)
-            langs = [doc_lang if lang == UNKNOWN else lang for lang in langs]
             tags = json.dumps(parsed.tags, ensure_ascii=False)
-            units = [
-                {"id": f"{doc_id}-{i:04d}", "doc_id": doc_id, "kind": "document", "ord": i, "title": parsed.title,
-                 "heading": c.heading, "text": c.text, "language": lang, "tags": tags, "intent": None,
-                 "uri": uri, "ref": None}
-                for i, (c, lang) in enumerate(zip(chunks, langs, strict=True))
-            ]
-            doc = {"id": doc_id, "uri": uri, "kind": "document", "title": parsed.title, "language": doc_lang,
-                   "tags": tags}
-        vectors = self.embedder.embed_passages([_embed_text(u) for u in units])
-        old_ids = self.store.unit_ids(doc_id) if old is not None else []
-        self.store.replace_document({**doc, "hash": digest, "size": len(data), "chunks": len(units)}, units, templates)
-        self.vectors.delete(sorted(set(old_ids) - {u["id"] for u in units}))
-        self._embed_and_upsert(units, vectors)
-        return ("added" if old is None else "updated"), (len(units) if not templates else 0)
+            units = self._document_units(doc_id, uri, parsed.title, parsed.text, parsed.markdown, parsed.language, tags)
+            if not units:
+                raise ReadError("no text content")
+            doc = {"id": doc_id, "uri": uri, "kind": "document", "title": parsed.title,
+                   "language": parsed.language or _majority([u["language"] for u in units]), "tags": tags,
+                   "body": parsed.text}
+        status = "added" if old is None else "updated"
+        doc = {**doc, "hash": digest, "size": len(data), "chunks": len(units), "ingested_at": time.time(),
+               "updated_at": None, "updated_by": None}
+        self._stage(doc, units, actor, "ingest", {"status": status, "chunks": len(units)})
+        return status, (len(units) if not templates else 0)
+
+    def _document_units(
+        self, doc_id: str, uri: str, title: str, text: str, markdown: bool, language: str | None, tags: str
+    ) -> list[dict]:
+        """Chunk a document's text into unit dicts (language per chunk unless the document declares one)."""
+        chunks = self.chunker.chunk(text, markdown=markdown)
+        langs = [language or detect_language(f"{c.heading}\n{c.text}") for c in chunks]
+        doc_lang = language or _majority(langs)
+        langs = [doc_lang if lang == UNKNOWN else lang for lang in langs]
+        return [
+            {"uid": f"{doc_id}-{i:04d}", "doc_id": doc_id, "kind": "document", "ord": i, "title": title,
+             "heading": c.heading, "text": c.text, "language": lang, "tags": tags, "intent": None,
+             "uri": uri, "ref": None}
+            for i, (c, lang) in enumerate(zip(chunks, langs, strict=True))
+        ]
 
     # -- retrieval -------------------------------------------------------------------------------
     def search(
@@ -211,20 +244,25 @@ class KnowledgeBase:
         if not self._synced:
             self.warm_up()
         n = max(4 * k, 40) if not tags else max(20 * k, 200)
-        where = _where(language, kinds)
+        where = _where(language, kinds, live=True)
         qvec = self.embedder.embed_queries([query])[0]
-        dense = self.vectors.query(qvec, n, where)
         lexical = self.store.lexical(query, n, language, kinds)
-        extra = [i for i in lexical if i not in dense]
-        for i, vec in self.vectors.vectors(extra).items():
-            dense[i] = float(vec @ qvec)
-        units = self.store.units(list(set(dense) | set(lexical)))
+        dense_ok = True
+        try:
+            dense = self.vectors.query(qvec, n, where)
+            extra = [i for i in lexical if i not in dense]
+            for i, vec in self.vectors.vectors(extra).items():
+                dense[i] = float(vec @ qvec)
+        except Exception as exc:  # e.g. a remote Chroma server that is down: answer from SQLite FTS5 alone
+            log.warning("vector search failed, lexical retrieval only: %s: %s", type(exc).__name__, exc)
+            dense, dense_ok = {}, False
+        units = self.store.units(list(set(dense) | set(lexical)), live=True)
         if tags:
             wanted = set(tags)
             units = {i: u for i, u in units.items() if wanted & set(u["tags"])}
         dense = {i: c for i, c in dense.items() if i in units}
         lexical = {i: s for i, s in lexical.items() if i in units}
-        if self._dense_blind(query):
+        if not dense_ok or self._dense_blind(query):
             scores = self.scorer.lexical_only(query, lexical, units)
         else:
             scores = self.scorer.fuse(dense, lexical)
@@ -243,7 +281,8 @@ class KnowledgeBase:
         return self.store.template(template_id)
 
     def stats(self) -> dict:
-        return {**self.store.counts(), "version": self.store.version()}
+        """Live counts, the live version number and how many documents the draft changes."""
+        return {**self.store.counts(), "version": self.store.version(), "draft_changes": len(self.store.log.changes())}
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -262,21 +301,21 @@ def _majority(values: list[str]) -> str:
     return Counter(known).most_common(1)[0][0] if known else UNKNOWN
 
 
-def _template_unit(doc_id: str, t: Template) -> dict:
-    return {"id": f"tpl:{t.id}", "doc_id": doc_id, "kind": "template", "ord": 0, "title": t.title, "heading": "",
+def template_unit(doc_id: str, t: Template) -> dict:
+    return {"uid": f"tpl:{t.id}", "doc_id": doc_id, "kind": "template", "ord": 0, "title": t.title, "heading": "",
             "text": t.answer, "language": t.language, "tags": "[]", "intent": t.intent,
             "uri": f"template:{t.id}", "ref": t.id}
 
 
-def _embed_text(unit: dict) -> str:
+def embed_text(unit: dict) -> str:
     head = unit["title"]
     if unit["heading"]:
         head += " — " + unit["heading"]
     return f"{head}\n{unit['text']}"
 
 
-def _where(language: str | None, kinds: set[str] | None) -> dict | None:
-    conds: list[dict] = []
+def _where(language: str | None, kinds: set[str] | None, live: bool = False) -> dict | None:
+    conds: list[dict] = [{"live": True}] if live else []
     if language:
         conds.append({"language": language})
     if kinds:
@@ -288,7 +327,7 @@ def _where(language: str | None, kinds: set[str] | None) -> dict | None:
 
 def _hit(u: dict, score: float) -> Hit:
     return Hit(
-        id=u["ref"] if u["kind"] == "template" else u["id"],
+        id=u["ref"] if u["kind"] == "template" else u["uid"],
         kind=u["kind"],
         title=u["title"],
         uri=u["uri"],

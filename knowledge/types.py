@@ -44,6 +44,7 @@ class IngestReport:
     removed: int = 0
     chunks: int = 0
     errors: list[dict] = field(default_factory=list)
+    version: int | None = None  # the version this ingest published, if it published one
 
 
 @dataclass

@@ -55,6 +55,22 @@ class VectorIndex:
         self.open()
         return set(self._col.get(include=[])["ids"])
 
+    def live_flags(self) -> dict[str, bool]:
+        """Every stored id with its `live` metadata flag."""
+        self.open()
+        res = self._col.get(include=["metadatas"])
+        return {i: bool((m or {}).get("live")) for i, m in zip(res["ids"], res["metadatas"], strict=True)}
+
+    def set_live(self, flags: dict[str, bool], batch: int = 1000) -> None:
+        """Set the `live` metadata flag of existing ids (other metadata is kept)."""
+        if not flags:
+            return
+        self.open()
+        ids = list(flags)
+        for i in range(0, len(ids), batch):
+            part = ids[i : i + batch]
+            self._col.update(ids=part, metadatas=[{"live": flags[j]} for j in part])
+
     def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], batch: int = 1000) -> None:
         self.open()
         for i in range(0, len(ids), batch):

@@ -43,7 +43,10 @@ def demo_assistant(tmp_path_factory: pytest.TempPathFactory):
     from assistant.config import load_settings
     from assistant.pipeline import Assistant
 
-    home = tmp_path_factory.mktemp("demo-home")
+    home = tmp_path_factory.mktemp("demo-home") / "home"
+    prebuilt = os.environ.get("LEPTON_TEST_DEMO_HOME")
+    if prebuilt:  # developer shortcut: reuse a demo home built earlier (CI always builds afresh)
+        shutil.copytree(prebuilt, home, ignore=shutil.ignore_patterns("conversations.db*", "review.db*"))
     assistant = Assistant(load_settings(home=home, demo=True))
     assistant.warm_up()
     return assistant

@@ -15,6 +15,7 @@ from training.calibration import OOSDetector
 from training.config import OUT_OF_SCOPE
 from training.inference import forward_texts
 from training.model import IntentNet, pick_device
+from training.multilingual_head import MultilingualHead, decide_names
 
 
 @dataclass
@@ -60,6 +61,7 @@ class IntentClassifier:
         self._net: IntentNet | None = None
         self._tokenizer: object | None = None
         self._detector: OOSDetector | None = None
+        self._head: MultilingualHead | None = None
         self._device = pick_device()
         self._load_lock = threading.Lock()
         self._tok_lock = threading.Lock()
@@ -85,6 +87,7 @@ class IntentClassifier:
             net.to(self._device).eval()
             detector = OOSDetector.load(self.path, self.labels)
             self._tokenizer = AutoTokenizer.from_pretrained(str(enc_dir))
+            self._head = MultilingualHead.load(self.path)
             self._detector = detector
             self._net = net
 
@@ -106,4 +109,25 @@ class IntentClassifier:
             max_length=int(self.config.get("max_length", 64)),
             batch_size=batch_size,
         )
+        if self._head is not None:
+            return self._blended(logits, list(texts))
         return decide(logits, emb, self._detector)
+
+    def _blended(self, logits: torch.Tensor, texts: list[str], top_k: int = 5) -> list[IntentPrediction]:
+        """Predictions from the MiniLM probabilities blended with the multilingual head's."""
+        assert self._head is not None
+        probs = self._head.blend(torch.softmax(logits.float(), -1).cpu().numpy(), texts)
+        names = decide_names(probs, self.labels, OUT_OF_SCOPE if OUT_OF_SCOPE in self.labels else None,
+                             self._head.threshold)
+        in_scope = [i for i, name in enumerate(self.labels) if name != OUT_OF_SCOPE]
+        oos = self.labels.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.labels else None
+        preds = []
+        for row, name in zip(probs, names, strict=True):
+            order = sorted(in_scope, key=lambda i: -row[i])[:top_k]
+            ranking = [(self.labels[i], float(row[i])) for i in order]
+            if name == OUT_OF_SCOPE:
+                conf = max(float(row[oos]) if oos is not None else 0.0, 1.0 - ranking[0][1])
+                preds.append(IntentPrediction(OUT_OF_SCOPE, min(conf, 1.0), ranking, True))
+            else:
+                preds.append(IntentPrediction(name, ranking[0][1], ranking, False))
+        return preds

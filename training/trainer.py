@@ -290,11 +290,27 @@ def train_intent_model(
             "num_processes": accel.num_processes,
             "frozen_layers": freeze,
         }
+        head = None
+        if cfg.multilingual_head and val_texts:
+            from training.multilingual_head import MultilingualHead, calibrate
+
+            head = MultilingualHead.fit(train_texts, train_labels, label_list)
+            probs_v = torch.softmax(logits_v.float(), -1).cpu().numpy()
+            oos = OUT_OF_SCOPE if OUT_OF_SCOPE in label_list else None
+            blended = calibrate(head, probs_v, list(val_texts), list(val_labels), oos)
+            result_metrics.update(
+                minilm_val_accuracy=result_metrics["accuracy"], minilm_val_macro_f1=result_metrics["macro_f1"],
+                accuracy=blended["accuracy"], macro_f1=blended["macro_f1"], val_accuracy=blended["accuracy"],
+                val_macro_f1=blended["macro_f1"], multilingual_weight=blended["weight"],
+                multilingual_threshold=blended["threshold"],
+            )
         run_config = {**cfg.to_dict(), "base_model": str(base), "labels": label_list}
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
         try:
             _write_model(tmp, plain, tokenizer, label_list, detector, result_metrics, run_config)
+            if head is not None:
+                head.save(tmp)
             _atomic_publish(tmp, out_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

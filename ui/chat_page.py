@@ -13,6 +13,8 @@ from assistant.schema import ChatReply
 
 _TITLE = "Kestrel Home & Tech · Help"
 _SOURCES = {"en": "Sources", "zh": "来源"}
+_AGENT = {"en": "Support agent", "zh": "人工客服"}
+AGENT_POLL_S = 3.0
 
 
 def format_reply(reply: ChatReply) -> str:
@@ -27,6 +29,12 @@ def format_reply(reply: ChatReply) -> str:
         uri = s.uri if s.uri.startswith(("http://", "https://")) else ""
         items.append(f"- [{title}]({uri})" if uri else f"- {title}")
     return f"{text}\n\n**{label}:**\n" + "\n".join(items)
+
+
+def format_agent_message(text: str, language: str | None) -> str:
+    """A person's reply, labelled so the customer can tell it from the bot's (escaped like bot replies)."""
+    label = _AGENT.get(language or "en", _AGENT["en"])
+    return f"**{label}:** {html.escape(text, quote=False)}"
 
 
 def build_chat_page(assistant: Assistant) -> gr.Blocks:
@@ -69,4 +77,21 @@ def build_chat_page(assistant: Assistant) -> gr.Blocks:
             send = gr.Button("Send", elem_id="send", variant="primary", scale=1)
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, session], [box, chatbot, session], api_visibility="private")
+
+        # Replies from a person (admin console's agent view) show up within a few seconds.
+        seen = gr.State(0.0)
+
+        def poll_agent(session_id: str | None, history: list[dict[str, Any]], after: float) -> tuple[Any, Any]:
+            if not session_id or not assistant.ready or assistant.store is None:
+                return gr.skip(), gr.skip()
+            new = assistant.store.agent_messages(session_id, after=after)
+            if not new:
+                return gr.skip(), gr.skip()
+            language = assistant.store.session(session_id).language
+            added = [{"role": "assistant", "content": format_agent_message(m["text"], language)} for m in new]
+            return [*history, *added], new[-1]["created_at"]
+
+        timer = gr.Timer(AGENT_POLL_S)
+        timer.tick(poll_agent, [session, chatbot, seen], [chatbot, seen], show_progress="hidden",
+                   api_visibility="private")
     return page

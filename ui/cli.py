@@ -23,7 +23,8 @@ from rich.console import Console  # noqa: E402
 from ui.keys_cli import keys_app  # noqa: E402
 
 app = typer.Typer(help="Lepton: a self-hosted customer-service assistant.", no_args_is_help=True, add_completion=False)
-kb_app = typer.Typer(help="Knowledge base: ingest, search, inspect.", no_args_is_help=True)
+kb_app = typer.Typer(help="Knowledge base: ingest, search, inspect, curate (draft, publish, rollback).",
+                     no_args_is_help=True)
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate on public datasets.", no_args_is_help=True)
 models_app = typer.Typer(help="The intent model registry.", no_args_is_help=True)
@@ -83,8 +84,9 @@ def chat(
     from assistant.pipeline import Assistant, InputError
 
     assistant = Assistant(_settings(home))
-    assistant.warm_up()
     try:
+        assistant.validate_message(message)  # before loading any model: bad input fails fast
+        assistant.warm_up()
         reply = assistant.chat(message, session)
     except InputError as exc:
         _fail(str(exc))
@@ -107,21 +109,32 @@ def _kb(home: Path | None):
                          chroma_url=s.chroma_url)
 
 
+def _actor() -> str:
+    return f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
+
+
+Actor = Annotated[str | None, typer.Option("--actor", help="Who makes the change, for the audit log (default cli:$USER).")]
+
+
 @kb_app.command("ingest")
 def kb_ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+    draft: Annotated[bool, typer.Option("--draft", help="Stage the changes only; `lepton kb publish` makes them live.")] = False,
+    actor: Actor = None,
     home: Home = None,
 ) -> None:
-    """Add or update documents and templates; unchanged files cost nothing."""
+    """Add or update documents and templates; unchanged files cost nothing. Publishes unless --draft."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _fail(f"no such file or folder: {', '.join(missing)}")
     kb = _kb(home)
     kb.warm_up()
-    report = kb.ingest(list(paths), progress=True)
+    report = kb.ingest(list(paths), progress=True, publish=not draft, actor=actor or _actor())
+    published = f", published version {report.version}" if report.version else ""
+    staged = f", {len(kb.draft_changes())} document(s) staged in the draft" if draft else ""
     console.print(
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"removed {report.removed}, chunks {report.chunks}, errors {len(report.errors)}"
+        f"removed {report.removed}, chunks {report.chunks}, errors {len(report.errors)}{published}{staged}"
     )
     for err in report.errors:
         console.print(f"[yellow]skipped[/yellow] {err['path']}: {err['error']}")
@@ -153,8 +166,127 @@ def kb_search(
 
 @kb_app.command("stats")
 def kb_stats(home: Home = None) -> None:
-    """Counts of documents, chunks and templates."""
+    """Counts of live documents, chunks and templates, the live version and pending draft changes."""
     print(json.dumps(_kb(home).stats(), default=str))
+
+
+def _when(ts: float | None) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+@kb_app.command("list")
+def kb_list(as_json: Annotated[bool, typer.Option("--json")] = False, home: Home = None) -> None:
+    """The draft's documents and template files (`change` says what publishing would change)."""
+    kb = _kb(home)
+    docs = kb.documents()
+    removed = [c for c in kb.draft_changes() if c["change"] == "removed"]
+    if as_json:
+        print(json.dumps({"documents": docs, "removed": removed}, ensure_ascii=False, default=str))
+        return
+    for d in docs:
+        mark = f"  [{d['change']}]" if d["change"] else ""
+        print(f"{d['id']}  {d['kind']:<9} {d['language'] or '-':<3} {d['chunks']:>3}  {d['title']}  ({d['uri']}){mark}")
+    for c in removed:
+        print(f"{c['id']}  {c['kind']:<9} {'':<3} {'':>3}  {c['title']}  ({c['uri']})  [removed]")
+
+
+@kb_app.command("show")
+def kb_show(doc: Annotated[str, typer.Argument(help="Document id or uri.")],
+            as_json: Annotated[bool, typer.Option("--json")] = False, home: Home = None) -> None:
+    """One document of the draft with its text (or its templates)."""
+    found = _kb(home).document(doc)
+    if found is None:
+        _fail(f"no document {doc!r}")
+        return
+    if as_json:
+        print(json.dumps(found, ensure_ascii=False, default=str))
+        return
+    print(f"# {found['title']}\n{found['uri']}  ({found['kind']}, {found['language']}, {found['chunks']} unit(s))\n")
+    if "templates" in found:
+        for t in found["templates"]:
+            print(f"- {t['id']} [{t['intent']}/{t['language']}] {t['title']}: {t['answer']}")
+    else:
+        print(found["text"])
+
+
+@kb_app.command("delete")
+def kb_delete(target: Annotated[str, typer.Argument(help="Document id or uri, or template id.")],
+              actor: Actor = None, home: Home = None) -> None:
+    """Remove a document or template from the draft (live after `lepton kb publish`)."""
+    try:
+        out = _kb(home).delete(target, actor=actor or _actor())
+    except KeyError:
+        _fail(f"no document or template {target!r}")
+        return
+    print(f"deleted {out['deleted']} {out['id']} from the draft; publish to make it live")
+
+
+@kb_app.command("publish")
+def kb_publish(note: Annotated[str, typer.Option(help="What changed, for the version list.")] = "",
+               actor: Actor = None, home: Home = None) -> None:
+    """Make the draft live as a new version."""
+    from knowledge.versions import NothingToPublish
+
+    kb = _kb(home)
+    kb.warm_up()
+    try:
+        row = kb.publish(actor or _actor(), note=note)
+    except NothingToPublish as exc:
+        _fail(str(exc), code=1)
+        return
+    print(f"version {row['version']} is live ({row['documents']} documents, {row['chunks']} chunks, "
+          f"{row['templates']} templates)")
+
+
+@kb_app.command("rollback")
+def kb_rollback(version: Annotated[int, typer.Argument(help="A published version number.")],
+                actor: Actor = None, home: Home = None) -> None:
+    """Make an earlier version live again (the draft is reset to it)."""
+    from knowledge.versions import UnknownVersion
+
+    kb = _kb(home)
+    kb.warm_up()
+    try:
+        kb.rollback(version, actor or _actor())
+    except UnknownVersion:
+        _fail(f"no published version {version}")
+        return
+    print(f"version {version} is live")
+
+
+@kb_app.command("versions")
+def kb_versions(as_json: Annotated[bool, typer.Option("--json")] = False, home: Home = None) -> None:
+    """Published versions, newest first; * marks the live one."""
+    rows = _kb(home).versions()
+    if as_json:
+        print(json.dumps(rows, default=str))
+        return
+    for v in rows:
+        print(f"{'*' if v['live'] else ' '} v{v['version']:<4} {_when(v['created_at'])}  {v['actor']:<16} "
+              f"{v['documents']} docs, {v['chunks']} chunks, {v['templates']} templates  {v['note'] or ''}")
+
+
+@kb_app.command("audit")
+def kb_audit(limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+             as_json: Annotated[bool, typer.Option("--json")] = False, home: Home = None) -> None:
+    """Who changed what, when (newest first)."""
+    rows = _kb(home).audit(limit)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    for e in rows:
+        print(f"{_when(e['at'])}  {e['actor']:<16} {e['action']:<16} {e['target']}  "
+              f"{json.dumps(e['detail'], ensure_ascii=False)}")
+
+
+@kb_app.command("reindex")
+def kb_reindex(actor: Actor = None, home: Home = None) -> None:
+    """Rebuild the vector index from SQLite (after changing the embedder, or a lost chroma/ folder)."""
+    kb = _kb(home)
+    n = kb.reindex(actor=actor or _actor())
+    print(f"reindexed {n} units")
 
 
 @train_app.command("intents")

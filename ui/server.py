@@ -17,6 +17,8 @@ from assistant.api import create_api
 from assistant.config import Settings
 from assistant.learning import RetrainSchedule
 from assistant.pipeline import Assistant
+from ui.admin_page import CSS as ADMIN_CSS
+from ui.admin_page import admin_auth, build_admin_page
 from ui.chat_page import build_chat_page
 
 log = logging.getLogger("lepton.server")
@@ -24,7 +26,8 @@ WIDGET = Path(__file__).resolve().parent / "static" / "widget.js"
 
 
 def create_server(settings: Settings, assistant: Assistant | None = None, warm_in_background: bool = True) -> FastAPI:
-    """The FastAPI app with the chat page at `/`; models warm up in the background (`/healthz` says when)."""
+    """The FastAPI app with the chat page at `/` and the admin console at `/admin`; models warm up in the
+    background (`/healthz` says when)."""
     assistant = assistant or Assistant(settings)
 
     @asynccontextmanager
@@ -45,6 +48,18 @@ def create_server(settings: Settings, assistant: Assistant | None = None, warm_i
             WIDGET, media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
         )
 
+    # The admin console first: the chat page's mount at "/" would swallow "/admin".
+    app = gr.mount_gradio_app(
+        app,
+        build_admin_page(assistant),
+        path="/admin",
+        footer_links=[],
+        auth=admin_auth(app.state.security.keys),
+        auth_message="Lepton admin console: sign in with any user name and an admin key "
+        "(<code>lepton keys create --kind admin</code>) as the password.",
+        theme=gr.themes.Soft(primary_hue="indigo", secondary_hue="slate"),
+        css=ADMIN_CSS,
+    )
     return gr.mount_gradio_app(app, build_chat_page(assistant), path="/", footer_links=[])
 
 

@@ -134,8 +134,32 @@ class LocalGenerator:
             return None
 
     def generate(self, messages: list[dict], *, max_new_tokens: int = 160, timeout_s: float = 20.0) -> str:
-        """Full reply text; GenerationError (with `.partial`) on timeout or failure."""
-        return "".join(self.stream(messages, max_new_tokens=max_new_tokens, timeout_s=timeout_s)).strip()
+        """Full reply text; GenerationError (with `.partial`) on timeout or failure.
+
+        No streamer here: decoding the growing text after every token costs more than the token itself
+        on a GPU (measured on an H200: 16 tok/s through the streamer, 45 tok/s without).
+        """
+        from assistant.generation.stopping import DeadlineCriteria
+
+        deadline = time.monotonic() + timeout_s
+        self.warm_up()
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise GenerationError("generator busy until the deadline", reason="timeout")
+        criteria = DeadlineCriteria(deadline)
+        failure: list[BaseException] = []
+        result: list = []
+        try:
+            inputs = self._encode(messages)
+        except BaseException as exc:
+            self._lock.release()
+            raise GenerationError(f"generation failed to start: {exc}") from exc
+        self._work(inputs, messages, None, criteria, max_new_tokens, failure, result)  # releases the lock
+        text = self._tokenizer.decode(result[0], skip_special_tokens=True).strip() if result else ""
+        if failure:
+            raise GenerationError(f"generation failed: {failure[0]}", partial=text) from failure[0]
+        if criteria.fired == "timeout":
+            raise GenerationError(f"generation timed out after {timeout_s:.1f}s", reason="timeout", partial=text)
+        return text
 
     def stream(
         self, messages: list[dict], *, max_new_tokens: int = 160, timeout_s: float = 20.0
@@ -200,7 +224,8 @@ class LocalGenerator:
             cancel.set()  # stops the worker if the consumer went away early
 
     def _work(
-        self, inputs, messages, streamer, criteria, max_new_tokens: int, failure: list[BaseException]
+        self, inputs, messages, streamer, criteria, max_new_tokens: int, failure: list[BaseException],
+        result: list | None = None,
     ) -> None:
         import torch
         from transformers import GenerationConfig, StoppingCriteriaList
@@ -216,14 +241,17 @@ class LocalGenerator:
             with torch.inference_mode():
                 prefix = self._prefix_for(messages, inputs["input_ids"])
                 extra = {"cache": prefix} if prefix is not None else {}
+                if streamer is not None:
+                    extra["streamer"] = streamer
                 out = self._model.generate(
                     **inputs,
                     **extra,
                     generation_config=config,
-                    streamer=streamer,
                     stopping_criteria=StoppingCriteriaList([criteria]),
                 )
             new = out[0, inputs["input_ids"].shape[1] :]
+            if result is not None:
+                result.append(new)
             if criteria.fired:
                 self.last_finish_reason = criteria.fired
             elif len(new) and int(new[-1]) in self._eos:
@@ -232,6 +260,7 @@ class LocalGenerator:
                 self.last_finish_reason = "length" if len(new) >= max_new_tokens else "stop"
         except BaseException as exc:  # reported to the consumer thread
             failure.append(exc)
-            streamer.end()
+            if streamer is not None:
+                streamer.end()
         finally:
             self._lock.release()

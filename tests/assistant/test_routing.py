@@ -29,9 +29,11 @@ def test_small_talk() -> None:
     assert decide("greeting", 0.8, [("greeting", 0.8)], has_template, CFG).route == "smalltalk"
 
 
-def test_confident_out_of_scope_falls_back_and_hesitant_one_retrieves() -> None:
-    assert decide("out_of_scope", 0.9, [("order_status", 0.05)], has_template, CFG).route == "fallback"
-    assert decide("out_of_scope", 0.3, [("order_status", 0.3)], has_template, CFG).route is None
+def test_out_of_scope_retrieves_with_a_stricter_bar_when_confident() -> None:
+    confident = decide("out_of_scope", 0.9, [("order_status", 0.05)], has_template, CFG)
+    assert confident.route is None and confident.strict
+    hesitant = decide("out_of_scope", 0.3, [("order_status", 0.3)], has_template, CFG)
+    assert hesitant.route is None and not hesitant.strict
 
 
 def test_two_close_intents_ask_to_clarify() -> None:

@@ -1,0 +1,151 @@
+"""The admin API's write side: agent takeover and replies, the review queue, intent model versions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from assistant.conversations import CLOSED, HANDOFF, ConversationStore
+from assistant.pipeline import Assistant, NotReady
+from assistant.schema import ErrorResponse
+from assistant.security import ADMIN_PREFIX, require_admin
+from training import ModelRegistry
+from training.review import ReviewQueue
+
+log = logging.getLogger("lepton.admin")
+
+
+class AgentReply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: StrictStr = Field(min_length=1, max_length=4000)
+    agent: StrictStr = Field(default="agent", max_length=80)
+
+
+class ReviewLabel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # An intent confirms or corrects the item; null discards it.
+    intent: StrictStr | None = Field(default=None, max_length=120)
+
+
+def _not_found(what: str) -> HTTPException:
+    return HTTPException(404, {"code": "not_found", "message": f"No such {what}."})
+
+
+def _store(assistant: Assistant) -> ConversationStore:
+    if not assistant.ready or assistant.store is None:
+        raise NotReady("The assistant is still starting; try again in a moment.")
+    return assistant.store
+
+
+def _queue(assistant: Assistant) -> ReviewQueue:
+    _store(assistant)
+    assert assistant.review is not None
+    return assistant.review
+
+
+def actions_router(assistant: Assistant) -> APIRouter:
+    errors = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+    router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=errors)
+    settings = assistant.settings
+    retrain_lock = threading.Lock()
+    last_retrain: dict[str, Any] = {"status": "never"}
+
+    @router.get("/handoffs")
+    def handoffs() -> dict[str, Any]:
+        """Sessions waiting for a person, most recent first."""
+        return {"sessions": _store(assistant).sessions_with_status(HANDOFF)}
+
+    @router.post("/sessions/{session_id}/reply")
+    def agent_reply(session_id: str, body: AgentReply) -> dict[str, Any]:
+        """A person answers in the session (taking it over if the bot still had it)."""
+        store = _store(assistant)
+        if not store.history(session_id, limit=1):
+            raise _not_found("session")
+        store.set_status(session_id, HANDOFF)
+        return store.add_agent_message(session_id, body.text, body.agent)
+
+    @router.post("/sessions/{session_id}/takeover")
+    def takeover(session_id: str) -> dict[str, Any]:
+        """Take a session away from the bot."""
+        if not _store(assistant).set_status(session_id, HANDOFF):
+            raise _not_found("session")
+        return {"session_id": session_id, "status": HANDOFF}
+
+    @router.post("/sessions/{session_id}/close")
+    def close(session_id: str) -> dict[str, Any]:
+        """Hand the session back: the bot answers the customer's next message, with a clean failure count."""
+        if not _store(assistant).set_status(session_id, CLOSED):
+            raise _not_found("session")
+        assistant._emit("handoff_closed", {"session_id": session_id})
+        return {"session_id": session_id, "status": CLOSED}
+
+    @router.get("/review")
+    def review_items(status: str = "pending", limit: int = 100) -> dict[str, Any]:
+        """Review queue items (pending, confirmed, corrected, discarded)."""
+        q = _queue(assistant)
+        return {"items": q.items(status or None, max(1, min(limit, 1000))), "counts": q.counts()}
+
+    @router.post("/review/{item_id}")
+    def review_label(item_id: int, body: ReviewLabel) -> dict[str, Any]:
+        """Confirm or correct an item's intent (it joins the training data), or discard it."""
+        try:
+            return _queue(assistant).resolve(item_id, body.intent)
+        except KeyError:
+            raise _not_found("review item") from None
+
+    @router.get("/models")
+    def models() -> dict[str, Any]:
+        """Intent model versions with their metrics; `current` names the one serving."""
+        registry = ModelRegistry(settings.intents_dir)
+        current = registry.current()
+        return {"current": current[0] if current else None, "serving": assistant.intent_version,
+                "versions": registry.list(), "last_retrain": last_retrain}
+
+    @router.post("/models/{version}/promote")
+    def promote(version: str) -> dict[str, Any]:
+        try:
+            ModelRegistry(settings.intents_dir).promote(version)
+        except KeyError:
+            raise _not_found("model version") from None
+        return {"current": version, "serving": assistant.reload_intents()}
+
+    @router.post("/models/rollback")
+    def rollback() -> dict[str, Any]:
+        version = ModelRegistry(settings.intents_dir).rollback()
+        if version is None:
+            raise HTTPException(409, {"code": "conflict", "message": "Nothing to roll back to."})
+        return {"current": version, "serving": assistant.reload_intents()}
+
+    @router.post("/models/retrain", status_code=202)
+    def retrain_now() -> dict[str, Any]:
+        """Retrain from the original data plus reviewed turns in the background; promoted only if not worse."""
+        from assistant.learning import retrain
+
+        if not retrain_lock.acquire(blocking=False):
+            raise HTTPException(409, {"code": "conflict", "message": "A retrain is already running."})
+
+        def work() -> None:
+            last_retrain.clear()
+            last_retrain.update(status="running", started_at=time.time())
+            try:
+                outcome = retrain(settings, from_logs=True)
+                if outcome.promoted:
+                    assistant.reload_intents()
+                last_retrain.update(status="done", version=outcome.version, promoted=outcome.promoted,
+                                    reason=outcome.reason)
+            except Exception as exc:  # the current model keeps serving; the admin sees why
+                log.exception("retrain failed")
+                last_retrain.update(status="failed", error=str(exc))
+            finally:
+                last_retrain["finished_at"] = time.time()
+                retrain_lock.release()
+
+        threading.Thread(target=work, daemon=True, name="retrain").start()
+        return {"status": "started"}
+
+    return router

@@ -1,0 +1,216 @@
+"""Admin HTTP API of the knowledge base under /v1/admin/kb: browse, edit the draft, publish, roll back, audit,
+search and upload. Every change is audited under the admin key's name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from assistant.keys import KeyInfo
+from assistant.pipeline import Assistant, NotReady
+from assistant.schema import ErrorResponse
+from assistant.security import ADMIN_PREFIX, require_admin
+from knowledge import KnowledgeBase, Template
+from knowledge.readers import MAX_BYTES, is_document_file, is_templates_file
+from knowledge.versions import NothingToPublish, UnknownVersion
+
+MAX_UPLOAD_FILES = 20
+_SAFE_NAME = re.compile(r"^[\w\u00a0-\uffff][\w\u00a0-\uffff .()+-]{0,150}$")
+
+
+class DocumentEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: StrictStr = Field(min_length=1, max_length=2_000_000)
+    title: StrictStr | None = Field(default=None, max_length=300)
+
+
+class TemplateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    intent: StrictStr = Field(min_length=1, max_length=120)
+    language: StrictStr = Field(min_length=2, max_length=12)
+    title: StrictStr = Field(min_length=1, max_length=300)
+    answer: StrictStr = Field(min_length=1, max_length=20_000)
+
+
+class PublishBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: StrictStr = Field(default="", max_length=500)
+
+
+class RollbackBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+
+
+def _problem(status: int, code: str, message: str) -> HTTPException:
+    return HTTPException(status, {"code": code, "message": message})
+
+
+def actor_of(info: KeyInfo) -> str:
+    """How an admin key appears in the audit log."""
+    return f"admin:{info.name or info.id}"
+
+
+def safe_upload_name(name: str | None) -> str:
+    """The file name to store an upload under; 400 for empty names, paths and hidden or odd names."""
+    raw = (name or "").strip()
+    if not raw or "/" in raw or "\\" in raw or raw in (".", "..") or ".." in raw or "\x00" in raw:
+        raise _problem(400, "invalid_file_name", f"Not a plain file name: {raw[:80]!r}.")
+    if not _SAFE_NAME.match(raw):
+        raise _problem(400, "invalid_file_name", f"Use letters, digits, spaces and . _ - ( ) + only: {raw[:80]!r}.")
+    if not (is_document_file(Path(raw)) or is_templates_file(Path(raw))):
+        raise _problem(415, "unsupported_type", f"{raw}: documents .md .txt .html .pdf .docx or templates*.csv/json/yaml.")
+    return raw
+
+
+def kb_admin_router(assistant: Assistant) -> APIRouter:
+    """The /v1/admin/kb routes over the assistant's knowledge base (calls serialized by its KB lock)."""
+    errors = {k: {"model": ErrorResponse} for k in (400, 401, 403, 404, 409, 413, 415)}
+    router = APIRouter(prefix=f"{ADMIN_PREFIX}/kb", tags=["admin: knowledge base"],
+                       dependencies=[Depends(require_admin)], responses=errors)
+    lock = assistant._kb_lock
+
+    def kb() -> KnowledgeBase:
+        if assistant.kb is None:
+            raise NotReady("The knowledge base is still loading; try again in a moment.")
+        return assistant.kb
+
+    @router.get("/documents")
+    def documents() -> dict[str, Any]:
+        """The draft's documents (with `change` against the live version) and the draft's pending changes."""
+        with lock:
+            return {"documents": kb().documents(), "changes": kb().draft_changes(), "live_version": kb().stats()["version"]}
+
+    @router.get("/documents/{doc_id}")
+    def document(doc_id: str) -> dict[str, Any]:
+        """One draft document with its text (or its templates)."""
+        with lock:
+            found = kb().document(doc_id)
+        if found is None:
+            raise _problem(404, "not_found", "No such document.")
+        return found
+
+    @router.put("/documents/{doc_id}")
+    def edit_document(doc_id: str, body: DocumentEdit, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Replace a document's text in the draft (publish to make it live)."""
+        try:
+            with lock:
+                return kb().edit_document(doc_id, body.text, actor_of(info), title=body.title)
+        except KeyError:
+            raise _problem(404, "not_found", "No such document.") from None
+        except ValueError as exc:
+            raise _problem(400, "invalid_edit", str(exc)) from None
+
+    @router.delete("/documents/{target}")
+    def delete(target: str, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Remove a document (or a template, by its id) from the draft."""
+        try:
+            with lock:
+                return kb().delete(target, actor_of(info))
+        except KeyError:
+            raise _problem(404, "not_found", "No such document or template.") from None
+
+    @router.get("/templates")
+    def templates(draft: bool = False) -> dict[str, Any]:
+        """Live answer templates (or the draft's with ?draft=true)."""
+        with lock:
+            rows = kb().store.templates(draft=draft)
+        return {"templates": [t.__dict__ for t in rows]}
+
+    @router.put("/templates/{template_id}")
+    def upsert_template(template_id: str, body: TemplateBody, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Add or replace an answer template in the draft."""
+        try:
+            with lock:
+                return kb().upsert_template(Template(template_id, body.intent, body.language, body.title, body.answer),
+                                            actor_of(info))
+        except ValueError as exc:
+            raise _problem(400, "invalid_template", str(exc)) from None
+
+    @router.post("/publish")
+    def publish(body: PublishBody | None = None, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Make the draft live as a new version (409 when there is nothing to publish)."""
+        try:
+            with lock:
+                return kb().publish(actor_of(info), note=body.note if body else "")
+        except NothingToPublish as exc:
+            raise _problem(409, "nothing_to_publish", str(exc)) from None
+
+    @router.post("/rollback")
+    def rollback(body: RollbackBody, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Make an earlier version live again (the draft is reset to it)."""
+        try:
+            with lock:
+                return kb().rollback(body.version, actor_of(info))
+        except UnknownVersion:
+            raise _problem(404, "not_found", f"No published version {body.version}.") from None
+
+    @router.get("/versions")
+    def versions() -> dict[str, Any]:
+        """Published versions, newest first; `live` marks the one serving."""
+        with lock:
+            return {"versions": kb().versions()}
+
+    @router.get("/changes")
+    def changes() -> dict[str, Any]:
+        """What publishing the draft would change."""
+        with lock:
+            return {"changes": kb().draft_changes()}
+
+    @router.get("/audit")
+    def audit(limit: int = 100) -> dict[str, Any]:
+        """Who changed what, when (newest first)."""
+        with lock:
+            return {"entries": kb().audit(max(1, min(limit, 1000)))}
+
+    @router.get("/search")
+    def search(q: str, k: int = 5, language: str | None = None) -> dict[str, Any]:
+        """Search the live version the way the assistant does."""
+        with lock:
+            hits = kb().search(q[:1000], k=max(1, min(k, 50)), language=language or None)
+        return {"hits": [{"id": h.id, "kind": h.kind, "title": h.title, "uri": h.uri, "score": h.score,
+                          "language": h.language, "snippet": h.snippet} for h in hits]}
+
+    @router.post("/upload")
+    async def upload(
+        request: Request,
+        files: list[UploadFile] = File(...),
+        publish: bool = Form(True),
+        info: KeyInfo = Depends(require_admin),
+    ) -> dict[str, Any]:
+        """Upload documents or template files into HOME/kb/uploads/ and ingest them (published unless
+        publish=false). 400 for path-like names, 413 for files over the size limit, 415 for unknown types."""
+        if len(files) > MAX_UPLOAD_FILES:
+            raise _problem(400, "too_many_files", f"At most {MAX_UPLOAD_FILES} files per upload.")
+        accepted: list[tuple[str, bytes]] = []
+        for f in files:
+            name = safe_upload_name(f.filename)
+            data = await f.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
+                raise _problem(413, "file_too_large", f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+            accepted.append((name, data))
+        folder = Path(kb().path) / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, data in accepted:
+            dest = folder / name
+            dest.write_bytes(data)
+            paths.append(dest)
+        actor = actor_of(info)
+
+        def work() -> dict[str, Any]:
+            with lock:
+                report = kb().ingest(paths, publish=publish, actor=actor)
+            return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+                    "chunks": report.chunks, "version": report.version,
+                    "errors": [{"file": Path(e["path"]).name, "error": e["error"]} for e in report.errors]}
+
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(work)
+
+    return router

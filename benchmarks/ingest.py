@@ -1,0 +1,107 @@
+"""Ingestion speed with the default embedder: the demo knowledge base, and a larger synthetic set.
+
+Each run ingests into a fresh knowledge base (SQLite + embedded Chroma) in a temporary folder, in this process.
+The synthetic set is made of the demo's English and Chinese articles with their sections shuffled and
+renumbered, so every file is new content (nothing is skipped as unchanged).
+`chunks_per_s` counts document chunks only; templates are embedded too (reported as `units`).
+
+    python benchmarks/ingest.py [--runs 3] [--synthetic-docs 200]
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import base_args, emit, log, machine  # noqa: E402
+
+
+def synthetic_corpus(folder: Path, n_docs: int, seed: int = 7) -> Path:
+    """`n_docs` Markdown files built from shuffled sections of the demo articles."""
+    from knowledge.demo_data import DEMO_DIR
+
+    rng = random.Random(seed)
+    sources = sorted((DEMO_DIR / "articles").rglob("*.md"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n_docs):
+        text = sources[i % len(sources)].read_text(encoding="utf-8")
+        title, _, body = text.partition("\n")
+        sections = [s for s in body.split("\n## ") if s.strip()]
+        rng.shuffle(sections)
+        doc = (
+            f"{title.strip()} (copy {i})\n\n" + "\n\n## ".join(sections) + f"\n\nReference KH-DOC-{i:05d}.\n"
+        )
+        sub = folder / sources[i % len(sources)].parent.name
+        sub.mkdir(exist_ok=True)
+        (sub / f"doc-{i:05d}.md").write_text(doc, encoding="utf-8")
+    return folder
+
+
+def ingest_once(paths: list[Path], embedder) -> dict:
+    from knowledge import KnowledgeBase
+
+    with tempfile.TemporaryDirectory(prefix="lepton-ingest-") as tmp:
+        kb = KnowledgeBase(Path(tmp) / "kb", embedder=embedder)
+        kb.warm_up()
+        t = time.perf_counter()
+        report = kb.ingest(paths)
+        seconds = time.perf_counter() - t
+        stats = kb.stats()
+        units = stats["chunks"] + stats["templates"]
+        if report.errors:
+            raise RuntimeError(f"ingest errors: {report.errors[:3]}")
+    return {
+        "files": report.added,
+        "chunks": report.chunks,
+        "units": units,
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(report.chunks / seconds, 2),
+    }
+
+
+def embed_only(embedder, texts: list[str]) -> float:
+    t = time.perf_counter()
+    embedder.embed_passages(texts)
+    return round(len(texts) / (time.perf_counter() - t), 2)
+
+
+def main() -> None:
+    parser = base_args(__doc__.splitlines()[0])
+    parser.add_argument("--synthetic-docs", type=int, default=200)
+    args = parser.parse_args()
+    from knowledge import demo_paths, make_embedder
+
+    embedder = make_embedder("minilm")
+    embedder.warm_up()
+    embedder.embed_passages(["warm-up"])
+    result: dict = {
+        "benchmark": "ingest",
+        "machine": machine(),
+        "embedder": getattr(embedder, "name", "minilm"),
+    }
+    for name, paths in (("demo", demo_paths()), ("synthetic", None)):
+        runs = []
+        with tempfile.TemporaryDirectory(prefix="lepton-corpus-") as tmp:
+            if paths is None:
+                paths = [synthetic_corpus(Path(tmp) / "docs", args.synthetic_docs)]
+            for i in range(args.runs):
+                runs.append(ingest_once(paths, embedder))
+                log(f"{name} run {i + 1}: {runs[-1]}")
+        result[name] = {
+            "chunks_per_s": round(statistics.median(r["chunks_per_s"] for r in runs), 2),
+            "seconds": round(statistics.median(r["seconds"] for r in runs), 2),
+            "runs": runs,
+        }
+    texts = [f"Sample passage number {i} about refunds, shipping and warranty terms." * 3 for i in range(256)]
+    result["embedder_only_passages_per_s"] = embed_only(embedder, texts)
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""Curation of a `KnowledgeBase`: edits land in the draft, `publish` makes them live, `rollback` undoes.
+
+Every change (ingest, document edit, template upsert, delete) is staged in the draft and audited; search
+serves only the live version until `publish(actor)` snapshots the draft as version N+1 and flips the live
+pointer in one SQLite transaction. `rollback(version, actor)` flips it back (and resets the draft to that
+version). Chroma holds one vector per unit revision with a `live` flag that follows the pointer; it is only
+a hint (search keeps the live version's units by SQLite), so a crash between the two never serves a draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from knowledge.store import unit_rev
+from knowledge.types import Template
+from knowledge.versions import NothingToPublish, UnknownVersion
+
+if TYPE_CHECKING:
+    from knowledge.kb import KnowledgeBase
+
+log = logging.getLogger("lepton.knowledge")
+
+ADMIN_TEMPLATES_URI = "admin://templates"
+
+__all__ = ["CurationMixin", "NothingToPublish", "UnknownVersion"]
+
+
+class CurationMixin:
+    """Draft / publish / rollback / audit methods of `KnowledgeBase` (see the module docstring)."""
+
+    # -- staging (used by ingest and the edits below) --------------------------------------------
+    def _stage(self: KnowledgeBase, doc: dict, units: list[dict], actor: str, action: str,
+               detail: dict | None = None, vectors: Any = None) -> None:
+        """Embed the units' new revisions, store their vectors (not live), then stage them in SQLite."""
+        revs = [unit_rev(u) for u in units]
+        have = self.store.existing_revs(revs)
+        fresh = [i for i, r in enumerate(revs) if r not in have]
+        if fresh:
+            if vectors is None:
+                from knowledge.kb import embed_text
+
+                vecs = self.embedder.embed_passages([embed_text(units[i]) for i in fresh])
+            else:
+                vecs = vectors[fresh]
+            self._upsert_vectors([{**units[i], "id": revs[i]} for i in fresh], vecs, live=set())
+        self.store.stage_document(doc, units, actor, action, detail)
+
+    def _refresh_live_flags(self: KnowledgeBase, before: set[str]) -> None:
+        """After the live pointer moved: make sure the live units have vectors, flip their `live` flags."""
+        after = self.store.live_revs()
+        try:
+            have = self.vectors.ids()
+            missing = self.store.units(sorted(after - have))
+            if missing:
+                self._embed_and_upsert(list(missing.values()))
+            changed = sorted((before ^ after) & (have | set(missing)))
+            self.vectors.set_live({i: i in after for i in changed})
+            self.vectors.delete(self.store.collect_garbage())
+        except Exception as exc:  # SQLite already serves the new version; the next warm_up re-syncs Chroma
+            log.warning("could not update the vector index after a version change: %s: %s", type(exc).__name__, exc)
+            self._synced = False
+
+    # -- reading ---------------------------------------------------------------------------------
+    def documents(self: KnowledgeBase) -> list[dict]:
+        """The draft's documents: id, uri, kind, title, language, tags, chunks, size, dates, and `change`
+        (None when it matches the live version, else "added" / "changed")."""
+        changes = {c["id"]: c["change"] for c in self.store.log.changes()}
+        out = []
+        for d in self.store.documents():
+            row = {k: v for k, v in d.items() if k not in ("body", "hash")}
+            row["tags"] = json.loads(d["tags"] or "[]")
+            row["change"] = changes.get(d["id"])
+            out.append(row)
+        return out
+
+    def document(self: KnowledgeBase, id_or_uri: str) -> dict | None:
+        """One draft document with its `text` (documents) or `templates` (template files); None if unknown."""
+        d = self.store.document(id_or_uri) or self.store.document_by_uri(id_or_uri)
+        if d is None:
+            return None
+        units = self.store.draft_units(d["id"])
+        row = {k: v for k, v in d.items() if k != "body"}
+        row["tags"] = json.loads(d["tags"] or "[]")
+        if d["kind"] == "templates":
+            row["templates"] = [_template(u).__dict__ for u in units if u["kind"] == "template"]
+        else:
+            row["text"] = d["body"] if d["body"] is not None else "\n\n".join(
+                (f"## {u['heading']}\n\n" if u["heading"] else "") + u["text"] for u in units
+            )
+        return row
+
+    def draft_changes(self: KnowledgeBase) -> list[dict]:
+        """Documents whose draft differs from the live version: {id, uri, title, kind, change}."""
+        return self.store.log.changes()
+
+    def versions(self: KnowledgeBase) -> list[dict]:
+        """Published versions, newest first: version, created_at, actor, note, counts, live."""
+        return self.store.log.versions()
+
+    def audit(self: KnowledgeBase, limit: int = 100) -> list[dict]:
+        """The newest audit entries: id, at (unix time), actor, action, target, detail."""
+        return self.store.log.audit(limit)
+
+    # -- editing the draft -----------------------------------------------------------------------
+    def edit_document(self: KnowledgeBase, id_or_uri: str, text: str, actor: str, title: str | None = None) -> dict:
+        """Replace a document's text (Markdown) in the draft. The edit stays until its source file changes.
+
+        Raises KeyError for an unknown document, ValueError for a template file or text without content.
+        """
+        d = self.store.document(id_or_uri) or self.store.document_by_uri(id_or_uri)
+        if d is None:
+            raise KeyError(f"no document {id_or_uri!r}")
+        if d["kind"] != "document":
+            raise ValueError("a template file: edit its templates with upsert_template")
+        title = (title or "").strip() or d["title"]
+        units = self._document_units(d["id"], d["uri"], title, text, True, d["language"], d["tags"] or "[]")
+        if not units:
+            raise ValueError("the text has no content")
+        doc = {**d, "title": title, "body": text, "chunks": len(units), "updated_at": time.time(), "updated_by": actor}
+        self._stage(doc, units, actor, "edit", {"document": d["id"], "chunks": len(units)})
+        return self.document(d["id"]) or {}
+
+    def upsert_template(self: KnowledgeBase, template: Template | dict, actor: str) -> dict:
+        """Add or replace an answer template (by id) in the draft; new ones go to an admin templates document."""
+        t = template if isinstance(template, Template) else Template(**{f: str(template.get(f) or "").strip()
+                                                                        for f in Template.__dataclass_fields__})
+        missing = [f for f in ("id", "intent", "language", "title", "answer") if not str(getattr(t, f)).strip()]
+        if missing:
+            raise ValueError(f"missing field(s) {', '.join(missing)}")
+        t = Template(t.id.strip(), t.intent.strip(), t.language.strip().lower(), t.title.strip(), t.answer.strip())
+        doc_id = self.store.find_template_doc(t.id) or _sha(ADMIN_TEMPLATES_URI)[:16]
+        d = self.store.document(doc_id) or {"id": doc_id, "uri": ADMIN_TEMPLATES_URI, "kind": "templates",
+                                            "title": "Templates (admin)", "language": t.language, "tags": "[]",
+                                            "hash": "", "size": 0}
+        from knowledge.kb import template_unit
+
+        units = [u for u in self.store.draft_units(doc_id) if u["uid"] != f"tpl:{t.id}"]
+        units = [_as_unit(u) for u in units] + [template_unit(doc_id, t)]
+        doc = {**d, "chunks": len(units), "updated_at": time.time(), "updated_by": actor}
+        self._stage(doc, units, actor, "upsert_template", {"template": t.id, "document": doc_id})
+        return t.__dict__
+
+    def delete(self: KnowledgeBase, id_or_uri: str, actor: str) -> dict:
+        """Remove a document (by id or uri) or a template (by id) from the draft; KeyError if unknown."""
+        d = self.store.document(id_or_uri) or self.store.document_by_uri(id_or_uri)
+        if d is not None:
+            self.store.unstage_document(d["id"], actor)
+            return {"deleted": "document", "id": d["id"], "uri": d["uri"]}
+        doc_id = self.store.find_template_doc(id_or_uri)
+        if doc_id is None:
+            raise KeyError(f"no document or template {id_or_uri!r}")
+        d = self.store.document(doc_id) or {}
+        units = [_as_unit(u) for u in self.store.draft_units(doc_id) if u["uid"] != f"tpl:{id_or_uri}"]
+        self._stage({**d, "chunks": len(units), "updated_at": time.time(), "updated_by": actor}, units, actor,
+                    "delete_template", {"template": id_or_uri, "document": doc_id})
+        return {"deleted": "template", "id": id_or_uri, "uri": d.get("uri")}
+
+    # -- versions --------------------------------------------------------------------------------
+    def publish(self: KnowledgeBase, actor: str, note: str = "") -> dict:
+        """Make the draft live as version N+1 (one transaction); raises NothingToPublish if unchanged."""
+        before = self.store.live_revs()
+        row = self.store.log.publish(actor, note)
+        self._refresh_live_flags(before)
+        return row
+
+    def rollback(self: KnowledgeBase, version: int, actor: str) -> dict:
+        """Make published `version` live again and reset the draft to it; raises UnknownVersion (a KeyError)."""
+        before = self.store.live_revs()
+        row = self.store.log.rollback(version, actor)
+        self._refresh_live_flags(before)
+        return row
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _template(u: dict) -> Template:
+    return Template(u["ref"], u["intent"], u["language"], u["title"], u["text"])
+
+
+def _as_unit(u: dict) -> dict:
+    """A stored unit row back into the dict `stage_document` takes (tags as JSON text)."""
+    out = {k: v for k, v in u.items() if k != "id"}
+    out["tags"] = json.dumps(u["tags"], ensure_ascii=False) if isinstance(u["tags"], list) else u["tags"]
+    return out

@@ -1,0 +1,159 @@
+"""Published versions of the knowledge base and the audit log (SQLite tables next to the store's).
+
+A version is a snapshot of the draft: its unit revisions (`version_units`) and document rows
+(`version_documents`). `meta.live_version` names the version search serves; publishing and rolling back
+each write their rows and flip that pointer in one transaction, so a crash leaves the last version live.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlite_utils
+
+
+class NothingToPublish(ValueError):
+    """The draft is the same as the live version."""
+
+
+class UnknownVersion(KeyError):
+    """No published version has that number."""
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT on `db` (rolled back on any exception); nests by joining the outer one."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+class VersionLog:
+    """Tables versions, version_units, version_documents and audit; `meta.live_version` is the pointer."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def create(self) -> None:
+        db = self.db
+        names = set(db.table_names())
+        if "versions" not in names:
+            db["versions"].create({"version": int, "created_at": float, "actor": str, "note": str, "documents": int,
+                                   "chunks": int, "templates": int}, pk="version")
+        if "version_units" not in names:
+            db["version_units"].create({"version": int, "rev": str}, pk=("version", "rev"))
+            db["version_units"].create_index(["rev"])
+        if "version_documents" not in names:
+            db.execute("CREATE TABLE version_documents AS SELECT 0 AS version, * FROM documents WHERE 0")
+            db.execute("CREATE UNIQUE INDEX idx_version_documents ON version_documents (version, id)")
+        if "audit" not in names:
+            db["audit"].create({"id": int, "at": float, "actor": str, "action": str, "target": str, "detail": str},
+                               pk="id")
+
+    # -- reading ---------------------------------------------------------------------------------
+    def live_version(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'live_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def versions(self) -> list[dict]:
+        """Published versions, newest first; `live` marks the one search serves."""
+        live = self.live_version()
+        rows = self.db.query("SELECT * FROM versions ORDER BY version DESC")
+        return [{**r, "live": r["version"] == live} for r in rows]
+
+    def audit(self, limit: int = 100) -> list[dict]:
+        """The newest `limit` audit entries: id, at (unix time), actor, action, target, detail (a dict)."""
+        rows = self.db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [max(1, int(limit))])
+        return [{**r, "detail": json.loads(r["detail"] or "{}")} for r in rows]
+
+    def changes(self) -> list[dict]:
+        """Documents whose draft differs from the live version: {id, uri, title, kind, change}."""
+        live = self.live_version()
+        draft = _revs_by_doc(self.db.execute("SELECT doc_id, rev FROM draft_units"))
+        pub = _revs_by_doc(self.db.execute("SELECT u.doc_id, v.rev FROM version_units v JOIN units u ON u.id = v.rev "
+                                           "WHERE v.version = ?", [live]))
+        docs = {d["id"]: d for d in self.db.query("SELECT id, uri, title, kind FROM documents")}
+        old = {d["id"]: d for d in self.db.query("SELECT id, uri, title, kind FROM version_documents WHERE version = ?",
+                                                 [live])}
+        out = []
+        for doc_id in sorted(set(docs) | set(old)):
+            if doc_id not in old:
+                change = "added"
+            elif doc_id not in docs:
+                change = "removed"
+            elif draft.get(doc_id, set()) != pub.get(doc_id, set()) or docs[doc_id]["title"] != old[doc_id]["title"]:
+                change = "changed"
+            else:
+                continue
+            out.append({**(docs.get(doc_id) or old[doc_id]), "change": change})
+        return out
+
+    # -- writing (inside the caller's transaction unless noted) ----------------------------------
+    def record(self, actor: str, action: str, target: str, detail: dict | None = None) -> None:
+        """Add an audit entry (in the current transaction if one is open)."""
+        with transaction(self.db):
+            self.db["audit"].insert({"at": time.time(), "actor": actor or "unknown", "action": action,
+                                     "target": target, "detail": json.dumps(detail or {}, ensure_ascii=False)})
+
+    def snapshot(self, actor: str, note: str) -> dict:
+        """Copy the draft into a new version and make it live (call inside a transaction)."""
+        db = self.db
+        version = (db.execute("SELECT max(version) FROM versions").fetchone()[0] or 0) + 1
+        db.execute("INSERT INTO version_units (version, rev) SELECT ?, rev FROM draft_units", [version])
+        db.execute("INSERT INTO version_documents SELECT ?, * FROM documents", [version])
+        counts = db.execute(
+            "SELECT sum(u.kind = 'document'), sum(u.kind = 'template'), count(DISTINCT CASE WHEN u.kind = 'document' "
+            "THEN u.doc_id END) FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ?", [version]
+        ).fetchone()
+        row = {"version": version, "created_at": time.time(), "actor": actor or "unknown", "note": note,
+               "documents": counts[2] or 0, "chunks": counts[0] or 0, "templates": counts[1] or 0}
+        db["versions"].insert(row)
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('live_version', ?)", [str(version)])
+        return {**row, "live": True}
+
+    def publish(self, actor: str, note: str = "") -> dict:
+        """Snapshot the draft as version N+1 and make it live, in one transaction; audited."""
+        with transaction(self.db):
+            changes = self.changes()
+            if not changes and self.live_version():
+                raise NothingToPublish("the draft has no changes to publish")
+            row = self.snapshot(actor, note)
+            self.record(actor, "publish", f"v{row['version']}", {"note": note, "changes": len(changes)})
+        return row
+
+    def rollback(self, version: int, actor: str) -> dict:
+        """Make `version` live again and reset the draft to it (unpublished changes are dropped); audited."""
+        with transaction(self.db):
+            rows = list(self.db.query("SELECT * FROM versions WHERE version = ?", [int(version)]))
+            if not rows:
+                raise UnknownVersion(f"no published version {version}")
+            before = self.live_version()
+            db = self.db
+            db.execute("DELETE FROM draft_units")
+            db.execute("INSERT INTO draft_units (rev, doc_id) SELECT v.rev, u.doc_id FROM version_units v "
+                       "JOIN units u ON u.id = v.rev WHERE v.version = ?", [int(version)])
+            db.execute("DELETE FROM documents")
+            cols = ", ".join(f"[{c}]" for c in db["documents"].columns_dict)
+            db.execute(f"INSERT INTO documents ({cols}) SELECT {cols} FROM version_documents WHERE version = ?",
+                       [int(version)])
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('live_version', ?)", [str(int(version))])
+            self.record(actor, "rollback", f"v{version}", {"from": before})
+        return {**rows[0], "live": True}
+
+
+def _revs_by_doc(rows) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for doc_id, rev in rows:
+        out.setdefault(doc_id, set()).add(rev)
+    return out

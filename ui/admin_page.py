@@ -1,0 +1,848 @@
+"""The admin console (Gradio), mounted at `/admin` behind an admin-key login.
+
+Tabs: knowledge base (browse, search, edit as draft, publish, roll back, upload, audit), review queue,
+training (versions, compare, promote / roll back, retrain), analytics, turn trace, and the agent view
+(handed-off sessions: read the conversation, reply, close).
+"""
+
+# ruff: noqa: SIM117  (nested `with` blocks mirror the page layout)
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+import json
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from assistant import analytics
+from assistant.conversations import CLOSED, HANDOFF, ConversationStore
+from assistant.keys import KeyStore
+from assistant.pipeline import Assistant
+from training import ModelRegistry
+from ui.kb_admin import DOCUMENT, TEMPLATE, CurationError, KnowledgeCuration
+
+log = logging.getLogger("lepton.admin")
+
+TITLE = "Lepton · Admin console"
+TURN_COLUMNS = ["message", "route", "intent", "ms", "when (UTC)", "turn id"]
+HANDOFF_COLUMNS = ["last message", "since (UTC)", "lang.", "session"]
+WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "All time": 0}
+
+CSS = """
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
+.kpi { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 12px 14px;
+       background: var(--background-fill-secondary); }
+.kpi .v { font-size: 1.6em; font-weight: 650; line-height: 1.2; }
+.kpi .l { font-size: 0.85em; color: var(--body-text-color-subdued); }
+.lepton-head h1 { margin-bottom: 0; }
+.trace-box { font-size: 0.95em; }
+"""
+
+
+def admin_auth(keys: KeyStore) -> Callable[[str, str], bool]:
+    """Gradio's login check: any user name, and a live admin key as the password."""
+
+    def check(username: str, password: str) -> bool:
+        info = keys.verify((password or "").strip())
+        ok = info is not None and info.kind == "admin"
+        log.info("admin console login %s for %r", "accepted" if ok else "refused", username)
+        return ok
+
+    return check
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+def _when(ts: float | None) -> str:
+    if not ts:
+        return ""
+    return dt.datetime.fromtimestamp(float(ts), tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def _short(text: str | None, n: int = 90) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= n else flat[: n - 1] + "…"
+
+
+def _user(request: gr.Request | None) -> str:
+    return (getattr(request, "username", None) or "admin")[:80]
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+
+
+class AdminConsole:
+    """Holds the assistant and builds the page; every handler reads live state, nothing is cached."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self._curation: KnowledgeCuration | None = None
+        self._retrain_lock = threading.Lock()
+        self._curation_lock = threading.Lock()
+        self.retrain_status = "No retrain started from this console yet."
+
+    # -- access to the live parts --------------------------------------------------------------------
+    def store(self) -> ConversationStore:
+        a = self.assistant
+        if not a.ready or a.store is None:
+            raise gr.Error("The assistant is still starting; try again in a moment.")
+        return a.store
+
+    def curation(self) -> KnowledgeCuration:
+        self.store()
+        with self._curation_lock:  # page-load events run in parallel: open the curation database once
+            if self._curation is None or self._curation.kb is not self.assistant.kb:
+                assert self.assistant.kb is not None
+                self._curation = KnowledgeCuration(self.assistant.kb, getattr(self.assistant, "_kb_lock", None))
+            return self._curation
+
+    def registry(self) -> ModelRegistry:
+        return ModelRegistry(self.assistant.settings.intents_dir)
+
+    def intent_names(self) -> list[str]:
+        a = self.assistant
+        names: set[str] = set()
+        if a.intents is not None:
+            names.update(getattr(a.intents, "labels", []) or [])
+        if a.kb is not None:
+            names.update(t.intent for t in a.kb.templates())
+        return sorted(n for n in names if n)
+
+    # -- header --------------------------------------------------------------------------------------
+    def header(self) -> str:
+        a = self.assistant
+        if not a.ready or a.store is None:
+            return "Starting… models are loading."
+        counts = a.store.counts()
+        handoffs = len(a.store.sessions_with_status(HANDOFF, limit=1000))
+        pending = (a.review.counts().get("pending", 0) if a.review else 0)
+        kb = a.kb.stats() if a.kb else {}
+        return (f"**{counts['sessions']}** conversations · **{counts['turns']}** customer turns · "
+                f"**{handoffs}** waiting for an agent · **{pending}** to review · "
+                f"knowledge base: **{kb.get('documents', 0)}** documents, **{kb.get('templates', 0)}** templates · "
+                f"intent model **{a.intent_version or '—'}**")
+
+    # -- knowledge base ------------------------------------------------------------------------------
+    def kb_items(self, kind: str, query: str = "") -> pd.DataFrame:
+        c = self.curation()
+        q = (query or "").strip().lower()
+        drafts = {(d["kind"], d["target_id"]) for d in c.drafts()}
+        if kind == TEMPLATE:
+            rows = [{"id": t.id, "title": t.title, "language": t.language, "intent": t.intent,
+                     "draft": "draft" if (TEMPLATE, t.id) in drafts else ""} for t in c.templates()]
+            cols = ["id", "title", "language", "intent", "draft"]
+        else:
+            rows = [{"id": d["id"], "title": d["title"], "language": d["language"], "chunks": d["chunks"],
+                     "file": Path(d["uri"]).name, "draft": "draft" if (DOCUMENT, d["id"]) in drafts else ""}
+                    for d in c.documents()]
+            cols = ["id", "title", "language", "chunks", "file", "draft"]
+        if q:
+            rows = [r for r in rows if any(q in str(v).lower() for v in r.values())]
+        return _frame(rows, cols)
+
+    def kb_open(self, kind: str, target_id: str) -> tuple[str, str, str, pd.DataFrame, Any]:
+        target_id = (target_id or "").strip()
+        if not target_id:
+            return "", "", "Pick an item in the list.", _frame([], ["version", "published", "author", "note"]), \
+                gr.update(choices=[], value=None)
+        c = self.curation()
+        try:
+            live_title, live_body = c.current(kind, target_id)
+        except CurationError as exc:
+            raise gr.Error(str(exc)) from None
+        draft = c.draft(kind, target_id)
+        versions = c.versions(kind, target_id)
+        live_v = versions[0]["version"] if versions else None
+        state = f"**{kind.title()} `{html.escape(target_id)}`** — live version: " + (f"v{live_v}" if live_v else "as ingested")
+        if draft:
+            state += f" · ✏️ unpublished draft by {html.escape(draft['author'] or '')} ({_when(draft['updated_at'])} UTC)"
+            title, body = draft["title"], draft["body"]
+        else:
+            title, body = live_title, live_body
+        table = pd.DataFrame([{"version": f"v{v['version']}", "published": _when(v["published_at"]),
+                               "author": v["author"], "note": v["note"]} for v in versions],
+                             columns=["version", "published", "author", "note"])
+        choices = [f"v{v['version']}" for v in versions[1:]]
+        return title, body, state, table, gr.update(choices=choices, value=choices[0] if choices else None)
+
+    def kb_save(self, kind: str, target_id: str, title: str, body: str, request: gr.Request) -> str:
+        if not target_id:
+            raise gr.Error("Pick an item first.")
+        try:
+            self.curation().save_draft(kind, target_id, title, body, author=_user(request))
+        except CurationError as exc:
+            raise gr.Error(str(exc)) from None
+        gr.Info("Draft saved; customers still see the live version until you publish.")
+        return f"✏️ Draft of `{target_id}` saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — not live yet."
+
+    def kb_publish(self, kind: str, target_id: str, title: str, body: str, request: gr.Request) -> str:
+        if not target_id:
+            raise gr.Error("Pick an item first.")
+        c = self.curation()
+        try:
+            c.save_draft(kind, target_id, title, body, author=_user(request))  # what is on screen is what goes live
+            version = c.publish(kind, target_id, author=_user(request))
+        except CurationError as exc:
+            raise gr.Error(str(exc)) from None
+        gr.Info(f"Published v{version}.")
+        return f"✅ `{target_id}` v{version} is live."
+
+    def kb_discard(self, kind: str, target_id: str, request: gr.Request) -> str:
+        if not target_id:
+            raise gr.Error("Pick an item first.")
+        gone = self.curation().discard_draft(kind, target_id, author=_user(request))
+        return "Draft discarded." if gone else "There was no draft."
+
+    def kb_rollback(self, kind: str, target_id: str, version: str | None, request: gr.Request) -> str:
+        if not target_id:
+            raise gr.Error("Pick an item first.")
+        try:
+            number = int(version[1:]) if version else None
+            new = self.curation().rollback(kind, target_id, number, author=_user(request))
+        except CurationError as exc:
+            raise gr.Error(str(exc)) from None
+        return f"↩️ Rolled back: `{target_id}` v{new} (a copy of {version or 'the previous version'}) is live."
+
+    def kb_search(self, query: str, language: str, kind: str) -> pd.DataFrame:
+        cols = ["score", "kind", "title", "language", "id", "snippet"]
+        if not (query or "").strip():
+            return _frame([], cols)
+        self.store()
+        kb = self.assistant.kb
+        assert kb is not None
+        kinds = {"Documents": {"document"}, "Templates": {"template"}}.get(kind)
+        with getattr(self.assistant, "_kb_lock", threading.Lock()):
+            hits = kb.search(query, k=10, language=None if language == "any" else language, kinds=kinds)
+        return _frame([{"score": round(h.score, 3), "kind": h.kind, "title": h.title + (f" — {h.heading}" if h.heading else ""),
+                        "language": h.language, "id": h.id, "snippet": h.snippet} for h in hits], cols)
+
+    def kb_upload(self, files: list[str] | None, request: gr.Request) -> str:
+        if not files:
+            raise gr.Error("Choose one or more files first (.md .txt .html .pdf .docx, or templates*.yaml/.csv/.json).")
+        report = self.curation().ingest_uploads([Path(f) for f in files], author=_user(request))
+        lines = [f"**Ingested** — added {report['added']}, updated {report['updated']}, unchanged "
+                 f"{report['unchanged']}, {report['chunks']} chunks."]
+        lines += [f"- ⚠️ `{e['file']}`: {html.escape(e['error'])}" for e in report["errors"]]
+        return "\n".join(lines)
+
+    def kb_audit(self) -> pd.DataFrame:
+        rows = []
+        for r in self.curation().audit():
+            detail = r.get("detail")
+            if isinstance(detail, str):
+                with contextlib.suppress(ValueError):
+                    detail = json.loads(detail)
+            if isinstance(detail, dict):
+                detail = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", []))
+            rows.append({"when (UTC)": _when(r.get("ts")), "who": r.get("actor"), "action": r.get("action"),
+                         "kind": r.get("kind"), "item": r.get("target_id"), "detail": _short(str(detail or ""), 120)})
+        return _frame(rows, ["when (UTC)", "who", "action", "kind", "item", "detail"])
+
+    # -- review queue --------------------------------------------------------------------------------
+    def review_table(self) -> tuple[pd.DataFrame, str, Any]:
+        self.store()
+        q = self.assistant.review
+        assert q is not None
+        items = q.items("pending", 200)
+        rows = [{"id": i["id"], "message": _short(i["text"], 120), "reasons": i["reasons"],
+                 "predicted": i["predicted"] or "", "confidence": round(i["confidence"] or 0.0, 3),
+                 "language": i["language"], "queued (UTC)": _when(i["created_at"])} for i in items]
+        counts = q.counts()
+        summary = " · ".join(f"{k}: **{counts.get(k, 0)}**" for k in ("pending", "confirmed", "corrected", "discarded"))
+        return (_frame(rows, ["id", "message", "reasons", "predicted", "confidence", "language", "queued (UTC)"]),
+                summary, gr.update(choices=self.intent_names()))
+
+    def review_pick(self, item_id: Any) -> tuple[str, str, Any]:
+        q = self.assistant.review
+        if q is None or item_id in (None, ""):
+            return "", "Select an item in the table.", gr.update()
+        item = q.get(int(item_id))
+        if item is None:
+            return "", "That item is gone.", gr.update()
+        text = (f"**Message:** {html.escape(item['text'])}\n\n**Why queued:** {item['reasons']} · "
+                f"**predicted:** `{item['predicted'] or '—'}` ({(item['confidence'] or 0):.2f}) · "
+                f"turn `{item['turn_id']}`")
+        return str(item["id"]), text, gr.update(value=item["predicted"] or None)
+
+    def review_resolve(self, item_id: str, intent: str | None, action: str, request: gr.Request) -> str:
+        q = self.assistant.review
+        if q is None or not item_id:
+            raise gr.Error("Select an item first.")
+        item = q.get(int(item_id))
+        if item is None:
+            raise gr.Error("That item is gone.")
+        if action == "confirm":
+            label = item["predicted"]
+            if not label:
+                raise gr.Error("Nothing was predicted: pick the right intent and press Correct.")
+        elif action == "correct":
+            if not intent:
+                raise gr.Error("Pick the right intent first.")
+            label = intent
+        else:
+            label = None
+        done = q.resolve(int(item_id), label, reviewer=_user(request))
+        return f"Item {item_id}: **{done['status']}**" + (f" as `{label}`" if label else "") + "."
+
+    # -- training ------------------------------------------------------------------------------------
+    def training_view(self) -> tuple[pd.DataFrame, pd.DataFrame, Any, Any, Any, str]:
+        versions = self.registry().list()
+        rows, points = [], []
+        for v in versions:
+            m = v.get("metrics", {})
+            h = m.get("heldout", {}) or {}
+            rows.append({"version": v["version"], "live": "● live" if v.get("current") else "",
+                         "created": v.get("created", ""), "held-out macro-F1": _r(h.get("macro_f1")),
+                         "held-out accuracy": _r(h.get("accuracy")), "val macro-F1": _r(m.get("val_macro_f1")),
+                         "OOS recall": _r(m.get("val_oos_recall")), "train examples": m.get("n_train"),
+                         "reviewed": m.get("reviewed_examples"), "held-out set": h.get("heldout_id", "")})
+            for name, value in (("held-out macro-F1", h.get("macro_f1")), ("held-out accuracy", h.get("accuracy")),
+                                ("val macro-F1", m.get("val_macro_f1"))):
+                if value is not None:
+                    points.append({"version": v["version"], "metric": name, "value": float(value)})
+        names = [v["version"] for v in versions]
+        table = _frame(rows, ["version", "live", "created", "held-out macro-F1", "held-out accuracy", "val macro-F1",
+                              "OOS recall", "train examples", "reviewed", "held-out set"])
+        plot = _metrics_figure(pd.DataFrame(points, columns=["version", "metric", "value"]))
+        a = names[-2] if len(names) > 1 else (names[0] if names else None)
+        b = names[-1] if names else None
+        return (table, plot, gr.update(choices=names, value=a), gr.update(choices=names, value=b),
+                gr.update(choices=names, value=b), self.retrain_status)
+
+    def compare(self, a: str | None, b: str | None) -> pd.DataFrame:
+        cols = ["metric", "A", "B", "B − A"]
+        if not a or not b:
+            return _frame([], cols)
+        reg = self.registry()
+        try:
+            ma, mb = reg.metadata(a), reg.metadata(b)
+        except FileNotFoundError:
+            raise gr.Error("Unknown version.") from None
+        rows = []
+        for label, path in (("held-out macro-F1", ("heldout", "macro_f1")), ("held-out accuracy", ("heldout", "accuracy")),
+                            ("val macro-F1", ("val_macro_f1",)), ("val accuracy", ("val_accuracy",)),
+                            ("val in-scope accuracy", ("val_in_scope_accuracy",)), ("OOS recall", ("val_oos_recall",)),
+                            ("train examples", ("n_train",)), ("reviewed examples", ("reviewed_examples",)),
+                            ("labels", ("n_labels",)), ("epochs run", ("epochs_run",)), ("train seconds", ("train_seconds",))):
+            va, vb = _dig(ma["metrics"], path), _dig(mb["metrics"], path)
+            delta = round(vb - va, 4) if isinstance(va, int | float) and isinstance(vb, int | float) else ""
+            rows.append({"metric": label, "A": _r(va), "B": _r(vb), "B − A": delta})
+        same_heldout = _dig(ma["metrics"], ("heldout", "heldout_id")) == _dig(mb["metrics"], ("heldout", "heldout_id"))
+        rows.append({"metric": "same held-out set", "A": _dig(ma["metrics"], ("heldout", "heldout_id")),
+                     "B": _dig(mb["metrics"], ("heldout", "heldout_id")), "B − A": "yes" if same_heldout else "no"})
+        return _frame(rows, cols)
+
+    def promote(self, version: str | None) -> str:
+        if not version:
+            raise gr.Error("Pick a version.")
+        try:
+            self.registry().promote(version)
+        except KeyError:
+            raise gr.Error(f"Unknown version {version}.") from None
+        serving = self.assistant.reload_intents() if self.assistant.ready else None
+        return f"✅ {version} promoted; serving **{serving or version}**."
+
+    def rollback_model(self) -> str:
+        version = self.registry().rollback()
+        if version is None:
+            raise gr.Error("There is no earlier model to roll back to.")
+        serving = self.assistant.reload_intents() if self.assistant.ready else None
+        return f"↩️ Rolled back; serving **{serving or version}**."
+
+    def retrain(self) -> str:
+        from assistant.learning import retrain
+
+        self.store()
+        if not self._retrain_lock.acquire(blocking=False):
+            raise gr.Error("A retrain is already running.")
+        self.retrain_status = f"⏳ Retrain started at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC…"
+
+        def work() -> None:
+            try:
+                outcome = retrain(self.assistant.settings, from_logs=True)
+                if outcome.promoted:
+                    self.assistant.reload_intents()
+                self.retrain_status = (f"{'✅ promoted' if outcome.promoted else 'kept the current model'}: "
+                                       f"{outcome.version} — {outcome.reason}")
+            except Exception as exc:  # shown to the admin, logged in full
+                log.exception("retrain from the console failed")
+                self.retrain_status = f"❌ Retrain failed: {exc}"
+            finally:
+                self._retrain_lock.release()
+
+        threading.Thread(target=work, daemon=True, name="console-retrain").start()
+        return self.retrain_status + " (this takes minutes on CPU; press Refresh to see the outcome)"
+
+    # -- analytics -----------------------------------------------------------------------------------
+    def analytics_view(self, window: str) -> tuple[Any, ...]:
+        store = self.store()
+        from assistant.feedback import feedback_store
+
+        feedback_store(self.assistant)
+        s = analytics.summary(store, WINDOWS.get(window, 30) or None)
+        r, f = s["resolution"], s["feedback"]
+        cards = [("Conversations", f"{r['sessions']}"), ("Customer turns", f"{r['customer_turns']}"),
+                 ("Resolution rate", _pct(r["resolution_rate"])), ("Handed to a person", _pct(r["handoff_rate"])),
+                 ("Thumbs up (of rated)", _pct(f["up_rate"]) + f" <small>({f['up']} up / {f['down']} down)</small>"),
+                 ("Unanswered turns", f"{s['routes'].get('fallback', 0)}")]
+        kpis = '<div class="kpis">' + "".join(
+            f'<div class="kpi"><div class="v">{v}</div><div class="l">{html.escape(k)}</div></div>' for k, v in cards
+        ) + "</div>"
+        per_day = pd.DataFrame(s["per_day"], columns=["day", "conversations", "turns", "handoffs"])
+        routes = pd.DataFrame([{"route": k, "turns": v} for k, v in s["routes"].items()], columns=["route", "turns"])
+        intents = pd.DataFrame(s["top_intents"], columns=["intent", "turns", "mean_confidence"])
+        unanswered = _frame([{**u, "last seen (UTC)": _when(u["last_seen"])} for u in s["top_unanswered"]],
+                            ["question", "count", "language", "last seen (UTC)", "last_turn_id"])
+        lat_rows = []
+        for row in s["latency"]:
+            lat_rows.append({"route": row["route"], "stat": "p50", "ms": row["p50_ms"]})
+            lat_rows.append({"route": row["route"], "stat": "p95", "ms": row["p95_ms"]})
+        latency_plot = pd.DataFrame(lat_rows, columns=["route", "stat", "ms"])
+        if not latency_plot.empty:
+            latency_plot["bar"] = latency_plot["route"] + " " + latency_plot["stat"]
+        else:
+            latency_plot["bar"] = []
+        latency = _frame(s["latency"], ["route", "turns", "p50_ms", "p95_ms", "max_ms"])
+        feedback_plot = pd.DataFrame([{"rating": "thumbs up", "turns": f["up"]}, {"rating": "thumbs down", "turns": f["down"]}])
+        return kpis, per_day, routes, intents, unanswered, latency_plot, latency, feedback_plot
+
+    # -- trace ---------------------------------------------------------------------------------------
+    def recent_turns(self, route: str) -> pd.DataFrame:
+        store = self.store()
+        where, params = ("where route = ?", [route]) if route and route != "all" else ("", [])
+        with store._lock:
+            rows = list(store.db.query(
+                f"select id, created_at, message, route, intent, confidence, latency_ms from turns {where}"
+                " order by created_at desc limit 100", params))
+        return _frame([{"turn id": r["id"], "when (UTC)": _when(r["created_at"])[5:], "message": _short(r["message"], 60),
+                        "route": r["route"], "intent": r["intent"] or "", "ms": round(r["latency_ms"] or 0)}
+                       for r in rows], TURN_COLUMNS)
+
+    def trace(self, turn_id: str) -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        turn_id = (turn_id or "").strip()
+        empty = (pd.DataFrame(columns=["intent", "score"]), pd.DataFrame(columns=["score", "kind", "title", "language", "id"]),
+                 pd.DataFrame(columns=["stage", "ms"]))
+        if not turn_id:
+            return "Enter a turn id, or click a turn in the list.", *empty, {}
+        t = self.store().turn(turn_id)
+        if t is None:
+            return f"No turn `{html.escape(turn_id)}`.", *empty, {}
+        tr = t["trace"] or {}
+        decision = tr.get("decision", {})
+        guard = tr.get("guard")
+        intent = tr.get("intent", {})
+        lines = [
+            f"### Turn `{t['id']}`",
+            f"**Session** `{t['session_id']}` · {_when(t['created_at'])} UTC · **{round(t['latency_ms'] or 0)} ms**",
+            f"> {html.escape(t['message'])}",
+            f"**Language:** `{t['language']}` · **Intent:** `{t['intent'] or '—'}` ({(t['confidence'] or 0):.3f})"
+            + (f" · model `{intent.get('model')}`" if intent.get("model") else ""),
+            f"**Route:** `{t['route']}` — {html.escape(str(decision.get('reason', '')) or 'no reason recorded')}",
+        ]
+        if tr.get("rewritten"):
+            lines.append(f"**Rewritten follow-up:** {html.escape(tr['rewritten'])}")
+        if tr.get("slot"):
+            lines.append(f"**Slot:** missing `{tr['slot'].get('missing')}` for template `{tr['slot'].get('template')}`")
+        if guard:
+            verdict = "✅ passed" if guard.get("ok") else "❌ rejected"
+            extra = f", support {guard['support']}" if "support" in guard else ""
+            fb = " → extractive answer used" if guard.get("fallback") else ""
+            lines.append(f"**Grounding guard:** {verdict} ({html.escape(str(guard.get('reason', '')))}{extra}){fb}")
+            if guard.get("draft"):
+                lines.append(f"<details><summary>Generator draft</summary>\n\n{html.escape(guard['draft'])}\n\n</details>")
+        else:
+            lines.append("**Grounding guard:** not involved (no generated text)")
+        if tr.get("injection"):
+            lines.append("**Injection:** the message looked like prompt injection or markup")
+        lines.append(f"**Reply:**\n\n{html.escape(t['reply'] or '')}")
+        ranking = pd.DataFrame([{"intent": n, "score": float(p)} for n, p in intent.get("ranking", [])],
+                               columns=["intent", "score"])
+        passages = _frame(tr.get("retrieved", []), ["score", "kind", "title", "language", "id"])
+        stages = pd.DataFrame([{"stage": k, "ms": float(v)} for k, v in (tr.get("stages_ms") or {}).items()],
+                              columns=["stage", "ms"])
+        return "\n\n".join(lines), ranking, passages, stages, t
+
+    # -- agent view ----------------------------------------------------------------------------------
+    def handoffs(self) -> pd.DataFrame:
+        rows = self.store().sessions_with_status(HANDOFF, limit=200)
+        return _frame([{"session": r["id"], "lang.": r["language"], "since (UTC)": _when(r["updated_at"])[5:16],
+                        "last message": _short(r["last_message"], 70)} for r in rows], HANDOFF_COLUMNS)
+
+    def conversation(self, session_id: str | None) -> tuple[list[dict[str, Any]], str]:
+        if not session_id:
+            return [], "Select a session on the left."
+        store = self.store()
+        turns = store.history(session_id, limit=500)
+        agent = store.agent_messages(session_id)
+        events: list[tuple[float, int, dict[str, Any]]] = []
+        for t in turns:
+            events.append((t["created_at"], 0, {"role": "user", "content": html.escape(t["message"], quote=False)}))
+            label = "🤖 Bot" + (" (handoff)" if t["route"] == "handoff" else "")
+            events.append((t["created_at"], 1, {"role": "assistant",
+                                                "content": f"**{label}:** {html.escape(t['reply'] or '', quote=False)}"}))
+        for m in agent:
+            events.append((m["created_at"], 2, {"role": "assistant",
+                                                "content": f"**🧑 {html.escape(m['agent'])}:** {html.escape(m['text'], quote=False)}"}))
+        events.sort(key=lambda e: (e[0], e[1]))
+        session = store.session(session_id)
+        status = (f"Session `{session_id}` · status **{session.status}** · language `{session.language or '?'}` · "
+                  f"{len(turns)} customer turns, {len(agent)} agent messages")
+        return [e[2] for e in events], status
+
+    def agent_send(self, session_id: str | None, text: str, request: gr.Request) -> tuple[str, list[dict[str, Any]], str]:
+        if not session_id:
+            raise gr.Error("Select a session first.")
+        text = (text or "").strip()
+        if not text:
+            raise gr.Error("Write a reply first.")
+        if len(text) > 4000:
+            raise gr.Error("A reply is at most 4000 characters.")
+        store = self.store()
+        if not store.history(session_id, limit=1):
+            raise gr.Error("No such session.")
+        store.set_status(session_id, HANDOFF)
+        store.add_agent_message(session_id, text, agent=_user(request))
+        chat, status = self.conversation(session_id)
+        return "", chat, status
+
+    def agent_close(self, session_id: str | None) -> tuple[list[dict[str, Any]], str]:
+        if not session_id:
+            raise gr.Error("Select a session first.")
+        if not self.store().set_status(session_id, CLOSED):
+            raise gr.Error("No such session.")
+        self.assistant._emit("handoff_closed", {"session_id": session_id})
+        gr.Info("Session closed: the bot answers the customer's next message.")
+        return self.conversation(session_id)
+
+
+def _metrics_figure(points: pd.DataFrame) -> Any:
+    """Held-out and validation metrics per model version: lines with markers (one version is one dot)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=110)
+    versions = list(dict.fromkeys(points["version"]))
+    for metric, group in points.groupby("metric", sort=False):
+        xs = [versions.index(v) for v in group["version"]]
+        ax.plot(xs, group["value"], marker="o", linewidth=2, label=metric)
+        for x, y in zip(xs, group["value"], strict=True):
+            ax.annotate(f"{y:.3f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
+    ax.set_xticks(range(len(versions)), versions)
+    ax.set_xlim(-0.5, max(len(versions) - 0.5, 0.5))
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    if len(points):
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no model versions yet", ha="center", va="center", transform=ax.transAxes)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _r(x: Any) -> Any:
+    return round(x, 4) if isinstance(x, float) else x
+
+
+def _dig(d: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)  # type: ignore[assignment]
+    return d
+
+
+def _row_value(evt: gr.SelectData, column: int = 0) -> str:
+    row = getattr(evt, "row_value", None)
+    if row:
+        return str(row[column])
+    return str(evt.value)
+
+
+def build_admin_page(assistant: Assistant) -> gr.Blocks:
+    """The admin console's Blocks (mount with `admin_auth` as `auth`)."""
+    c = AdminConsole(assistant)
+    private = {"api_visibility": "private"}
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
+        with gr.Row(elem_classes="lepton-head"):
+            gr.Markdown(f"# {TITLE}\nKestrel Home & Tech help centre — knowledge, review, training, analytics, agents.")
+            gr.Button("Log out", link="/admin/logout", size="sm", scale=0, variant="secondary")
+        header = gr.Markdown(elem_id="admin-header")
+
+        with gr.Tabs() as tabs:
+            # ---------------------------------------------------------------------------------- knowledge
+            with gr.Tab("Knowledge base", id="kb", elem_id="tab-kb"):
+                with gr.Tabs():
+                    with gr.Tab("Browse & edit", elem_id="kb-edit-tab"):
+                        with gr.Row():
+                            with gr.Column(scale=2):
+                                kb_kind = gr.Radio([("Templates", TEMPLATE), ("Documents", DOCUMENT)], value=TEMPLATE,
+                                                   label="Show", elem_id="kb-kind")
+                                kb_filter = gr.Textbox(label="Filter", placeholder="id, title, intent, language…",
+                                                       elem_id="kb-filter")
+                                kb_list = gr.Dataframe(label="Items (click one to edit)", interactive=False,
+                                                       max_height=520, elem_id="kb-list", wrap=True)
+                            with gr.Column(scale=3):
+                                kb_id = gr.Textbox(label="Item id", elem_id="kb-id")
+                                kb_state = gr.Markdown("Pick an item in the list.", elem_id="kb-state")
+                                kb_title = gr.Textbox(label="Title", elem_id="kb-title")
+                                kb_body = gr.Textbox(label="Text (Markdown; templates may use {order_id})", lines=12,
+                                                     max_lines=30, elem_id="kb-body")
+                                with gr.Row():
+                                    kb_save = gr.Button("Save draft", elem_id="kb-save")
+                                    kb_publish = gr.Button("Publish", variant="primary", elem_id="kb-publish")
+                                    kb_discard = gr.Button("Discard draft", variant="secondary", elem_id="kb-discard")
+                                kb_result = gr.Markdown(elem_id="kb-result")
+                                with gr.Accordion("Versions and rollback", open=False):
+                                    kb_versions = gr.Dataframe(pd.DataFrame(columns=["version", "published", "author", "note"]),
+                                                               interactive=False, elem_id="kb-versions")
+                                    with gr.Row():
+                                        kb_back_to = gr.Dropdown(label="Roll back to", choices=[], elem_id="kb-back-to")
+                                        kb_rollback = gr.Button("Roll back", variant="stop", elem_id="kb-rollback")
+                    with gr.Tab("Search", elem_id="kb-search-tab"):
+                        with gr.Row():
+                            kb_q = gr.Textbox(label="Query", placeholder="e.g. how long do refunds take / 退货运费",
+                                              scale=4, elem_id="kb-q")
+                            kb_lang = gr.Dropdown(["any", "en", "zh"], value="any", label="Language", scale=1)
+                            kb_kinds = gr.Dropdown(["All", "Documents", "Templates"], value="All", label="Kind", scale=1)
+                            kb_go = gr.Button("Search", variant="primary", scale=1, elem_id="kb-go")
+                        kb_hits = gr.Dataframe(label="Hits (fused score, best first)", interactive=False, wrap=True,
+                                               elem_id="kb-hits")
+                    with gr.Tab("Upload", elem_id="kb-upload-tab"):
+                        gr.Markdown("Add or update articles (`.md .txt .html .pdf .docx`) and answer templates "
+                                    "(`templates*.yaml|csv|json`). A file with the same name replaces its earlier upload.")
+                        kb_files = gr.File(file_count="multiple", label="Files", elem_id="kb-files")
+                        kb_ingest = gr.Button("Ingest", variant="primary", elem_id="kb-ingest")
+                        kb_report = gr.Markdown()
+                    with gr.Tab("Audit log", elem_id="kb-audit-tab"):
+                        kb_audit_refresh = gr.Button("Refresh", size="sm")
+                        kb_audit = gr.Dataframe(interactive=False, wrap=True, elem_id="kb-audit")
+
+            # -------------------------------------------------------------------------------- review
+            with gr.Tab("Review queue", id="review", elem_id="tab-review"):
+                rv_counts = gr.Markdown()
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        rv_table = gr.Dataframe(label="Pending (click one)", interactive=False, wrap=True,
+                                                max_height=520, elem_id="rv-table")
+                        rv_refresh = gr.Button("Refresh", size="sm")
+                    with gr.Column(scale=2):
+                        rv_id = gr.Textbox(label="Item", interactive=False, elem_id="rv-id")
+                        rv_item = gr.Markdown("Select an item in the table.")
+                        rv_intent = gr.Dropdown(label="Intent", choices=[], allow_custom_value=False, elem_id="rv-intent")
+                        with gr.Row():
+                            rv_confirm = gr.Button("Confirm predicted", variant="primary", elem_id="rv-confirm")
+                            rv_correct = gr.Button("Correct to selected", elem_id="rv-correct")
+                            rv_discard = gr.Button("Discard", variant="stop", elem_id="rv-discard")
+                        rv_result = gr.Markdown()
+
+            # ------------------------------------------------------------------------------ training
+            with gr.Tab("Training", id="training", elem_id="tab-training"):
+                tr_table = gr.Dataframe(label="Intent model versions", interactive=False, elem_id="tr-table")
+                with gr.Row():
+                    tr_plot = gr.Plot(label="Held-out metrics per version", elem_id="tr-plot")
+                    with gr.Column():
+                        with gr.Row():
+                            tr_a = gr.Dropdown(label="Compare A", choices=[])
+                            tr_b = gr.Dropdown(label="with B", choices=[])
+                        tr_compare = gr.Dataframe(interactive=False, elem_id="tr-compare")
+                with gr.Row():
+                    tr_pick = gr.Dropdown(label="Version", choices=[], scale=1)
+                    tr_promote = gr.Button("Promote", variant="primary", scale=1)
+                    tr_rollback = gr.Button("Roll back to previous", variant="stop", scale=1)
+                    tr_retrain = gr.Button("Retrain now", scale=1, elem_id="tr-retrain")
+                    tr_refresh = gr.Button("Refresh", size="sm", scale=0)
+                tr_status = gr.Markdown()
+
+            # ----------------------------------------------------------------------------- analytics
+            with gr.Tab("Analytics", id="analytics", elem_id="tab-analytics"):
+                with gr.Row():
+                    an_window = gr.Dropdown(list(WINDOWS), value="Last 30 days", label="Window", scale=1)
+                    an_refresh = gr.Button("Refresh", scale=0, size="sm")
+                an_kpis = gr.HTML(elem_id="an-kpis")
+                with gr.Row():
+                    an_per_day = gr.BarPlot(x="day", y="conversations", title="Conversations per day",
+                                            height=280, y_lim=[0, None], elem_id="an-per-day")
+                    an_routes = gr.BarPlot(x="route", y="turns", title="Turns by route", height=280, sort="-y",
+                                          y_lim=[0, None])
+                with gr.Row():
+                    an_intents = gr.BarPlot(x="intent", y="turns", title="Top intents", height=300, sort="-y",
+                                            x_label_angle=-35, y_lim=[0, None])
+                    an_feedback = gr.BarPlot(x="rating", y="turns", title="Thumbs up / down", height=300,
+                                             color="rating", color_map={"thumbs up": "#22c55e", "thumbs down": "#ef4444"},
+                                             y_lim=[0, None])
+                with gr.Row():
+                    an_latency_plot = gr.BarPlot(x="bar", y="ms", color="stat", title="Latency per route (ms)",
+                                                 height=300, x_label_angle=-35, sort=None, y_lim=[0, None])
+                    an_latency = gr.Dataframe(label="Latency per route", interactive=False)
+                an_unanswered = gr.Dataframe(label="Top unanswered questions (fallback) — click one to trace it",
+                                             interactive=False, wrap=True, elem_id="an-unanswered")
+
+            # --------------------------------------------------------------------------------- trace
+            with gr.Tab("Trace", id="trace", elem_id="tab-trace") as trace_tab, gr.Row():
+                with gr.Column(scale=2):
+                    with gr.Row():
+                        tc_route = gr.Dropdown(["all", "template", "rag", "clarify", "smalltalk", "fallback",
+                                                "handoff"], value="all", label="Route", scale=2)
+                        tc_refresh = gr.Button("Refresh", size="sm", scale=1)
+                    tc_turns = gr.Dataframe(label="Recent turns (click one)", interactive=False, wrap=True,
+                                            max_height=560, elem_id="tc-turns")
+                with gr.Column(scale=3):
+                    with gr.Row():
+                        tc_id = gr.Textbox(label="Turn id", placeholder="paste a message_id", scale=4,
+                                           elem_id="tc-id")
+                        tc_go = gr.Button("Show trace", variant="primary", scale=1, elem_id="tc-go")
+                    tc_summary = gr.Markdown(elem_id="tc-summary", elem_classes="trace-box")
+                    with gr.Row():
+                        tc_ranking = gr.BarPlot(x="intent", y="score", title="Intent ranking", height=240,
+                                                sort="-y", y_lim=[0, 1])
+                        tc_stages = gr.BarPlot(x="stage", y="ms", title="Time per stage (ms)", height=240,
+                                                  y_lim=[0, None])
+                    tc_passages = gr.Dataframe(pd.DataFrame(columns=["score", "kind", "title", "language", "id"]),
+                                                   label="Retrieved passages", interactive=False, wrap=True)
+                    with gr.Accordion("Raw trace JSON", open=False):
+                        tc_json = gr.JSON()
+
+            # --------------------------------------------------------------------------------- agent
+            with gr.Tab("Agent view", id="agent", elem_id="tab-agent"):
+                ag_session = gr.State(None)
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        ag_list = gr.Dataframe(label="Waiting for a person (click one)", interactive=False, wrap=True,
+                                               elem_id="ag-list")
+                        ag_refresh = gr.Button("Refresh", size="sm")
+                    with gr.Column(scale=3):
+                        ag_status = gr.Markdown("Select a session on the left.", elem_id="ag-status")
+                        ag_chat = gr.Chatbot(label="Conversation", height=420, elem_id="ag-chat", sanitize_html=True,
+                                             feedback_options=None)
+                        with gr.Row():
+                            ag_text = gr.Textbox(placeholder="Reply to the customer…", show_label=False, scale=6,
+                                                 lines=2, max_length=4000, elem_id="ag-text")
+                            ag_send = gr.Button("Send reply", variant="primary", scale=1, elem_id="ag-send")
+                            ag_close = gr.Button("Close (back to the bot)", variant="stop", scale=1,
+                                                 elem_id="ag-close")
+                ag_timer = gr.Timer(5)
+
+        # -- wiring ---------------------------------------------------------------------------------------
+        def kb_list_fn(kind: str, q: str) -> pd.DataFrame:
+            return c.kb_items(kind, q)
+
+        def kb_select(kind: str, evt: gr.SelectData) -> tuple[Any, ...]:
+            target = _row_value(evt, 0)
+            return (target, *c.kb_open(kind, target))
+
+        kb_outputs = [kb_title, kb_body, kb_state, kb_versions, kb_back_to]
+        page.load(c.header, None, header, **private)
+        page.load(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        kb_kind.change(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        kb_filter.submit(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        kb_list.select(kb_select, [kb_kind], [kb_id, *kb_outputs], **private)
+        kb_id.submit(c.kb_open, [kb_kind, kb_id], kb_outputs, **private)
+        kb_save.click(c.kb_save, [kb_kind, kb_id, kb_title, kb_body], kb_result, **private).then(
+            c.kb_open, [kb_kind, kb_id], kb_outputs, **private).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        kb_publish.click(c.kb_publish, [kb_kind, kb_id, kb_title, kb_body], kb_result, **private).then(
+            c.kb_open, [kb_kind, kb_id], kb_outputs, **private).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        kb_discard.click(c.kb_discard, [kb_kind, kb_id], kb_result, **private).then(
+            c.kb_open, [kb_kind, kb_id], kb_outputs, **private).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        kb_rollback.click(c.kb_rollback, [kb_kind, kb_id, kb_back_to], kb_result, **private).then(
+            c.kb_open, [kb_kind, kb_id], kb_outputs, **private)
+        for trigger in (kb_go.click, kb_q.submit):
+            trigger(c.kb_search, [kb_q, kb_lang, kb_kinds], kb_hits, **private)
+        kb_ingest.click(c.kb_upload, [kb_files], kb_report, **private).then(
+            kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        page.load(c.kb_audit, None, kb_audit, **private)
+        kb_audit_refresh.click(c.kb_audit, None, kb_audit, **private)
+
+        review_out = [rv_table, rv_counts, rv_intent]
+        page.load(c.review_table, None, review_out, **private)
+        rv_refresh.click(c.review_table, None, review_out, **private)
+        def pick_item(evt: gr.SelectData) -> tuple[Any, ...]:
+            return c.review_pick(_row_value(evt, 0))
+
+        rv_table.select(pick_item, None, [rv_id, rv_item, rv_intent], **private)
+        for button, action in ((rv_confirm, "confirm"), (rv_correct, "correct"), (rv_discard, "discard")):
+            button.click(_bind(c.review_resolve, action), [rv_id, rv_intent], rv_result, **private).then(
+                c.review_table, None, review_out, **private).then(
+                lambda: ("", "Select the next item in the table.", gr.update(value=None)), None,
+                [rv_id, rv_item, rv_intent], **private).then(c.header, None, header, **private)
+
+        training_out = [tr_table, tr_plot, tr_a, tr_b, tr_pick, tr_status]
+        page.load(c.training_view, None, training_out, **private)
+        tr_refresh.click(c.training_view, None, training_out, **private)
+        tr_a.change(c.compare, [tr_a, tr_b], tr_compare, **private)
+        tr_b.change(c.compare, [tr_a, tr_b], tr_compare, **private)
+        tr_promote.click(c.promote, [tr_pick], tr_status, **private).then(c.training_view, None, training_out, **private)
+        tr_rollback.click(c.rollback_model, None, tr_status, **private).then(c.training_view, None, training_out,
+                                                                              **private)
+        tr_retrain.click(c.retrain, None, tr_status, **private)
+
+        an_out = [an_kpis, an_per_day, an_routes, an_intents, an_unanswered, an_latency_plot, an_latency, an_feedback]
+        page.load(c.analytics_view, [an_window], an_out, **private)
+        an_window.change(c.analytics_view, [an_window], an_out, **private)
+        an_refresh.click(c.analytics_view, [an_window], an_out, **private)
+
+        trace_out = [tc_summary, tc_ranking, tc_passages, tc_stages, tc_json]
+        page.load(c.recent_turns, [tc_route], tc_turns, **private)
+        tc_route.change(c.recent_turns, [tc_route], tc_turns, **private)
+        tc_refresh.click(c.recent_turns, [tc_route], tc_turns, **private)
+        trace_tab.select(c.recent_turns, [tc_route], tc_turns, **private)
+        for trigger in (tc_go.click, tc_id.submit):
+            trigger(c.trace, [tc_id], trace_out, **private)
+
+        def pick_turn(evt: gr.SelectData) -> tuple[Any, ...]:
+            turn_id = _row_value(evt, TURN_COLUMNS.index("turn id"))
+            return (turn_id, *c.trace(turn_id))
+
+        tc_turns.select(pick_turn, None, [tc_id, *trace_out], **private)
+
+        def pick_unanswered(evt: gr.SelectData) -> tuple[Any, ...]:
+            turn_id = _row_value(evt, 4)
+            return (gr.Tabs(selected="trace"), turn_id, *c.trace(turn_id))
+
+        an_unanswered.select(pick_unanswered, None, [tabs, tc_id, *trace_out], **private)
+
+        page.load(c.handoffs, None, ag_list, **private)
+        ag_refresh.click(c.handoffs, None, ag_list, **private)
+
+        def pick_session(evt: gr.SelectData) -> tuple[Any, ...]:
+            sid = _row_value(evt, HANDOFF_COLUMNS.index("session"))
+            chat, status = c.conversation(sid)
+            return sid, chat, status
+
+        ag_list.select(pick_session, None, [ag_session, ag_chat, ag_status], **private)
+        for trigger in (ag_send.click, ag_text.submit):
+            trigger(c.agent_send, [ag_session, ag_text], [ag_text, ag_chat, ag_status], **private)
+        ag_close.click(c.agent_close, [ag_session], [ag_chat, ag_status], **private).then(
+            c.handoffs, None, ag_list, **private)
+
+        def tick(session_id: str | None) -> tuple[Any, ...]:
+            if not assistant.ready:
+                return gr.skip(), gr.skip(), gr.skip()
+            chat, status = c.conversation(session_id) if session_id else (gr.skip(), gr.skip())
+            return c.handoffs(), chat, status
+
+        ag_timer.tick(tick, [ag_session], [ag_list, ag_chat, ag_status], show_progress="hidden", **private)
+    return page
+
+
+def _bind(fn: Callable[..., str], action: str) -> Callable[..., str]:
+    def handler(item_id: str, intent: str | None, request: gr.Request) -> str:
+        return fn(item_id, intent, action, request)
+
+    return handler
