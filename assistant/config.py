@@ -46,13 +46,15 @@ class RetrievalSettings(BaseModel):
 class RoutingSettings(BaseModel):
     """Thresholds of the routing policy."""
 
-    template_confidence: float = 0.75
-    smalltalk_confidence: float = 0.6
+    template_confidence: float = 0.55
+    # When retrieval finds nothing, an intent this confident still answers with its template.
+    template_fallback_confidence: float = 0.35
+    smalltalk_confidence: float = 0.5
     handoff_confidence: float = 0.6
     clarify_margin: float = 0.15
     oos_confidence: float = 0.5
     # The retrieval score a question the classifier calls out of scope must reach to be answered anyway.
-    oos_min_score: float = 0.6
+    oos_min_score: float = 0.55
     # Consecutive unanswered turns before the session is handed to a person.
     max_failures: int = 3
     # negativity() score from which a message goes straight to a person.

@@ -48,6 +48,21 @@ _FOLLOW_UP = re.compile(
 )
 
 
+_HUMAN = re.compile(
+    r"(?i)\b(talk|speak|chat|connect\s+me|put\s+me\s+through|transfer\s+me)\b.{0,25}\b(human|person|agent|"
+    r"representative|rep|someone|somebody|operator|manager|supervisor|staff)\b"
+    r"|\b(real|live|actual)\s+(person|human|agent)\b|\b(get|give|want|need)\s+(me\s+)?(a|an|the)?\s*"
+    r"(human|person|agent|representative|manager|supervisor|customer\s+service\s+agent)\b"
+    r"|^\s*(agent|human|representative|operator)[\s!.?]*$"
+    r"|转人工|人工客服|人工服务|真人|找客服|叫你们(经理|主管)|我要投诉你们|客服人员"
+)
+
+
+def asks_for_human(text: str) -> bool:
+    """An explicit request for a person ("let me talk to a human", "转人工")."""
+    return bool(_HUMAN.search(text))
+
+
 def looks_like_injection(text: str) -> bool:
     """True for attempts to override instructions, impersonate system lines, extract secrets, or inject markup."""
     return bool(_INJECTION.search(text))

@@ -25,7 +25,7 @@ from assistant.generation import (
     build_messages,
     extractive_answer,
 )
-from assistant.guardrails import looks_like_injection, negativity, rewrite_follow_up
+from assistant.guardrails import asks_for_human, looks_like_injection, negativity, rewrite_follow_up
 from assistant.language import detect_language
 from assistant.routing import Decision, decide
 from assistant.schema import ChatReply, IntentOut, SourceOut
@@ -229,6 +229,9 @@ class Assistant:
             turn.route, turn.reply = "fallback", messages.text("refuse", self._reply_language(turn))
             turn.trace["decision"] = {"route": "fallback", "reason": "prompt injection or markup in the message"}
             turn.trace["injection"] = True
+        elif asks_for_human(text):
+            self._start_handoff(turn, self._reply_language(turn))
+            turn.trace["decision"] = {"route": "handoff", "reason": "customer asked for a person"}
         elif negativity(text) >= self.settings.routing.anger_handoff:
             self._start_handoff(turn, self._reply_language(turn))
             turn.trace["decision"] = {"route": "handoff", "reason": f"strong negative sentiment ({negativity(text):.2f})"}
@@ -321,7 +324,9 @@ class Assistant:
             turn.route = "clarify"
             turn.reply = messages.text("clarify", language, a=a.title if a else "", b=b.title if b else "")
         else:
-            self._retrieve_and_compose(turn, language, on_token, strict=decision.strict)
+            # A follow-up leans on an answered question: the out-of-scope bar does not apply to it.
+            strict = decision.strict and turn.query == turn.message
+            self._retrieve_and_compose(turn, language, on_token, strict=strict)
 
     def _answer_from_template(
         self, turn: Turn, template: Template, language: str, on_token: Callable[[str], None] | None = None
@@ -394,6 +399,12 @@ class Assistant:
             for h in hits
         ]
         if not hits:
+            template = self._template(turn.intent, language) if turn.intent and not strict else None
+            if template is not None and turn.confidence >= self.settings.routing.template_fallback_confidence:
+                turn.route = "template"
+                turn.trace["decision"] = {"route": "template", "reason": "nothing retrieved; the intent's template"}
+                self._answer_from_template(turn, template, language, on_token)
+                return
             turn.route, turn.reply = "fallback", messages.text("fallback", language)
             turn.trace["decision"] = {"route": "fallback", "reason": "nothing relevant found"}
             return

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
+
 from knowledge.kb import KnowledgeBase
+
+MODES = ("dense", "lexical", "rrf", "hybrid")
 
 # Off-topic requests a customer-service knowledge base must not answer from its articles.
 UNRELATED_QUERIES = [
@@ -44,12 +48,48 @@ def _rank(docs: list[str], gold: set[str]) -> int | None:
     return next((i + 1 for i, d in enumerate(docs) if d in gold), None)
 
 
-def evaluate_stackfaq(path: Path, kb_factory: Callable[[Path], KnowledgeBase]) -> dict:
+class QueryCache:
+    """Wraps an embedder: queries embedded in batches up front (`prime`), then answered from the cache."""
+
+    def __init__(self, embedder) -> None:
+        self.inner = embedder
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def prime(self, queries: Iterable[str], batch: int = 64) -> None:
+        todo = [q for q in dict.fromkeys(queries) if q not in self._cache]
+        for i in range(0, len(todo), batch):
+            part = todo[i : i + batch]
+            self._cache.update(zip(part, self.inner.embed_queries(part), strict=True))
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self._cache]
+        if missing:
+            self.prime(missing)
+        return np.stack([self._cache[t] for t in texts])
+
+
+def stackfaq_queries(path: Path) -> list[tuple[int, str]]:
+    """(thread index, paraphrase) pairs, skipping null and "*" paraphrases."""
+    threads = json.loads(Path(path).read_text(encoding="utf-8"))["root"]["qapair"]
+    return [(i, str(q)) for i, t in enumerate(threads) for q in (t.get("rephr") or [])
+            if q and str(q).strip() and str(q).strip() != "*"]
+
+
+def evaluate_stackfaq(
+    path: Path, kb_factory: Callable[[Path], KnowledgeBase], modes: Iterable[str] | None = None
+) -> dict:
     """MRR@10, Recall@1/@5 on StackFAQ: one Markdown doc per thread, queried with its paraphrases.
 
-    `kb_factory(folder)` must return a fresh `KnowledgeBase` stored in `folder`.
+    `kb_factory(folder)` must return a fresh `KnowledgeBase` stored in `folder`. With `modes` (e.g.
+    MODES) the one index is scored once per fusion mode and the result is {mode: metrics}.
     """
-    threads = json.loads(Path(path).read_text(encoding="utf-8"))["root"]["qapair"]
+    path = Path(path)
+    if path.is_dir():
+        path = path / "stackExchange-FAQ.json"
+    threads = json.loads(path.read_text(encoding="utf-8"))["root"]["qapair"]
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs"
         docs.mkdir()
@@ -59,14 +99,17 @@ def evaluate_stackfaq(path: Path, kb_factory: Callable[[Path], KnowledgeBase]) -
             (docs / f"t{i:03d}.md").write_text(f'---\ntitle: "{title}"\nlanguage: en\n---\n\n{answers}\n')
         kb = kb_factory(Path(tmp) / "kb")
         report = kb.ingest([docs])
-        ranks: list[int | None] = []
-        for i, t in enumerate(threads):
-            for q in t.get("rephr") or []:
-                if not q or not str(q).strip() or str(q).strip() == "*":
-                    continue
-                ranked, _ = _ranked_docs(kb, str(q), key=lambda uri: Path(uri).stem)
-                ranks.append(_rank(ranked, {f"t{i:03d}"}))
-        return {**_metrics(ranks), "documents": report.added, "errors": len(report.errors)}
+        queries = stackfaq_queries(path)
+        kb.embedder = QueryCache(kb.embedder)
+        kb.embedder.prime(q for _, q in queries)
+        out: dict = {}
+        saved = kb.scorer.mode
+        for mode in list(modes or [saved]):
+            kb.scorer.mode = mode
+            ranks = [_rank(_ranked_docs(kb, q, key=lambda uri: Path(uri).stem)[0], {f"t{i:03d}"}) for i, q in queries]
+            out[mode] = {**_metrics(ranks), "documents": report.added, "errors": len(report.errors)}
+        kb.scorer.mode = saved
+        return out if modes else out[saved]
 
 
 def evaluate_demo(kb: KnowledgeBase, eval_files: list[Path] | None = None) -> dict:

@@ -8,10 +8,8 @@ training (versions, compare, promote / roll back, retrain), analytics, turn trac
 # ruff: noqa: SIM117  (nested `with` blocks mirror the page layout)
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import html
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -31,7 +29,7 @@ from ui.kb_admin import DOCUMENT, TEMPLATE, CurationError, KnowledgeCuration
 log = logging.getLogger("lepton.admin")
 
 TITLE = "Lepton · Admin console"
-TURN_COLUMNS = ["message", "route", "intent", "ms", "when (UTC)", "turn id"]
+TURN_COLUMNS = ["message", "route", "ms", "when (UTC)", "turn id"]
 HANDOFF_COLUMNS = ["last message", "since (UTC)", "lang.", "session"]
 WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "All time": 0}
 
@@ -137,82 +135,83 @@ class AdminConsole:
     def kb_items(self, kind: str, query: str = "") -> pd.DataFrame:
         c = self.curation()
         q = (query or "").strip().lower()
-        drafts = {(d["kind"], d["target_id"]) for d in c.drafts()}
         if kind == TEMPLATE:
+            live = c.live_templates()
             rows = [{"id": t.id, "title": t.title, "language": t.language, "intent": t.intent,
-                     "draft": "draft" if (TEMPLATE, t.id) in drafts else ""} for t in c.templates()]
+                     "draft": "" if t.id in live and (live[t.id].title, live[t.id].answer) == (t.title, t.answer)
+                     else "changed"} for t in c.templates()]
             cols = ["id", "title", "language", "intent", "draft"]
         else:
-            rows = [{"id": d["id"], "title": d["title"], "language": d["language"], "chunks": d["chunks"],
-                     "file": Path(d["uri"]).name, "draft": "draft" if (DOCUMENT, d["id"]) in drafts else ""}
-                    for d in c.documents()]
+            rows = [{"id": d["id"], "title": d["title"], "language": d["language"], "chunks": d.get("chunks"),
+                     "file": Path(d["uri"]).name, "draft": d.get("change") or ""} for d in c.documents()]
             cols = ["id", "title", "language", "chunks", "file", "draft"]
         if q:
             rows = [r for r in rows if any(q in str(v).lower() for v in r.values())]
         return _frame(rows, cols)
 
-    def kb_open(self, kind: str, target_id: str) -> tuple[str, str, str, pd.DataFrame, Any]:
+    def kb_open(self, kind: str, target_id: str) -> tuple[str, str, str]:
         target_id = (target_id or "").strip()
         if not target_id:
-            return "", "", "Pick an item in the list.", _frame([], ["version", "published", "author", "note"]), \
-                gr.update(choices=[], value=None)
-        c = self.curation()
+            return "", "", "Pick an item in the list."
         try:
-            live_title, live_body = c.current(kind, target_id)
+            item = self.curation().open(kind, target_id)
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
-        draft = c.draft(kind, target_id)
-        versions = c.versions(kind, target_id)
-        live_v = versions[0]["version"] if versions else None
-        state = f"**{kind.title()} `{html.escape(target_id)}`** — live version: " + (f"v{live_v}" if live_v else "as ingested")
-        if draft:
-            state += f" · ✏️ unpublished draft by {html.escape(draft['author'] or '')} ({_when(draft['updated_at'])} UTC)"
-            title, body = draft["title"], draft["body"]
-        else:
-            title, body = live_title, live_body
-        table = pd.DataFrame([{"version": f"v{v['version']}", "published": _when(v["published_at"]),
-                               "author": v["author"], "note": v["note"]} for v in versions],
-                             columns=["version", "published", "author", "note"])
-        choices = [f"v{v['version']}" for v in versions[1:]]
-        return title, body, state, table, gr.update(choices=choices, value=choices[0] if choices else None)
+        state = f"**{kind.title()} `{html.escape(target_id)}`** · language `{item['language'] or '?'}`"
+        if item.get("intent"):
+            state += f" · intent `{item['intent']}`"
+        state += " · **draft differs from the live version**" if item["changed"] else " · same as live"
+        return item["title"], item["body"], state
+
+    def kb_versions(self) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        c = self.curation()
+        versions = c.versions()
+        table = _frame([{"version": v["version"], "live": "live" if v.get("live") else "",
+                         "published (UTC)": _when(v.get("created_at")), "by": v.get("actor"), "note": v.get("note"),
+                         "documents": v.get("documents"), "templates": v.get("templates")} for v in versions],
+                       ["version", "live", "published (UTC)", "by", "note", "documents", "templates"])
+        changes = _frame(c.changes(), ["change", "kind", "title", "uri", "id"])
+        choices = [str(v["version"]) for v in versions if not v.get("live")]
+        return table, changes, gr.update(choices=choices, value=choices[0] if choices else None)
 
     def kb_save(self, kind: str, target_id: str, title: str, body: str, request: gr.Request) -> str:
-        if not target_id:
+        if not (target_id or "").strip():
             raise gr.Error("Pick an item first.")
         try:
-            self.curation().save_draft(kind, target_id, title, body, author=_user(request))
+            self.curation().save_draft(kind, target_id.strip(), title, body, actor=_user(request))
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
-        gr.Info("Draft saved; customers still see the live version until you publish.")
-        return f"✏️ Draft of `{target_id}` saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — not live yet."
+        return (f"Draft of `{target_id}` saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — not live until "
+                "you publish.")
 
     def kb_publish(self, kind: str, target_id: str, title: str, body: str, request: gr.Request) -> str:
-        if not target_id:
-            raise gr.Error("Pick an item first.")
         c = self.curation()
+        note = ""
         try:
-            c.save_draft(kind, target_id, title, body, author=_user(request))  # what is on screen is what goes live
-            version = c.publish(kind, target_id, author=_user(request))
+            if (target_id or "").strip() and (body or "").strip():  # what is on screen goes live with the rest
+                c.save_draft(kind, target_id.strip(), title, body, actor=_user(request))
+                note = f"edit of {target_id.strip()}"
+            pending = len(c.changes())
+            row = c.publish(_user(request), note=note)
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
-        gr.Info(f"Published v{version}.")
-        return f"✅ `{target_id}` v{version} is live."
+        return f"Published: version **v{row['version']}** is live ({pending} changed document(s))."
 
-    def kb_discard(self, kind: str, target_id: str, request: gr.Request) -> str:
-        if not target_id:
-            raise gr.Error("Pick an item first.")
-        gone = self.curation().discard_draft(kind, target_id, author=_user(request))
-        return "Draft discarded." if gone else "There was no draft."
-
-    def kb_rollback(self, kind: str, target_id: str, version: str | None, request: gr.Request) -> str:
-        if not target_id:
-            raise gr.Error("Pick an item first.")
+    def kb_discard(self, request: gr.Request) -> str:
         try:
-            number = int(version[1:]) if version else None
-            new = self.curation().rollback(kind, target_id, number, author=_user(request))
+            row = self.curation().discard_draft(_user(request))
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
-        return f"↩️ Rolled back: `{target_id}` v{new} (a copy of {version or 'the previous version'}) is live."
+        return f"Draft discarded: it is version v{row.get('version', '?')} again."
+
+    def kb_rollback(self, version: str | None, request: gr.Request) -> str:
+        if not version:
+            raise gr.Error("Pick the version to go back to.")
+        try:
+            row = self.curation().rollback(int(version), _user(request))
+        except CurationError as exc:
+            raise gr.Error(str(exc)) from None
+        return f"Rolled back: version **v{row.get('version', version)}** is live again."
 
     def kb_search(self, query: str, language: str, kind: str) -> pd.DataFrame:
         cols = ["score", "kind", "title", "language", "id", "snippet"]
@@ -227,27 +226,26 @@ class AdminConsole:
         return _frame([{"score": round(h.score, 3), "kind": h.kind, "title": h.title + (f" — {h.heading}" if h.heading else ""),
                         "language": h.language, "id": h.id, "snippet": h.snippet} for h in hits], cols)
 
-    def kb_upload(self, files: list[str] | None, request: gr.Request) -> str:
+    def kb_upload(self, files: list[str] | None, publish: bool, request: gr.Request) -> str:
         if not files:
             raise gr.Error("Choose one or more files first (.md .txt .html .pdf .docx, or templates*.yaml/.csv/.json).")
-        report = self.curation().ingest_uploads([Path(f) for f in files], author=_user(request))
+        report = self.curation().ingest_uploads([Path(f) for f in files], actor=_user(request), publish=publish)
         lines = [f"**Ingested** — added {report['added']}, updated {report['updated']}, unchanged "
-                 f"{report['unchanged']}, {report['chunks']} chunks."]
-        lines += [f"- ⚠️ `{e['file']}`: {html.escape(e['error'])}" for e in report["errors"]]
+                 f"{report['unchanged']}, {report['chunks']} chunks"
+                 + (f"; published as **v{report['version']}**." if report.get("version") else
+                    "; in the draft until you publish." if publish is False else ".")]
+        lines += [f"- **error** `{e['file']}`: {html.escape(e['error'])}" for e in report["errors"]]
         return "\n".join(lines)
 
     def kb_audit(self) -> pd.DataFrame:
         rows = []
         for r in self.curation().audit():
             detail = r.get("detail")
-            if isinstance(detail, str):
-                with contextlib.suppress(ValueError):
-                    detail = json.loads(detail)
             if isinstance(detail, dict):
                 detail = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", []))
-            rows.append({"when (UTC)": _when(r.get("ts")), "who": r.get("actor"), "action": r.get("action"),
-                         "kind": r.get("kind"), "item": r.get("target_id"), "detail": _short(str(detail or ""), 120)})
-        return _frame(rows, ["when (UTC)", "who", "action", "kind", "item", "detail"])
+            rows.append({"when (UTC)": _when(r.get("at")), "who": r.get("actor"), "action": r.get("action"),
+                         "target": r.get("target"), "detail": _short(str(detail or ""), 140)})
+        return _frame(rows, ["when (UTC)", "who", "action", "target", "detail"])
 
     # -- review queue --------------------------------------------------------------------------------
     def review_table(self) -> tuple[pd.DataFrame, str, Any]:
@@ -351,14 +349,14 @@ class AdminConsole:
         except KeyError:
             raise gr.Error(f"Unknown version {version}.") from None
         serving = self.assistant.reload_intents() if self.assistant.ready else None
-        return f"✅ {version} promoted; serving **{serving or version}**."
+        return f"{version} promoted; serving **{serving or version}**."
 
     def rollback_model(self) -> str:
         version = self.registry().rollback()
         if version is None:
             raise gr.Error("There is no earlier model to roll back to.")
         serving = self.assistant.reload_intents() if self.assistant.ready else None
-        return f"↩️ Rolled back; serving **{serving or version}**."
+        return f"Rolled back; serving **{serving or version}**."
 
     def retrain(self) -> str:
         from assistant.learning import retrain
@@ -366,18 +364,18 @@ class AdminConsole:
         self.store()
         if not self._retrain_lock.acquire(blocking=False):
             raise gr.Error("A retrain is already running.")
-        self.retrain_status = f"⏳ Retrain started at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC…"
+        self.retrain_status = f"Retrain started at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC…"
 
         def work() -> None:
             try:
                 outcome = retrain(self.assistant.settings, from_logs=True)
                 if outcome.promoted:
                     self.assistant.reload_intents()
-                self.retrain_status = (f"{'✅ promoted' if outcome.promoted else 'kept the current model'}: "
+                self.retrain_status = (f"{'promoted' if outcome.promoted else 'kept the current model'}: "
                                        f"{outcome.version} — {outcome.reason}")
             except Exception as exc:  # shown to the admin, logged in full
                 log.exception("retrain from the console failed")
-                self.retrain_status = f"❌ Retrain failed: {exc}"
+                self.retrain_status = f"Retrain failed: {exc}"
             finally:
                 self._retrain_lock.release()
 
@@ -425,8 +423,8 @@ class AdminConsole:
             rows = list(store.db.query(
                 f"select id, created_at, message, route, intent, confidence, latency_ms from turns {where}"
                 " order by created_at desc limit 100", params))
-        return _frame([{"turn id": r["id"], "when (UTC)": _when(r["created_at"])[5:], "message": _short(r["message"], 60),
-                        "route": r["route"], "intent": r["intent"] or "", "ms": round(r["latency_ms"] or 0)}
+        return _frame([{"turn id": r["id"], "when (UTC)": _when(r["created_at"])[5:], "message": _short(r["message"], 36),
+                        "route": r["route"], "ms": round(r["latency_ms"] or 0)}
                        for r in rows], TURN_COLUMNS)
 
     def trace(self, turn_id: str) -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -455,7 +453,7 @@ class AdminConsole:
         if tr.get("slot"):
             lines.append(f"**Slot:** missing `{tr['slot'].get('missing')}` for template `{tr['slot'].get('template')}`")
         if guard:
-            verdict = "✅ passed" if guard.get("ok") else "❌ rejected"
+            verdict = "<span style='color:#16a34a'>passed</span>" if guard.get("ok") else "<span style='color:#dc2626'>rejected</span>"
             extra = f", support {guard['support']}" if "support" in guard else ""
             fb = " → extractive answer used" if guard.get("fallback") else ""
             lines.append(f"**Grounding guard:** {verdict} ({html.escape(str(guard.get('reason', '')))}{extra}){fb}")
@@ -488,12 +486,12 @@ class AdminConsole:
         events: list[tuple[float, int, dict[str, Any]]] = []
         for t in turns:
             events.append((t["created_at"], 0, {"role": "user", "content": html.escape(t["message"], quote=False)}))
-            label = "🤖 Bot" + (" (handoff)" if t["route"] == "handoff" else "")
+            label = "Bot" + (" (handoff)" if t["route"] == "handoff" else "")
             events.append((t["created_at"], 1, {"role": "assistant",
                                                 "content": f"**{label}:** {html.escape(t['reply'] or '', quote=False)}"}))
         for m in agent:
             events.append((m["created_at"], 2, {"role": "assistant",
-                                                "content": f"**🧑 {html.escape(m['agent'])}:** {html.escape(m['text'], quote=False)}"}))
+                                                "content": f"**Agent {html.escape(m['agent'])}:** {html.escape(m['text'], quote=False)}"}))
         events.sort(key=lambda e: (e[0], e[1]))
         session = store.session(session_id)
         status = (f"Session `{session_id}` · status **{session.status}** · language `{session.language or '?'}` · "
@@ -538,7 +536,7 @@ def _metrics_figure(points: pd.DataFrame) -> Any:
     for metric, group in points.groupby("metric", sort=False):
         xs = [versions.index(v) for v in group["version"]]
         ax.plot(xs, group["value"], marker="o", linewidth=2, label=metric)
-        for x, y in zip(xs, group["value"], strict=True):
+        for x, y in zip(xs, group["value"], strict=True) if metric == "held-out macro-F1" else ():
             ax.annotate(f"{y:.3f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
     ax.set_xticks(range(len(versions)), versions)
     ax.set_xlim(-0.5, max(len(versions) - 0.5, 0.5))
@@ -606,15 +604,25 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                                                      max_lines=30, elem_id="kb-body")
                                 with gr.Row():
                                     kb_save = gr.Button("Save draft", elem_id="kb-save")
-                                    kb_publish = gr.Button("Publish", variant="primary", elem_id="kb-publish")
-                                    kb_discard = gr.Button("Discard draft", variant="secondary", elem_id="kb-discard")
+                                    kb_publish = gr.Button("Publish draft", variant="primary", elem_id="kb-publish")
+                                    kb_discard = gr.Button("Discard all draft changes", variant="secondary",
+                                                           elem_id="kb-discard")
                                 kb_result = gr.Markdown(elem_id="kb-result")
-                                with gr.Accordion("Versions and rollback", open=False):
-                                    kb_versions = gr.Dataframe(pd.DataFrame(columns=["version", "published", "author", "note"]),
-                                                               interactive=False, elem_id="kb-versions")
-                                    with gr.Row():
-                                        kb_back_to = gr.Dropdown(label="Roll back to", choices=[], elem_id="kb-back-to")
-                                        kb_rollback = gr.Button("Roll back", variant="stop", elem_id="kb-rollback")
+                                gr.Markdown("Edits go to one draft of the whole knowledge base; **Publish draft** makes "
+                                            "every pending change live as a new version (see *Versions*).",
+                                            elem_classes="hint")
+                    with gr.Tab("Versions", elem_id="kb-versions-tab"):
+                        kb_changes = gr.Dataframe(pd.DataFrame(columns=["change", "kind", "title", "uri", "id"]),
+                                                  label="Unpublished draft changes", interactive=False, wrap=True,
+                                                  elem_id="kb-changes")
+                        kb_versions = gr.Dataframe(label="Published versions (newest first)", interactive=False,
+                                                   elem_id="kb-versions")
+                        with gr.Row():
+                            kb_back_to = gr.Dropdown(label="Make this version live again", choices=[], scale=3,
+                                                     elem_id="kb-back-to")
+                            kb_rollback = gr.Button("Roll back", variant="stop", scale=1, elem_id="kb-rollback")
+                            kb_versions_refresh = gr.Button("Refresh", size="sm", scale=0)
+                        kb_rollback_result = gr.Markdown(elem_id="kb-rollback-result")
                     with gr.Tab("Search", elem_id="kb-search-tab"):
                         with gr.Row():
                             kb_q = gr.Textbox(label="Query", placeholder="e.g. how long do refunds take / 退货运费",
@@ -628,10 +636,12 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                         gr.Markdown("Add or update articles (`.md .txt .html .pdf .docx`) and answer templates "
                                     "(`templates*.yaml|csv|json`). A file with the same name replaces its earlier upload.")
                         kb_files = gr.File(file_count="multiple", label="Files", elem_id="kb-files")
-                        kb_ingest = gr.Button("Ingest", variant="primary", elem_id="kb-ingest")
+                        with gr.Row():
+                            kb_publish_upload = gr.Checkbox(value=True, label="Publish right away (else: into the draft)")
+                            kb_ingest = gr.Button("Ingest", variant="primary", elem_id="kb-ingest")
                         kb_report = gr.Markdown()
                     with gr.Tab("Audit log", elem_id="kb-audit-tab"):
-                        kb_audit_refresh = gr.Button("Refresh", size="sm")
+                        kb_audit_refresh = gr.Button("Refresh", size="sm", elem_id="kb-audit-refresh")
                         kb_audit = gr.Dataframe(interactive=False, wrap=True, elem_id="kb-audit")
 
             # -------------------------------------------------------------------------------- review
@@ -702,7 +712,8 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                                                 "handoff"], value="all", label="Route", scale=2)
                         tc_refresh = gr.Button("Refresh", size="sm", scale=1)
                     tc_turns = gr.Dataframe(label="Recent turns (click one)", interactive=False, wrap=True,
-                                            max_height=560, elem_id="tc-turns")
+                                            max_height=560, elem_id="tc-turns",
+                                            column_widths=["40%", "17%", "11%", "20%", "12%"])
                 with gr.Column(scale=3):
                     with gr.Row():
                         tc_id = gr.Textbox(label="Turn id", placeholder="paste a message_id", scale=4,
@@ -712,7 +723,7 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                     with gr.Row():
                         tc_ranking = gr.BarPlot(x="intent", y="score", title="Intent ranking", height=240,
                                                 sort="-y", y_lim=[0, 1])
-                        tc_stages = gr.BarPlot(x="stage", y="ms", title="Time per stage (ms)", height=240,
+                        tc_stages = gr.BarPlot(x="stage", y="ms", title="Time per stage (ms)", height=260, sort=None,
                                                   y_lim=[0, None])
                     tc_passages = gr.Dataframe(pd.DataFrame(columns=["score", "kind", "title", "language", "id"]),
                                                    label="Retrieved passages", interactive=False, wrap=True)
@@ -747,25 +758,30 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
             target = _row_value(evt, 0)
             return (target, *c.kb_open(kind, target))
 
-        kb_outputs = [kb_title, kb_body, kb_state, kb_versions, kb_back_to]
+        kb_outputs = [kb_title, kb_body, kb_state]
+        versions_out = [kb_versions, kb_changes, kb_back_to]
         page.load(c.header, None, header, **private)
         page.load(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        page.load(c.kb_versions, None, versions_out, **private)
         kb_kind.change(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
         kb_filter.submit(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
         kb_list.select(kb_select, [kb_kind], [kb_id, *kb_outputs], **private)
         kb_id.submit(c.kb_open, [kb_kind, kb_id], kb_outputs, **private)
-        kb_save.click(c.kb_save, [kb_kind, kb_id, kb_title, kb_body], kb_result, **private).then(
-            c.kb_open, [kb_kind, kb_id], kb_outputs, **private).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
-        kb_publish.click(c.kb_publish, [kb_kind, kb_id, kb_title, kb_body], kb_result, **private).then(
-            c.kb_open, [kb_kind, kb_id], kb_outputs, **private).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
-        kb_discard.click(c.kb_discard, [kb_kind, kb_id], kb_result, **private).then(
-            c.kb_open, [kb_kind, kb_id], kb_outputs, **private).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
-        kb_rollback.click(c.kb_rollback, [kb_kind, kb_id, kb_back_to], kb_result, **private).then(
-            c.kb_open, [kb_kind, kb_id], kb_outputs, **private)
+        for button, fn, inputs in ((kb_save, c.kb_save, [kb_kind, kb_id, kb_title, kb_body]),
+                                   (kb_publish, c.kb_publish, [kb_kind, kb_id, kb_title, kb_body]),
+                                   (kb_discard, c.kb_discard, [])):
+            button.click(fn, inputs, kb_result, **private).then(
+                c.kb_open, [kb_kind, kb_id], kb_outputs, **private).then(
+                kb_list_fn, [kb_kind, kb_filter], kb_list, **private).then(
+                c.kb_versions, None, versions_out, **private).then(c.header, None, header, **private)
+        kb_rollback.click(c.kb_rollback, [kb_back_to], kb_rollback_result, **private).then(
+            c.kb_versions, None, versions_out, **private).then(
+            kb_list_fn, [kb_kind, kb_filter], kb_list, **private).then(c.header, None, header, **private)
+        kb_versions_refresh.click(c.kb_versions, None, versions_out, **private)
         for trigger in (kb_go.click, kb_q.submit):
             trigger(c.kb_search, [kb_q, kb_lang, kb_kinds], kb_hits, **private)
-        kb_ingest.click(c.kb_upload, [kb_files], kb_report, **private).then(
-            kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
+        kb_ingest.click(c.kb_upload, [kb_files, kb_publish_upload], kb_report, **private).then(
+            kb_list_fn, [kb_kind, kb_filter], kb_list, **private).then(c.kb_versions, None, versions_out, **private)
         page.load(c.kb_audit, None, kb_audit, **private)
         kb_audit_refresh.click(c.kb_audit, None, kb_audit, **private)
 

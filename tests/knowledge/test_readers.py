@@ -1,0 +1,135 @@
+"""Readers for .html .pdf .docx and template .csv/.json files, on small files made in the test, and the
+ingest progress bar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge import Embedder, KnowledgeBase
+from knowledge.readers import ReadError, read_document
+from knowledge.template_files import read_templates
+
+HTML = """<!doctype html><html lang="en-GB"><head><title>Warranty | Kestrel</title>
+<style>.x{color:red}</style><script>var tracking = "do not index";</script></head>
+<body><nav>Home | Shop</nav><h1>Warranty</h1><p>Every laptop has a two-year warranty.</p>
+<h2>How to claim</h2><ul><li>Open a ticket</li><li>Ship the laptop to us</li></ul>
+<table><tr><th>Product</th><th>Years</th></tr><tr><td>Laptop</td><td>2</td></tr></table>
+<footer>© Kestrel</footer></body></html>"""
+
+
+def minimal_pdf(lines: list[str], title: str = "") -> bytes:
+    """A valid one-page PDF with Helvetica text lines (pypdf cannot write text, so we build it by hand)."""
+    ops = ["BT", "/F1 12 Tf", "72 720 Td", "14 TL"]
+    for line in lines:
+        ops.append("(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*")
+    ops.append("ET")
+    stream = "\n".join(ops).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ("<< /Title (" + title + ") >>").encode("latin-1"),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def minimal_docx(path: Path) -> Path:
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "Gift cards"
+    d.add_heading("Gift cards", level=1)
+    d.add_paragraph("Gift cards never expire and can be used online.")
+    d.add_heading("Balance", level=2)
+    d.add_paragraph("Check the balance at checkout", style="List Bullet")
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Value", "Fee"
+    table.cell(1, 0).text, table.cell(1, 1).text = "$50", "none"
+    d.save(str(path))
+    return path
+
+
+def test_html_reader_keeps_structure_and_drops_chrome() -> None:
+    doc = read_document(HTML.encode(), Path("warranty.html"))
+    assert doc.title == "Warranty | Kestrel" and doc.language == "en" and doc.markdown
+    assert "# Warranty" in doc.text and "## How to claim" in doc.text
+    assert "- Open a ticket" in doc.text and "| Laptop | 2 |" in doc.text
+    assert "tracking" not in doc.text and "color" not in doc.text and "Home | Shop" not in doc.text
+    assert "©" not in doc.text
+
+
+def test_pdf_reader(tmp_path: Path) -> None:
+    data = minimal_pdf(["Returns are free within 30 days.", "Refunds take 5 business days."], title="Returns policy")
+    doc = read_document(data, Path("returns.pdf"))
+    assert doc.title == "Returns policy"
+    assert "Returns are free within 30 days." in doc.text and "Refunds take 5 business days." in doc.text
+    untitled = read_document(minimal_pdf(["Just text."]), Path("notes.pdf"))
+    assert untitled.title == "notes" and "Just text." in untitled.text
+    with pytest.raises(ReadError, match="PDF"):
+        read_document(b"%PDF-1.4 this is not really a pdf", Path("broken.pdf"))
+    with pytest.raises(ReadError, match="no text"):
+        read_document(minimal_pdf([]), Path("blank.pdf"))
+
+
+def test_docx_reader(tmp_path: Path) -> None:
+    path = minimal_docx(tmp_path / "gift-cards.docx")
+    doc = read_document(path.read_bytes(), path)
+    assert doc.title == "Gift cards" and doc.markdown
+    assert "# Gift cards" in doc.text and "## Balance" in doc.text
+    assert "- Check the balance at checkout" in doc.text and "| $50 | none |" in doc.text
+    with pytest.raises(ReadError, match="DOCX"):
+        read_document(b"PK\x03\x04 not a zip really", Path("broken.docx"))
+
+
+def test_template_csv_and_json() -> None:
+    csv_data = ("id,intent,language,title,answer\n"
+                "hours-en,opening_hours,EN,Opening hours,\"We are open 9-17, Monday to Friday.\"\n"
+                "bad,,en,No intent,Nothing\n")
+    templates, problems = read_templates(csv_data.encode(), Path("templates-hours.csv"))
+    assert [(t.id, t.language) for t in templates] == [("hours-en", "en")] and "9-17, Monday" in templates[0].answer
+    assert problems == ["entry 2: missing field(s) intent"]
+    rows = [{"id": "fee-en", "intent": "fees", "language": "en", "title": "Fees", "answer": "No fees."},
+            {"id": "fee-en", "intent": "fees", "language": "en", "title": "Fees", "answer": "Duplicate."}]
+    templates, problems = read_templates(json.dumps({"templates": rows}).encode(), Path("templates.json"))
+    assert [t.answer for t in templates] == ["No fees."] and "duplicate id" in problems[0]
+    with pytest.raises(ReadError, match="malformed JSON"):
+        read_templates(b"[{", Path("templates.json"))
+    with pytest.raises(ReadError, match="no valid templates"):
+        read_templates(b"id,intent\nx,y\n", Path("templates.csv"))
+
+
+def test_ingest_all_types_with_a_progress_bar(tmp_path: Path, minilm: Embedder, capsys: pytest.CaptureFixture) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "warranty.html").write_text(HTML, encoding="utf-8")
+    (docs / "returns.pdf").write_bytes(minimal_pdf(["Returns are free within 30 days of delivery."], "Returns"))
+    minimal_docx(docs / "gift-cards.docx")
+    (docs / "templates.csv").write_text("id,intent,language,title,answer\nhours-en,opening_hours,en,Opening hours,"
+                                        "We are open from 9 to 5.\n", encoding="utf-8")
+    (docs / "templates-fees.json").write_text(json.dumps([{"id": "fee-en", "intent": "fees", "language": "en",
+                                                           "title": "Fees", "answer": "There are no card fees."}]))
+    kb = KnowledgeBase(tmp_path / "kb", embedder=minilm)
+    report = kb.ingest([docs], progress=True)
+    assert report.errors == [] and report.added == 5
+    err = capsys.readouterr().err
+    assert "Ingesting" in err and "5/5" in err
+    assert kb.search("how long is the laptop warranty?", k=1)[0].uri.endswith("warranty.html")
+    assert kb.search("are returns free?", k=1)[0].uri.endswith("returns.pdf")
+    assert kb.search("do gift cards expire?", k=1)[0].uri.endswith("gift-cards.docx")
+    assert {t.id for t in kb.templates()} == {"hours-en", "fee-en"}
+    quiet = kb.ingest([docs])
+    assert quiet.unchanged == 5 and "Ingesting" not in capsys.readouterr().err
