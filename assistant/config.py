@@ -52,6 +52,8 @@ class RoutingSettings(BaseModel):
     smalltalk_confidence: float = 0.5
     handoff_confidence: float = 0.6
     clarify_margin: float = 0.15
+    # Clarify only when the two closest intents together hold this much probability.
+    clarify_min_total: float = 0.7
     oos_confidence: float = 0.5
     # The retrieval score a question the classifier calls out of scope must reach to be answered anyway.
     oos_min_score: float = 0.55

@@ -27,7 +27,7 @@ from assistant.generation import (
 )
 from assistant.guardrails import asks_for_human, looks_like_injection, negativity, rewrite_follow_up
 from assistant.language import detect_language
-from assistant.routing import Decision, decide
+from assistant.routing import HANDOFF_INTENT, Decision, decide
 from assistant.schema import ChatReply, IntentOut, SourceOut
 from knowledge import Hit, KnowledgeBase, Template, make_embedder
 from training import IntentClassifier, ModelRegistry
@@ -230,6 +230,7 @@ class Assistant:
             turn.trace["decision"] = {"route": "fallback", "reason": "prompt injection or markup in the message"}
             turn.trace["injection"] = True
         elif asks_for_human(text):
+            turn.intent, turn.confidence = HANDOFF_INTENT, 1.0
             self._start_handoff(turn, self._reply_language(turn))
             turn.trace["decision"] = {"route": "handoff", "reason": "customer asked for a person"}
         elif negativity(text) >= self.settings.routing.anger_handoff:

@@ -54,7 +54,7 @@ def decide(
     ]
     if len(ranking) >= 2 and len(close) == 2:
         (first, p1), (_, p2) = ranking[0], ranking[1]
-        if p1 - p2 < cfg.clarify_margin and p1 + p2 >= cfg.template_confidence:
+        if p1 - p2 < cfg.clarify_margin and p1 + p2 >= cfg.clarify_min_total:
             return Decision(
                 "clarify", f"two intents close together ({p1:.2f} vs {p2:.2f})", first, p1, alternatives=close
             )

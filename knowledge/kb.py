@@ -270,9 +270,15 @@ class KnowledgeBase(CurationMixin):
         return [_hit(units[i], scores[i]) for i in ranked]
 
     def _dense_blind(self, query: str) -> bool:
-        """True when the embedder does not cover the query's language (e.g. MiniLM and Chinese)."""
+        """True when the embedder does not cover the query's language (e.g. MiniLM and Chinese).
+
+        Only queries with non-Latin letters count: language detection misreads short English questions
+        ("Deleting a trello card.") as Dutch or French, and a Latin-script embedder still reads those.
+        """
         supported = getattr(self.embedder, "languages", None)
-        return supported is not None and detect_language(query) not in supported
+        if supported is None or not any(ch.isalpha() and ord(ch) > 0x24F for ch in query):
+            return False
+        return detect_language(query) not in supported
 
     def templates(self, intent: str | None = None, language: str | None = None) -> list[Template]:
         return self.store.templates(intent, language)

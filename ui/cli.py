@@ -446,6 +446,43 @@ def eval_conversations(
         print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+@eval_app.command("retrieval")
+def eval_retrieval(
+    dataset: Annotated[str, typer.Option(help="stackfaq or demo")],
+    path: Annotated[Path | None, typer.Option(help="StackFAQ's folder or JSON file, e.g. ../shared/datasets/stackfaq")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid (what search uses), dense, lexical, rrf, or all")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    home: Home = None,
+) -> None:
+    """Retrieval quality: MRR@10, Recall@1/@5 (StackFAQ paraphrases, or the demo's questions per language)."""
+    import tempfile
+
+    from knowledge import KnowledgeBase, demo_paths, make_embedder
+    from knowledge.evaluation import MODES, evaluate_demo, evaluate_stackfaq
+
+    if dataset not in ("stackfaq", "demo"):
+        _fail("--dataset must be stackfaq or demo")
+    modes = list(MODES) if mode == "all" else [mode]
+    if any(m not in MODES for m in modes):
+        _fail(f"--mode must be one of {', '.join(MODES)} or all")
+    s = _settings(home)
+    embedder = make_embedder(s.retrieval.embedder, path=s.retrieval.embedder_path)
+    if dataset == "stackfaq":
+        if path is None or not path.exists():
+            _fail("--path must name the StackFAQ folder (or its JSON file)")
+        result = evaluate_stackfaq(path, lambda folder: KnowledgeBase(folder, embedder=embedder), modes=modes)
+    else:
+        result = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            kb = KnowledgeBase(Path(tmp), embedder=embedder)
+            kb.ingest(demo_paths())
+            for m in modes:
+                kb.scorer.mode = m
+                result[m] = evaluate_demo(kb)
+    out = result[modes[0]] if len(modes) == 1 else result
+    print(json.dumps(out) if as_json else json.dumps(out, indent=2))
+
+
 def main() -> None:  # pragma: no cover - console entry
     app(prog_name="lepton")
 

@@ -39,6 +39,10 @@ def test_out_of_scope_retrieves_with_a_stricter_bar_when_confident() -> None:
 def test_two_close_intents_ask_to_clarify() -> None:
     d = decide("cancel_order", 0.45, [("cancel_order", 0.45), ("refund_status", 0.4)], has_template, CFG)
     assert d.route == "clarify" and d.alternatives == ["cancel_order", "refund_status"]
+    d = decide("cancel_order", 0.34, [("cancel_order", 0.34), ("refund_status", 0.3)], has_template, CFG)
+    assert d.route is None
+    d = decide("cancel_order", 0.5, [("cancel_order", 0.5), ("refund_status", 0.45)], has_template, CFG)
+    assert d.route == "clarify" and d.alternatives == ["cancel_order", "refund_status"]
 
 
 def test_low_confidence_spread_out_retrieves() -> None:
