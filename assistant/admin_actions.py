@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from assistant.conversations import CLOSED, HANDOFF, ConversationStore
@@ -18,6 +20,7 @@ from training import ModelRegistry
 from training.review import ReviewQueue
 
 log = logging.getLogger("lepton.admin")
+VERSION = re.compile(r"v\d{1,9}")
 
 
 class AgentReply(BaseModel):
@@ -91,7 +94,7 @@ def actions_router(assistant: Assistant) -> APIRouter:
         return {"items": q.items(status or None, max(1, min(limit, 1000))), "counts": q.counts()}
 
     @router.post("/review/{item_id}")
-    def review_label(item_id: int, body: ReviewLabel) -> dict[str, Any]:
+    def review_label(body: ReviewLabel, item_id: int = PathParam(ge=1, le=2**63 - 1)) -> dict[str, Any]:
         """Confirm or correct an item's intent (it joins the training data), or discard it."""
         try:
             return _queue(assistant).resolve(item_id, body.intent)
@@ -108,6 +111,8 @@ def actions_router(assistant: Assistant) -> APIRouter:
 
     @router.post("/models/{version}/promote")
     def promote(version: str) -> dict[str, Any]:
+        if not VERSION.fullmatch(version):
+            raise _not_found("model version")
         try:
             ModelRegistry(settings.intents_dir).promote(version)
         except KeyError:

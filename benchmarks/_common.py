@@ -48,8 +48,8 @@ TEMPLATE_MESSAGES = [
 # Messages that the demo answers from retrieved passages (no confident template).
 RAG_MESSAGES = [
     "how does delivery work for a sofa? will the guys bring it inside and set it up for me?",
-    "Can I pay with PayPal or Klarna?",
-    "how do I recycle my old TV with you?",
+    "Who pays return shipping for a sofa?",
+    "Can I use two gift cards on one order?",
     "Do you sell refurbished phones?",
     "How long do refunds take?",
 ]

@@ -711,7 +711,7 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                         tc_route = gr.Dropdown(["all", "template", "rag", "clarify", "smalltalk", "fallback",
                                                 "handoff"], value="all", label="Route", scale=2)
                         tc_refresh = gr.Button("Refresh", size="sm", scale=1)
-                    tc_turns = gr.Dataframe(label="Recent turns (click one)", interactive=False, wrap=True,
+                    tc_turns = gr.Dataframe(label="Recent turns (click one)", interactive=False, wrap=False,
                                             max_height=560, elem_id="tc-turns",
                                             column_widths=["40%", "17%", "11%", "20%", "12%"])
                 with gr.Column(scale=3):
@@ -721,9 +721,10 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                         tc_go = gr.Button("Show trace", variant="primary", scale=1, elem_id="tc-go")
                     tc_summary = gr.Markdown(elem_id="tc-summary", elem_classes="trace-box")
                     with gr.Row():
-                        tc_ranking = gr.BarPlot(x="intent", y="score", title="Intent ranking", height=240,
-                                                sort="-y", y_lim=[0, 1])
-                        tc_stages = gr.BarPlot(x="stage", y="ms", title="Time per stage (ms)", height=260, sort=None,
+                        tc_ranking = gr.BarPlot(x="intent", y="score", title="Intent ranking", height=280,
+                                                sort="-y", y_lim=[0, 1], x_label_angle=-30)
+                        tc_stages = gr.BarPlot(x="stage", y="ms", title="Time per stage (ms)", height=280, sort=None,
+                                                  x_label_angle=-30,
                                                   y_lim=[0, None])
                     tc_passages = gr.Dataframe(pd.DataFrame(columns=["score", "kind", "title", "language", "id"]),
                                                    label="Retrieved passages", interactive=False, wrap=True)

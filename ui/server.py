@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import gradio as gr
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
 from assistant.api import create_api
@@ -47,6 +47,11 @@ def create_server(settings: Settings, assistant: Assistant | None = None, warm_i
         return FileResponse(
             WIDGET, media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
         )
+
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_api(rest: str) -> None:
+        """Unknown API paths get the API's error shape, not the Gradio mount's."""
+        raise HTTPException(404, {"code": "not_found", "message": "No such API endpoint (or method)."})
 
     # The admin console first: the chat page's mount at "/" would swallow "/admin".
     app = gr.mount_gradio_app(

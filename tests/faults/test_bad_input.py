@@ -143,11 +143,6 @@ def test_chat_bad_input_matrix(fault_server) -> None:
     assert fault_server.healthy()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Gradio app mounted at / answers unmatched /v1 paths and methods with "
-    'its own {"detail": "Not Found"} instead of the API\'s error shape (ui/server.py)',
-)
 def test_wrong_method_and_unknown_api_path_get_the_api_error_shape(fault_server) -> None:
     with httpx.Client(base_url=fault_server.url, timeout=60) as client:
         for method, path in [
@@ -236,8 +231,8 @@ def test_feedback_bad_input_matrix(fault_server) -> None:
     assert fault_server.healthy()
 
 
-# "..%2F..%2Fetc%2Fpasswd" is in the xfail test above (the Gradio mount answers it); over-long and
-# out-of-range ids on the admin write routes in the xfail test below.
+# "..%2F..%2Fetc%2Fpasswd" is in the unknown-path test above; over-long and out-of-range ids on the
+# admin write routes in the test below.
 WEIRD_IDS = [
     "nope",
     "%00",
@@ -269,12 +264,6 @@ def test_session_history_with_odd_ids(fault_server) -> None:
 KNOWN_500 = {("x" * 5000, "POST", "models"), ("99999999999999999999999999", "POST", "review")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="500s: an over-long model version (OSError: file name too long in "
-    "training/registry.py path_of().is_dir()) and an item id beyond SQLite's INTEGER (OverflowError; "
-    "assistant/admin_actions.py item_id needs le=2**63-1)",
-)
 def test_admin_ids_out_of_range_are_4xx(fault_server, fault_keys) -> None:
     auth = {"Authorization": f"Bearer {fault_keys.admin}"}
     failures = []

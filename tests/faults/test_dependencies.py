@@ -21,8 +21,23 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-# Retrieval questions (no template answers them) whose words occur in the demo articles.
-RAG_QUESTION = "Can I pay with PayPal or Klarna?"
+# Retrieval questions (no confident template; their words occur in the demo articles, so lexical retrieval
+# alone finds them too). The first one the model in use routes to retrieval is used.
+RAG_CANDIDATES = [
+    "how does delivery work for a sofa? will the guys bring it inside and set it up for me?",
+    "Who pays return shipping for a sofa?",
+    "Can I use two gift cards on one order?",
+    "How long do refunds take?",
+    "Can I pay with PayPal or Klarna?",
+]
+
+
+def _rag_question(url: str) -> tuple[str, dict]:
+    for question in RAG_CANDIDATES:
+        _, reply = _chat(url, question)
+        if reply["route"] == "rag" and reply["sources"]:
+            return question, reply
+    pytest.fail("none of the retrieval questions is answered from retrieval by this model")
 
 
 def _free_port() -> int:
@@ -78,12 +93,11 @@ def test_chroma_server_down_falls_back_to_lexical_and_recovers(launch, tmp_path:
     chroma = Chroma(tmp_path / "chroma-data", _free_port(), tmp_path / "chroma.log").start()
     try:
         server = launch({"LEPTON_CHROMA_URL": f"http://127.0.0.1:{chroma.port}"}, name="chroma-client")
-        _, first = _chat(server.url, RAG_QUESTION)
-        assert first["route"] == "rag" and first["sources"], first
+        question, first = _rag_question(server.url)
         warnings_before = server.log().count("vector search failed")
 
         chroma.stop()
-        _, down = _chat(server.url, RAG_QUESTION)
+        _, down = _chat(server.url, question)
         assert down["route"] == "rag" and down["sources"], down
         assert {s["uri"] for s in down["sources"]} & {s["uri"] for s in first["sources"]}
         _, template = _chat(server.url, "how do I reset my password")
@@ -94,7 +108,7 @@ def test_chroma_server_down_falls_back_to_lexical_and_recovers(launch, tmp_path:
 
         chroma.start()
         warnings_down = server.log().count("vector search failed")
-        _, back = _chat(server.url, RAG_QUESTION)
+        _, back = _chat(server.url, question)
         assert back["route"] == "rag" and back["sources"]
         time.sleep(0.5)
         assert server.log().count("vector search failed") == warnings_down, (
@@ -160,8 +174,8 @@ def test_slow_or_down_generator_gives_extractive_answers_in_time(launch) -> None
         name="generator-client",
     )
     try:
-        _, healthy = _chat(server.url, RAG_QUESTION)
-        assert healthy["route"] == "rag" and stand_in.requests >= 1
+        question, _ = _rag_question(server.url)
+        assert stand_in.requests >= 1
 
         stand_in.mode = "slow"
         for stream in (False, True):
@@ -170,7 +184,7 @@ def test_slow_or_down_generator_gives_extractive_answers_in_time(launch) -> None
                 with httpx.stream(
                     "POST",
                     f"{server.url}/v1/chat",
-                    json={"message": RAG_QUESTION, "stream": True},
+                    json={"message": question, "stream": True},
                     timeout=120,
                 ) as r:
                     assert r.status_code == 200
@@ -178,7 +192,7 @@ def test_slow_or_down_generator_gives_extractive_answers_in_time(launch) -> None
                 assert lines[-2] == "event: final", lines[-4:]
                 reply = json.loads(lines[-1].split(":", 1)[1])
             else:
-                _, reply = _chat(server.url, RAG_QUESTION)
+                _, reply = _chat(server.url, question)
             seconds = time.perf_counter() - t
             assert reply["route"] == "rag" and reply["reply"] and reply["sources"], reply
             assert seconds < timeout_s + 10, (
@@ -187,7 +201,7 @@ def test_slow_or_down_generator_gives_extractive_answers_in_time(launch) -> None
 
         stand_in.down()
         t = time.perf_counter()
-        _, reply = _chat(server.url, RAG_QUESTION)
+        _, reply = _chat(server.url, question)
         seconds = time.perf_counter() - t
         assert reply["route"] == "rag" and reply["reply"] and reply["sources"], reply
         assert seconds < timeout_s + 10, f"generator down: the reply took {seconds:.1f} s"
