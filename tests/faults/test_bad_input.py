@@ -261,13 +261,15 @@ def test_session_history_with_odd_ids(fault_server) -> None:
     assert fault_server.healthy()
 
 
-KNOWN_500 = {("x" * 5000, "POST", "models"), ("99999999999999999999999999", "POST", "review")}
+# Once 500s (file name too long in the model registry; an id beyond SQLite's INTEGER), checked on their own
+# connection so that a regression cannot hide behind a reset keep-alive connection in the matrix below.
+OUT_OF_RANGE = {("x" * 5000, "POST", "models"), ("99999999999999999999999999", "POST", "review")}
 
 
 def test_admin_ids_out_of_range_are_4xx(fault_server, fault_keys) -> None:
     auth = {"Authorization": f"Bearer {fault_keys.admin}"}
     failures = []
-    for sid, method, kind in sorted(KNOWN_500):
+    for sid, method, kind in sorted(OUT_OF_RANGE):
         path = f"/v1/admin/models/{sid}/promote" if kind == "models" else f"/v1/admin/review/{sid}"
         r = httpx.request(
             method, f"{fault_server.url}{path}", headers=auth, json={"intent": None}, timeout=60
@@ -291,8 +293,6 @@ def test_admin_endpoints_with_a_key_and_bad_input(fault_server, fault_keys) -> N
                 ("POST", f"/v1/admin/review/{sid}"),
                 ("POST", f"/v1/admin/models/{sid}/promote"),
             ]:
-                if (sid, method, path.split("/")[3]) in KNOWN_500:
-                    continue
                 r = client.request(method, path, json={"intent": None})
                 p = problem(f"{method} {path[:60]}", r, ok=())
                 if p:

@@ -18,20 +18,28 @@ GOOD = "The Kestrel lighthouse lamp runs on a 12 volt adapter and its warranty l
 
 
 def zip_bomb(path: Path, inflated_mb: int = 300) -> None:
-    """A .docx-named ZIP whose document part inflates to `inflated_mb` MB (a few hundred KB on disk)."""
+    """A valid-looking .docx whose document part inflates to `inflated_mb` MB (a few hundred KB on disk)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         z.writestr(
             "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/content-types"></Types>',
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        )
+        z.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'officeDocument" Target="word/document.xml"/></Relationships>',
         )
         with z.open("word/document.xml", "w") as member:
-            block = b" " * (1 << 20)
             member.write(
                 b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
                 b'wordprocessingml/2006/main"><w:body>'
             )
+            block = b" " * (1 << 20)
             for _ in range(inflated_mb):
                 member.write(block)
             member.write(b"</w:body></w:document>")
