@@ -128,6 +128,10 @@ class Assistant:
         if self.generator is not None:
             self.generator.warm_up()
         self.guard = GroundingGuard(embed=self.kb.embedder.embed_passages)
+        # First calls are slow (langdetect loads its profiles, the classifier's heads warm up): pay them here.
+        detect_language("warming up the language profiles")
+        if self.intents is not None:
+            self.intents.predict(["warm up"])
         self.store = ConversationStore(s.logs_path)
         self.review = ReviewQueue(s.home / "review.db")
         self.listeners.append(self._queue_thumbs_down)

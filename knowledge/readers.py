@@ -14,6 +14,9 @@ TEMPLATE_SUFFIXES = {".csv", ".json", ".yaml", ".yml"}
 MAX_BYTES = 20 * 1024 * 1024
 
 
+MAX_DOCX_INFLATED = 64 * 1024 * 1024
+
+
 class ReadError(ValueError):
     """A file that cannot be ingested; the message is shown to the user."""
 
@@ -134,10 +137,19 @@ def _read_docx(data: bytes, path: Path) -> ParsedDocument:
     import zipfile
 
     import docx
+    from lxml.etree import XMLSyntaxError
 
+    # A zip bomb inflates in memory inside python-docx: refuse by the declared sizes first.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ReadError(f"unreadable DOCX: {exc}") from exc
+    if inflated > MAX_DOCX_INFLATED or inflated > 100 * max(len(data), 1):
+        raise ReadError(f"DOCX inflates to {inflated} bytes: refused (zip bomb?)")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
         raise ReadError(f"unreadable DOCX: {exc}") from exc
     lines: list[str] = []
     for para in document.paragraphs:
