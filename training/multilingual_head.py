@@ -51,6 +51,8 @@ class MultilingualHead:
         return e / e.sum(axis=1, keepdims=True)
 
     def blend(self, minilm_probs: np.ndarray, texts: list[str]) -> np.ndarray:
+        if self.weight >= 1.0:
+            return minilm_probs
         return self.weight * minilm_probs + (1.0 - self.weight) * self.predict_proba(texts)
 
     def save(self, folder: Path) -> None:
