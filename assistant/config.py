@@ -22,6 +22,8 @@ class GeneratorSettings(BaseModel):
     backend: Literal["local", "openai", "none"] = "local"
     # A local Hugging Face causal-LM folder; empty means the bundled SmolLM2-135M-Instruct.
     model_path: str | None = None
+    # The local model's LoRA adapter: "current" uses the one promoted by `lepton train generator` (if any).
+    adapter: Literal["current", "off"] = "current"
     # An OpenAI-compatible server (vLLM, SGLang, Ollama): base_url like http://127.0.0.1:8000/v1.
     base_url: str | None = None
     api_key: SecretStr | None = None
@@ -120,6 +122,10 @@ class Settings(BaseSettings):
     @property
     def intents_dir(self) -> Path:
         return self.models_dir / "intents"
+
+    @property
+    def generator_dir(self) -> Path:
+        return self.models_dir / "generator"
 
     @property
     def logs_path(self) -> Path:

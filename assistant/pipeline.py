@@ -147,7 +147,11 @@ class Assistant:
             return OpenAIGenerator(g.base_url, g.model, api_key=g.api_key, timeout_s=g.timeout_s)
         from pathlib import Path
 
-        return LocalGenerator(Path(g.model_path) if g.model_path else None)
+        from training.generator_lora import current_adapter
+
+        model_path = Path(g.model_path) if g.model_path else None
+        adapter = current_adapter(self.settings.home, model_path) if g.adapter == "current" else None
+        return LocalGenerator(model_path, adapter_path=adapter)
 
     def reload_intents(self) -> str | None:
         """Load the registry's current intent model if it changed; the swap is atomic for requests."""

@@ -286,7 +286,7 @@ def train_generator(
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % 10 == 0 or step == config.steps - 1:
             log.info("step %d/%d loss %.4f", step + 1, config.steps, losses[-1])
     seconds = time.perf_counter() - start

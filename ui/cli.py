@@ -319,6 +319,33 @@ def train_intents(
     print(f"intent model {outcome.version} {'promoted' if outcome.promoted else 'registered, not promoted'}")
 
 
+@train_app.command("generator")
+def train_generator_cmd(
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimizer steps (batches of 4 pairs).")] = 60,
+    min_pairs: Annotated[int, typer.Option("--min-pairs", min=1, help="Refuse with fewer approved pairs.")] = 20,
+    home: Home = None,
+) -> None:
+    """LoRA-tune the local generator on approved question/answer pairs (thumbs-up or confirmed reviews).
+
+    The adapter is registered under HOME/models/generator and promoted; the local generator loads it on
+    the next start (set generator.adapter = "off" to ignore it). Meant for a GPU; a few steps run on CPU.
+    """
+    from training.generator_lora import GeneratorTrainConfig, NotEnoughPairs, train_generator
+
+    _setup_logging()
+    settings = _settings(home)
+    try:
+        result = train_generator(settings.home, GeneratorTrainConfig(steps=steps), min_pairs=min_pairs,
+                                 model_path=Path(settings.generator.model_path) if settings.generator.model_path else None)
+    except NotEnoughPairs as exc:
+        _fail(str(exc))
+        return
+    m = result.metrics
+    console.print(f"{m['pairs']} pairs, {m['steps']} steps in {m['seconds']:.1f}s ({m['seconds_per_step']:.2f}s/step on "
+                  f"{m['device']}); answer loss {m['train_loss_before']:.4f} -> {m['train_loss_after']:.4f}")
+    print(f"generator adapter {result.version} promoted")
+
+
 @models_app.command("list")
 def models_list(home: Home = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every intent model version with its metrics; * marks the current one."""

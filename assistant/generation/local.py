@@ -20,7 +20,8 @@ class LocalGenerator:
     """Greedy decoding with a local HF chat model; one generation at a time (guarded by a lock).
 
     `model_path=None` uses the bundled SmolLM2-135M-Instruct (converted once, see bundled_generator_path).
-    Uses CUDA + bfloat16 when available, CPU + float32 otherwise.
+    `adapter_path` is a peft LoRA adapter folder, merged into the weights at load time (no per-token cost);
+    one that fails to load is logged and skipped. Uses CUDA + bfloat16 when available, CPU + float32 otherwise.
     """
 
     def __init__(
@@ -33,8 +34,11 @@ class LocalGenerator:
         cache_dir: Path | None = None,
         dtype: str | None = None,
         prefix_cache: bool = True,
+        adapter_path: Path | None = None,
     ) -> None:
         self.model_path = Path(model_path) if model_path is not None else None
+        self.adapter_path = Path(adapter_path) if adapter_path is not None else None
+        self.adapter_loaded = False
         self.device = device
         self.repetition_penalty = repetition_penalty
         self.num_threads = num_threads
@@ -72,6 +76,8 @@ class LocalGenerator:
             start = time.perf_counter()
             tokenizer = AutoTokenizer.from_pretrained(str(path))
             model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(self.device).eval()
+            if self.adapter_path is not None:
+                model = self._with_adapter(model)
             eos = {i for i in [tokenizer.eos_token_id, model.generation_config.eos_token_id] if i is not None}
             for tok in ("<|im_end|>", "<|eot_id|>", "<|end|>"):
                 tid = tokenizer.convert_tokens_to_ids(tok)
@@ -91,6 +97,19 @@ class LocalGenerator:
                     for system in SYSTEM_PROMPTS.values():
                         self._prefix_for([{"role": "system", "content": system}], None)
             log.info("loaded %s on %s (%s) in %.1fs", path, self.device, dtype, time.perf_counter() - start)
+
+    def _with_adapter(self, model):
+        """`model` with the LoRA adapter merged in; the base model unchanged if the adapter cannot load."""
+        try:
+            from peft import PeftModel
+
+            merged = PeftModel.from_pretrained(model, str(self.adapter_path)).merge_and_unload().eval()
+        except Exception as exc:
+            log.warning("generator adapter %s not loaded, using the base model: %s", self.adapter_path, exc)
+            return model
+        self.adapter_loaded = True
+        log.info("merged generator adapter %s", self.adapter_path)
+        return merged
 
     # -- generation ----------------------------------------------------------------------------------
     def _encode(self, messages: list[dict]):
