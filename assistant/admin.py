@@ -39,7 +39,9 @@ def _ratings(store: ConversationStore, ids: list[str]) -> dict[str, dict[str, An
 
 def admin_router(assistant: Assistant) -> APIRouter:
     errors = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
-    router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=errors)
+    router = APIRouter(
+        prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=errors
+    )
 
     @router.get("/stats")
     def stats() -> dict[str, Any]:
@@ -49,7 +51,12 @@ def admin_router(assistant: Assistant) -> APIRouter:
         with _lock(store):
             routes = dict(store.db.execute("select route, count(*) from turns group by route").fetchall())
             handoff = store.db.execute("select count(*) from sessions where status = 'handoff'").fetchone()[0]
-        return {**store.counts(), "routes": routes, "handoff_sessions": handoff, "feedback": feedback.counts()}
+        return {
+            **store.counts(),
+            "routes": routes,
+            "handoff_sessions": handoff,
+            "feedback": feedback.counts(),
+        }
 
     @router.get("/analytics")
     def analytics_summary(

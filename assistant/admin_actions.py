@@ -53,7 +53,9 @@ def _queue(assistant: Assistant) -> ReviewQueue:
 
 def actions_router(assistant: Assistant) -> APIRouter:
     errors = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
-    router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=errors)
+    router = APIRouter(
+        prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=errors
+    )
     settings = assistant.settings
     retrain_lock = threading.Lock()
     last_retrain: dict[str, Any] = {"status": "never"}
@@ -106,8 +108,12 @@ def actions_router(assistant: Assistant) -> APIRouter:
         """Intent model versions with their metrics; `current` names the one serving."""
         registry = ModelRegistry(settings.intents_dir)
         current = registry.current()
-        return {"current": current[0] if current else None, "serving": assistant.intent_version,
-                "versions": registry.list(), "last_retrain": last_retrain}
+        return {
+            "current": current[0] if current else None,
+            "serving": assistant.intent_version,
+            "versions": registry.list(),
+            "last_retrain": last_retrain,
+        }
 
     @router.post("/models/{version}/promote")
     def promote(version: str) -> dict[str, Any]:
@@ -141,8 +147,9 @@ def actions_router(assistant: Assistant) -> APIRouter:
                 outcome = retrain(settings, from_logs=True)
                 if outcome.promoted:
                     assistant.reload_intents()
-                last_retrain.update(status="done", version=outcome.version, promoted=outcome.promoted,
-                                    reason=outcome.reason)
+                last_retrain.update(
+                    status="done", version=outcome.version, promoted=outcome.promoted, reason=outcome.reason
+                )
             except Exception as exc:  # the current model keeps serving; the admin sees why
                 log.exception("retrain failed")
                 last_retrain.update(status="failed", error=str(exc))

@@ -28,7 +28,9 @@ def _lock(store: ConversationStore) -> AbstractContextManager[Any]:
     return getattr(store, "_lock", None) or nullcontext()
 
 
-def _rows(store: ConversationStore, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def _rows(
+    store: ConversationStore, sql: str, params: list[Any] | tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
     with _lock(store):
         return store.db.execute(sql, list(params)).fetchall()
 
@@ -72,9 +74,13 @@ def resolution(store: ConversationStore, since: float = 0.0) -> dict[str, Any]:
         [since],
     )[0]
     handed = _rows(
-        store, "select count(distinct session_id) from turns where route = 'handoff' and created_at >= ?", [since]
+        store,
+        "select count(distinct session_id) from turns where route = 'handoff' and created_at >= ?",
+        [since],
     )[0][0]
-    sessions = _rows(store, "select count(distinct session_id) from turns where created_at >= ?", [since])[0][0]
+    sessions = _rows(store, "select count(distinct session_id) from turns where created_at >= ?", [since])[0][
+        0
+    ]
     return {
         "customer_turns": total,
         "resolved_turns": resolved,
@@ -87,8 +93,11 @@ def resolution(store: ConversationStore, since: float = 0.0) -> dict[str, Any]:
 
 def routes(store: ConversationStore, since: float = 0.0) -> dict[str, int]:
     """Turns per route."""
-    rows = _rows(store, "select route, count(*) from turns where created_at >= ? group by route order by 2 desc",
-                 [since])
+    rows = _rows(
+        store,
+        "select route, count(*) from turns where created_at >= ? group by route order by 2 desc",
+        [since],
+    )
     return {r or "unknown": n for r, n in rows}
 
 
@@ -113,8 +122,10 @@ def top_unanswered(store: ConversationStore, since: float = 0.0, limit: int = 10
         " from turns t where route = 'fallback' and created_at >= ? group by q order by 2 desc, 3 desc limit ?",
         [since, limit],
     )
-    return [{"question": q, "count": n, "last_seen": ts, "language": lang, "last_turn_id": tid}
-            for q, n, ts, lang, tid in rows]
+    return [
+        {"question": q, "count": n, "last_seen": ts, "language": lang, "last_turn_id": tid}
+        for q, n, ts, lang, tid in rows
+    ]
 
 
 def feedback(store: ConversationStore, since: float = 0.0) -> dict[str, Any]:
@@ -122,12 +133,14 @@ def feedback(store: ConversationStore, since: float = 0.0) -> dict[str, Any]:
     if not _has_feedback(store):
         up = down = 0
     else:
-        rows = dict(_rows(
-            store,
-            "select f.rating, count(*) from feedback f join turns t on t.id = f.message_id"
-            " where t.created_at >= ? group by f.rating",
-            [since],
-        ))
+        rows = dict(
+            _rows(
+                store,
+                "select f.rating, count(*) from feedback f join turns t on t.id = f.message_id"
+                " where t.created_at >= ? group by f.rating",
+                [since],
+            )
+        )
         up, down = rows.get("up", 0), rows.get("down", 0)
     rated = up + down
     total = _rows(store, "select count(*) from turns where created_at >= ?", [since])[0][0]
@@ -159,18 +172,21 @@ def latency_by_route(store: ConversationStore, since: float = 0.0) -> list[dict[
         by_route.setdefault(route or "unknown", []).append(float(ms))
     out = []
     for route, values in sorted(by_route.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        out.append({
-            "route": route,
-            "turns": len(values),
-            "p50_ms": round(percentile(values, 50) or 0.0, 1),
-            "p95_ms": round(percentile(values, 95) or 0.0, 1),
-            "max_ms": round(max(values), 1),
-        })
+        out.append(
+            {
+                "route": route,
+                "turns": len(values),
+                "p50_ms": round(percentile(values, 50) or 0.0, 1),
+                "p95_ms": round(percentile(values, 95) or 0.0, 1),
+                "max_ms": round(max(values), 1),
+            }
+        )
     return out
 
 
-def summary(store: ConversationStore, days: int | None = 30, now: float | None = None,
-            limit: int = 10) -> dict[str, Any]:
+def summary(
+    store: ConversationStore, days: int | None = 30, now: float | None = None, limit: int = 10
+) -> dict[str, Any]:
     """Everything the analytics tab shows, for the last `days` days (None: all time)."""
     since = since_ts(days, now)
     return {

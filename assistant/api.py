@@ -21,8 +21,17 @@ from assistant.surfaces import install_surfaces
 
 log = logging.getLogger("lepton.api")
 
-_ERRORS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-           413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited"}
+_ERRORS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+}
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -43,7 +52,9 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await error(413, "payload_too_large", f"The body is larger than {self.max_bytes} bytes.")(scope, receive, send)
+            await error(413, "payload_too_large", f"The body is larger than {self.max_bytes} bytes.")(
+                scope, receive, send
+            )
             return
         seen = 0
 
@@ -59,7 +70,9 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await error(413, "payload_too_large", f"The body is larger than {self.max_bytes} bytes.")(scope, receive, send)
+            await error(413, "payload_too_large", f"The body is larger than {self.max_bytes} bytes.")(
+                scope, receive, send
+            )
 
 
 class _TooLarge(Exception):
@@ -110,13 +123,17 @@ def create_api(assistant: Assistant) -> FastAPI:
     app = FastAPI(
         title="Lepton",
         version="0.1.0",
-        description="Self-hosted customer-service assistant. Errors are `{\"error\": {\"code\", \"message\"}}`.",
+        description='Self-hosted customer-service assistant. Errors are `{"error": {"code", "message"}}`.',
         responses={422: {"model": ErrorResponse}},
     )
     app.state.assistant = assistant
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/gradio_api/upload", "/admin"))
-    install_surfaces(app, assistant)  # keys, CORS, rate limits, /v1/chat/completions, feedback, admin, webhooks
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/gradio_api/upload", "/admin")
+    )
+    install_surfaces(
+        app, assistant
+    )  # keys, CORS, rate limits, /v1/chat/completions, feedback, admin, webhooks
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
@@ -128,8 +145,14 @@ def create_api(assistant: Assistant) -> FastAPI:
         "/v1/chat",
         tags=["chat"],
         response_model=ChatReply,
-        responses={200: {"content": {"text/event-stream": {}}}, 400: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
-                   401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+        responses={
+            200: {"content": {"text/event-stream": {}}},
+            400: {"model": ErrorResponse},
+            413: {"model": ErrorResponse},
+            401: {"model": ErrorResponse},
+            403: {"model": ErrorResponse},
+            429: {"model": ErrorResponse},
+        },
         dependencies=[Depends(chat_access)],
     )
     def chat(body: ChatRequest) -> Any:
@@ -159,11 +182,29 @@ def create_api(assistant: Assistant) -> FastAPI:
             "session_id": session_id,
             "status": session.status,
             "turns": [
-                {k: t[k] for k in ("id", "created_at", "message", "reply", "route", "language", "intent", "sources")}
+                {
+                    k: t[k]
+                    for k in (
+                        "id",
+                        "created_at",
+                        "message",
+                        "reply",
+                        "route",
+                        "language",
+                        "intent",
+                        "sources",
+                    )
+                }
                 for t in turns
             ],
             "messages": [
-                {"id": m["id"], "role": "agent", "agent": m["agent"], "text": m["text"], "created_at": m["created_at"]}
+                {
+                    "id": m["id"],
+                    "role": "agent",
+                    "agent": m["agent"],
+                    "text": m["text"],
+                    "created_at": m["created_at"],
+                }
                 for m in assistant.store.agent_messages(session_id)
             ],
         }

@@ -199,11 +199,18 @@ class ConversationStore:
 
     def add_agent_message(self, session_id: str, text: str, agent: str = "agent") -> dict[str, Any]:
         """A person's reply in a handed-off session; the customer sees it in the widget and the chat page."""
-        row = {"id": uuid.uuid4().hex, "session_id": session_id, "created_at": time.time(), "agent": agent,
-               "text": text}
+        row = {
+            "id": uuid.uuid4().hex,
+            "session_id": session_id,
+            "created_at": time.time(),
+            "agent": agent,
+            "text": text,
+        }
         with self._lock:
             self._upsert(self.db.conn, "agent_messages", row)
-            self.db.execute("update sessions set updated_at = ? where id = ?", [row["created_at"], session_id])
+            self.db.execute(
+                "update sessions set updated_at = ? where id = ?", [row["created_at"], session_id]
+            )
         return row
 
     def agent_messages(self, session_id: str, after: float = 0.0) -> list[dict[str, Any]]:

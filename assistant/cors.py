@@ -36,7 +36,11 @@ class WidgetCORS:
         raw_origin = headers.get(b"origin")
         origin = request_origin(raw_origin)
         allowed = origin is not None and origin in self.keys.widget_origins()
-        if scope["method"] == "OPTIONS" and raw_origin is not None and b"access-control-request-method" in headers:
+        if (
+            scope["method"] == "OPTIONS"
+            and raw_origin is not None
+            and b"access-control-request-method" in headers
+        ):
             await self._preflight(scope, receive, send, raw_origin if allowed else None, headers)
             return
 
@@ -53,25 +57,37 @@ class WidgetCORS:
         await self.app(scope, receive, send_with_cors)
 
     @staticmethod
-    async def _preflight(scope: Scope, receive: Receive, send: Send, origin: str | None,
-                         headers: dict[bytes, str]) -> None:
+    async def _preflight(
+        scope: Scope, receive: Receive, send: Send, origin: str | None, headers: dict[bytes, str]
+    ) -> None:
         from assistant.api import error
 
         vary = {"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
         if origin is None:
-            await error(403, "forbidden_origin", "This origin may not call the API.", vary)(scope, receive, send)
+            await error(403, "forbidden_origin", "This origin may not call the API.", vary)(
+                scope, receive, send
+            )
             return
-        asked = [h.strip().lower() for h in headers.get(b"access-control-request-headers", "").split(",") if h.strip()]
+        asked = [
+            h.strip().lower()
+            for h in headers.get(b"access-control-request-headers", "").split(",")
+            if h.strip()
+        ]
         method = headers[b"access-control-request-method"].strip().upper()
         if method not in ALLOW_METHODS.split(", ") or not all(_TOKEN.fullmatch(h) for h in asked):
-            await error(403, "forbidden_preflight", f"Not allowed from a browser: {method}.", vary)(scope, receive, send)
+            await error(403, "forbidden_preflight", f"Not allowed from a browser: {method}.", vary)(
+                scope, receive, send
+            )
             return
-        response = Response(status_code=204, headers={
-            **vary,
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": ALLOW_METHODS,
-            # The widget's own headers plus whatever else it asks for (SDKs add their own, e.g. x-stainless-*).
-            "Access-Control-Allow-Headers": ", ".join(dict.fromkeys([*ALLOW_HEADERS, *asked])),
-            "Access-Control-Max-Age": MAX_AGE_S,
-        })
+        response = Response(
+            status_code=204,
+            headers={
+                **vary,
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": ALLOW_METHODS,
+                # The widget's own headers plus whatever else it asks for (SDKs add their own, e.g. x-stainless-*).
+                "Access-Control-Allow-Headers": ", ".join(dict.fromkeys([*ALLOW_HEADERS, *asked])),
+                "Access-Control-Max-Age": MAX_AGE_S,
+            },
+        )
         await response(scope, receive, send)

@@ -46,8 +46,14 @@ class FeedbackStore:
         self._lock: AbstractContextManager[Any] = getattr(store, "_lock", None) or nullcontext()
         with self._lock:
             self.db["feedback"].create(
-                {"message_id": str, "session_id": str, "rating": str, "comment": str, "created_at": float,
-                 "updated_at": float},
+                {
+                    "message_id": str,
+                    "session_id": str,
+                    "rating": str,
+                    "comment": str,
+                    "created_at": float,
+                    "updated_at": float,
+                },
                 pk="message_id",
                 if_not_exists=True,
             )
@@ -58,8 +64,14 @@ class FeedbackStore:
         if turn is None:
             return None
         now = time.time()
-        row = {"message_id": message_id, "session_id": turn["session_id"], "rating": rating,
-               "comment": redact(comment) if comment else None, "created_at": now, "updated_at": now}
+        row = {
+            "message_id": message_id,
+            "session_id": turn["session_id"],
+            "rating": rating,
+            "comment": redact(comment) if comment else None,
+            "created_at": now,
+            "updated_at": now,
+        }
         with self._lock:
             self.db.execute(
                 "insert into feedback (message_id, session_id, rating, comment, created_at, updated_at)"
@@ -100,7 +112,9 @@ def emit(assistant: Assistant, kind: str, payload: dict[str, Any]) -> None:
             log.exception("event listener failed on %s", kind)
 
 
-def rate(assistant: Assistant, message_id: str, rating: str, comment: str | None = None) -> dict[str, Any] | None:
+def rate(
+    assistant: Assistant, message_id: str, rating: str, comment: str | None = None
+) -> dict[str, Any] | None:
     """Store a rating of one reply and tell the listeners; None when there is no such reply."""
     row = feedback_store(assistant).record(message_id, rating, comment)
     if row is not None:

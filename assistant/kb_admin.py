@@ -61,17 +61,27 @@ def safe_upload_name(name: str | None) -> str:
     if not raw or "/" in raw or "\\" in raw or raw in (".", "..") or ".." in raw or "\x00" in raw:
         raise _problem(400, "invalid_file_name", f"Not a plain file name: {raw[:80]!r}.")
     if not _SAFE_NAME.match(raw):
-        raise _problem(400, "invalid_file_name", f"Use letters, digits, spaces and . _ - ( ) + only: {raw[:80]!r}.")
+        raise _problem(
+            400, "invalid_file_name", f"Use letters, digits, spaces and . _ - ( ) + only: {raw[:80]!r}."
+        )
     if not (is_document_file(Path(raw)) or is_templates_file(Path(raw))):
-        raise _problem(415, "unsupported_type", f"{raw}: documents .md .txt .html .pdf .docx or templates*.csv/json/yaml.")
+        raise _problem(
+            415,
+            "unsupported_type",
+            f"{raw}: documents .md .txt .html .pdf .docx or templates*.csv/json/yaml.",
+        )
     return raw
 
 
 def kb_admin_router(assistant: Assistant) -> APIRouter:
     """The /v1/admin/kb routes over the assistant's knowledge base (calls serialized by its KB lock)."""
     errors = {k: {"model": ErrorResponse} for k in (400, 401, 403, 404, 409, 413, 415)}
-    router = APIRouter(prefix=f"{ADMIN_PREFIX}/kb", tags=["admin: knowledge base"],
-                       dependencies=[Depends(require_admin)], responses=errors)
+    router = APIRouter(
+        prefix=f"{ADMIN_PREFIX}/kb",
+        tags=["admin: knowledge base"],
+        dependencies=[Depends(require_admin)],
+        responses=errors,
+    )
     lock = assistant._kb_lock
 
     def kb() -> KnowledgeBase:
@@ -83,7 +93,11 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
     def documents() -> dict[str, Any]:
         """The draft's documents (with `change` against the live version) and the draft's pending changes."""
         with lock:
-            return {"documents": kb().documents(), "changes": kb().draft_changes(), "live_version": kb().stats()["version"]}
+            return {
+                "documents": kb().documents(),
+                "changes": kb().draft_changes(),
+                "live_version": kb().stats()["version"],
+            }
 
     @router.get("/documents/{doc_id}")
     def document(doc_id: str) -> dict[str, Any]:
@@ -95,7 +109,9 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
         return found
 
     @router.put("/documents/{doc_id}")
-    def edit_document(doc_id: str, body: DocumentEdit, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+    def edit_document(
+        doc_id: str, body: DocumentEdit, info: KeyInfo = Depends(require_admin)
+    ) -> dict[str, Any]:
         """Replace a document's text in the draft (publish to make it live)."""
         try:
             with lock:
@@ -122,12 +138,15 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
         return {"templates": [t.__dict__ for t in rows]}
 
     @router.put("/templates/{template_id}")
-    def upsert_template(template_id: str, body: TemplateBody, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+    def upsert_template(
+        template_id: str, body: TemplateBody, info: KeyInfo = Depends(require_admin)
+    ) -> dict[str, Any]:
         """Add or replace an answer template in the draft."""
         try:
             with lock:
-                return kb().upsert_template(Template(template_id, body.intent, body.language, body.title, body.answer),
-                                            actor_of(info))
+                return kb().upsert_template(
+                    Template(template_id, body.intent, body.language, body.title, body.answer), actor_of(info)
+                )
         except ValueError as exc:
             raise _problem(400, "invalid_template", str(exc)) from None
 
@@ -172,8 +191,20 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
         """Search the live version the way the assistant does."""
         with lock:
             hits = kb().search(q[:1000], k=max(1, min(k, 50)), language=language or None)
-        return {"hits": [{"id": h.id, "kind": h.kind, "title": h.title, "uri": h.uri, "score": h.score,
-                          "language": h.language, "snippet": h.snippet} for h in hits]}
+        return {
+            "hits": [
+                {
+                    "id": h.id,
+                    "kind": h.kind,
+                    "title": h.title,
+                    "uri": h.uri,
+                    "score": h.score,
+                    "language": h.language,
+                    "snippet": h.snippet,
+                }
+                for h in hits
+            ]
+        }
 
     @router.post("/upload")
     async def upload(
@@ -191,7 +222,9 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
             name = safe_upload_name(f.filename)
             data = await f.read(MAX_BYTES + 1)
             if len(data) > MAX_BYTES:
-                raise _problem(413, "file_too_large", f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+                raise _problem(
+                    413, "file_too_large", f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB."
+                )
             accepted.append((name, data))
         folder = Path(kb().path) / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
@@ -205,9 +238,14 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
         def work() -> dict[str, Any]:
             with lock:
                 report = kb().ingest(paths, publish=publish, actor=actor)
-            return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-                    "chunks": report.chunks, "version": report.version,
-                    "errors": [{"file": Path(e["path"]).name, "error": e["error"]} for e in report.errors]}
+            return {
+                "added": report.added,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "chunks": report.chunks,
+                "version": report.version,
+                "errors": [{"file": Path(e["path"]).name, "error": e["error"]} for e in report.errors],
+            }
 
         from starlette.concurrency import run_in_threadpool
 

@@ -38,8 +38,14 @@ class KeyInfo:
     revoked_at: float | None = None
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "name": self.name, "origins": list(self.origins),
-                "created_at": self.created_at, "revoked": self.revoked_at is not None}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "origins": list(self.origins),
+            "created_at": self.created_at,
+            "revoked": self.revoked_at is not None,
+        }
 
 
 def normalize_origin(origin: str) -> str:
@@ -86,8 +92,15 @@ class KeyStore:
         self._lock = threading.RLock()
         with self._lock:
             self.db["keys"].create(
-                {"id": str, "kind": str, "name": str, "origins": str, "digest": str, "created_at": float,
-                 "revoked_at": float},
+                {
+                    "id": str,
+                    "kind": str,
+                    "name": str,
+                    "origins": str,
+                    "digest": str,
+                    "created_at": float,
+                    "revoked_at": float,
+                },
                 pk="id",
                 if_not_exists=True,
             )
@@ -106,8 +119,15 @@ class KeyStore:
         if kind == "admin" and clean:
             raise ValueError("admin keys are not bound to origins")
         key = PREFIXES[kind] + secrets.token_urlsafe(24)
-        row = {"id": secrets.token_hex(4), "kind": kind, "name": name.strip()[:200], "origins": json.dumps(clean),
-               "digest": self._digest(key), "created_at": time.time(), "revoked_at": None}
+        row = {
+            "id": secrets.token_hex(4),
+            "kind": kind,
+            "name": name.strip()[:200],
+            "origins": json.dumps(clean),
+            "digest": self._digest(key),
+            "created_at": time.time(),
+            "revoked_at": None,
+        }
         with self._lock:
             self.db["keys"].insert(row)
         return key
@@ -140,7 +160,9 @@ class KeyStore:
     def widget_origins(self) -> set[str]:
         """Every origin of a live widget key (what CORS lets in)."""
         with self._lock:
-            rows = list(self.db.query("select origins from keys where kind = 'widget' and revoked_at is null"))
+            rows = list(
+                self.db.query("select origins from keys where kind = 'widget' and revoked_at is null")
+            )
         return {o for r in rows for o in json.loads(r["origins"] or "[]")}
 
     def close(self) -> None:
@@ -148,8 +170,14 @@ class KeyStore:
 
 
 def _info(row: dict[str, Any]) -> KeyInfo:
-    return KeyInfo(id=row["id"], kind=row["kind"], origins=json.loads(row["origins"] or "[]"), name=row["name"] or "",
-                   created_at=row["created_at"], revoked_at=row["revoked_at"])
+    return KeyInfo(
+        id=row["id"],
+        kind=row["kind"],
+        origins=json.loads(row["origins"] or "[]"),
+        name=row["name"] or "",
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )
 
 
 def _load_pepper(path: Path) -> bytes:

@@ -122,11 +122,17 @@ def retrain(
         # Customer data is multilingual: blend in the multilingual-e5 head unless told otherwise.
         cfg = config or TrainConfig(multilingual_head=True)
         result = train_intent_model(train_x, train_y, work / "model", config=cfg)
-        metrics = {**result.metrics, "train_seconds": round(time.perf_counter() - started, 1), "reviewed_examples": reviewed}
+        metrics = {
+            **result.metrics,
+            "train_seconds": round(time.perf_counter() - started, 1),
+            "reviewed_examples": reviewed,
+        }
         heldout = score_on(result.out_dir, held_x, held_y) if held_x else {}
         metrics["heldout"] = heldout
         digest = _fingerprint(zip(texts, labels, strict=True))[:16]
-        version = registry.register(result.out_dir, metrics=metrics, data_fingerprint=digest, config=result.config)
+        version = registry.register(
+            result.out_dir, metrics=metrics, data_fingerprint=digest, config=result.config
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     current = registry.current()
@@ -143,7 +149,9 @@ def retrain(
 class RetrainSchedule:
     """Retrain in the background every `every_reviewed` newly reviewed turns and/or every `interval_h` hours."""
 
-    def __init__(self, settings: Settings, on_promoted: Any, every_reviewed: int = 0, interval_h: float = 0) -> None:
+    def __init__(
+        self, settings: Settings, on_promoted: Any, every_reviewed: int = 0, interval_h: float = 0
+    ) -> None:
         self.settings, self.on_promoted = settings, on_promoted
         self.every_reviewed, self.interval_h = every_reviewed, interval_h
         self._stop = threading.Event()

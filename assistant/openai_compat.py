@@ -57,14 +57,16 @@ class CompletionRequest(BaseModel):
 
 
 def lepton_fields(reply: ChatReply) -> dict[str, Any]:
-    return jsonable_encoder({
-        "session_id": reply.session_id,
-        "message_id": reply.message_id,
-        "route": reply.route,
-        "sources": reply.sources,
-        "intent": reply.intent,
-        "language": reply.language,
-    })
+    return jsonable_encoder(
+        {
+            "session_id": reply.session_id,
+            "message_id": reply.message_id,
+            "route": reply.route,
+            "sources": reply.sources,
+            "intent": reply.intent,
+            "language": reply.language,
+        }
+    )
 
 
 def completion(reply: ChatReply) -> dict[str, Any]:
@@ -74,16 +76,28 @@ def completion(reply: ChatReply) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": MODEL,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.reply}, "logprobs": None,
-                     "finish_reason": "stop"}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply.reply},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
         "usage": None,
         "lepton": lepton_fields(reply),
     }
 
 
 def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-    body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra}
+    body = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL,
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        **extra,
+    }
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
@@ -113,15 +127,22 @@ def customer_message(body: CompletionRequest) -> str:
         if m.role == "user":
             text = m.text()
             if not text.strip():
-                raise HTTPException(422, {"code": "empty_message", "message": "The last user message has no text."})
+                raise HTTPException(
+                    422, {"code": "empty_message", "message": "The last user message has no text."}
+                )
             return text
     raise HTTPException(422, {"code": "invalid_request", "message": "messages: no message with role 'user'."})
 
 
 def openai_router(assistant: Assistant) -> APIRouter:
     router = APIRouter(tags=["openai"], dependencies=[Depends(chat_access)])
-    errors = {400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
-              422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
+    errors = {
+        400: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+    }
 
     @router.post("/v1/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **errors})
     def chat_completions(
@@ -152,7 +173,9 @@ def openai_router(assistant: Assistant) -> APIRouter:
     @router.get("/v1/models/{model}", responses={404: {"model": ErrorResponse}, **errors})
     def model(model: str) -> dict[str, Any]:
         if model != MODEL:
-            raise HTTPException(404, {"code": "model_not_found", "message": f"No model {model!r}; use {MODEL!r}."})
+            raise HTTPException(
+                404, {"code": "model_not_found", "message": f"No model {model!r}; use {MODEL!r}."}
+            )
         return _model()
 
     return router

@@ -214,7 +214,9 @@ class Assistant:
             raise InputError("invalid_message", "The message is not valid Unicode text (a lone surrogate).")
         return text
 
-    def _answer(self, message: str, session_id: str | None, on_token: Callable[[str], None] | None) -> ChatReply:
+    def _answer(
+        self, message: str, session_id: str | None, on_token: Callable[[str], None] | None
+    ) -> ChatReply:
         if not self.ready:
             raise NotReady("The assistant is still starting; try again in a moment.")
         assert self.store is not None and self.kb is not None
@@ -235,7 +237,10 @@ class Assistant:
             turn.trace["decision"] = {"route": "handoff", "reason": "session is with a human agent"}
         elif looks_like_injection(text):
             turn.route, turn.reply = "fallback", messages.text("refuse", self._reply_language(turn))
-            turn.trace["decision"] = {"route": "fallback", "reason": "prompt injection or markup in the message"}
+            turn.trace["decision"] = {
+                "route": "fallback",
+                "reason": "prompt injection or markup in the message",
+            }
             turn.trace["injection"] = True
         elif asks_for_human(text):
             turn.intent, turn.confidence = HANDOFF_INTENT, 1.0
@@ -243,7 +248,10 @@ class Assistant:
             turn.trace["decision"] = {"route": "handoff", "reason": "customer asked for a person"}
         elif negativity(text) >= self.settings.routing.anger_handoff:
             self._start_handoff(turn, self._reply_language(turn))
-            turn.trace["decision"] = {"route": "handoff", "reason": f"strong negative sentiment ({negativity(text):.2f})"}
+            turn.trace["decision"] = {
+                "route": "handoff",
+                "reason": f"strong negative sentiment ({negativity(text):.2f})",
+            }
         elif not self._answer_pending_slot(turn):
             decision = self._classify(turn)
             t = turn.stage("intent", t)
@@ -298,7 +306,13 @@ class Assistant:
             "ranking": [[n, round(float(p), 4)] for n, p in pred.ranking],
             "model": self.intent_version,
         }
-        return decide(pred.name, pred.confidence, list(pred.ranking), self._has_template_for(turn), self.settings.routing)
+        return decide(
+            pred.name,
+            pred.confidence,
+            list(pred.ranking),
+            self._has_template_for(turn),
+            self.settings.routing,
+        )
 
     def _has_template_for(self, turn: Turn) -> Callable[[str], bool]:
         language = self._reply_language(turn)
@@ -349,7 +363,9 @@ class Assistant:
             if value is None:
                 turn.trace["slot"] = {"missing": slot, "template": template.id}
                 self._retrieve_and_compose(turn, language, on_token)
-                ask = messages.text(f"ask_{slot}" if f"ask_{slot}" in messages.KEYS else "ask_order_id", language)
+                ask = messages.text(
+                    f"ask_{slot}" if f"ask_{slot}" in messages.KEYS else "ask_order_id", language
+                )
                 if turn.route == "rag":
                     turn.reply = f"{turn.reply}\n\n{ask}"
                 else:
@@ -411,18 +427,28 @@ class Assistant:
             template = self._template(turn.intent, language) if turn.intent and not strict else None
             if template is not None and turn.confidence >= self.settings.routing.template_fallback_confidence:
                 turn.route = "template"
-                turn.trace["decision"] = {"route": "template", "reason": "nothing retrieved; the intent's template"}
+                turn.trace["decision"] = {
+                    "route": "template",
+                    "reason": "nothing retrieved; the intent's template",
+                }
                 self._answer_from_template(turn, template, language, on_token)
                 return
             turn.route, turn.reply = "fallback", messages.text("fallback", language)
             turn.trace["decision"] = {"route": "fallback", "reason": "nothing relevant found"}
             return
-        passages = [Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri) for h in hits]
+        passages = [
+            Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri) for h in hits
+        ]
         reply, verdict = self._compose(turn.query, passages, language, on_token)
         turn.stage("generation", t)
         turn.trace["guard"] = verdict
         if other_language:
-            reply = messages.text("other_language", language, lang=messages.language_name(hits[0].language, language)) + reply
+            reply = (
+                messages.text(
+                    "other_language", language, lang=messages.language_name(hits[0].language, language)
+                )
+                + reply
+            )
         turn.route, turn.reply = "rag", reply
         turn.sources = self._cited(hits)
         turn.trace["decision"] = {"route": "rag", "reason": turn.trace.get("decision", {}).get("reason", "")}
@@ -439,15 +465,24 @@ class Assistant:
             prompt = build_messages(question, passages[:3], language)
             try:
                 if on_token is None:
-                    draft = self.generator.generate(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s)
+                    draft = self.generator.generate(
+                        prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s
+                    )
                 else:
                     pieces = []
-                    for piece in self.generator.stream(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s):
+                    for piece in self.generator.stream(
+                        prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s
+                    ):
                         pieces.append(piece)
                         on_token(piece)
                     draft = "".join(pieces)
                 checked = self.guard.check(draft, passages[:3], language)
-                verdict = {"ok": checked.ok, "reason": checked.reason, "support": round(checked.support, 3), "draft": draft}
+                verdict = {
+                    "ok": checked.ok,
+                    "reason": checked.reason,
+                    "support": round(checked.support, 3),
+                    "draft": draft,
+                }
                 if checked.ok:
                     return draft.strip(), verdict
             except GenerationError as exc:
@@ -485,7 +520,10 @@ class Assistant:
                 turn.route = "handoff"
                 session.status = HANDOFF
                 turn.trace["handoff_started"] = True
-                turn.trace["decision"] = {"route": "handoff", "reason": f"{session.failures} unanswered turns in a row"}
+                turn.trace["decision"] = {
+                    "route": "handoff",
+                    "reason": f"{session.failures} unanswered turns in a row",
+                }
         elif turn.route in ("template", "rag"):
             session.failures = 0
 
@@ -520,13 +558,30 @@ class Assistant:
         if unsure and turn.route not in ("smalltalk", "handoff"):
             reasons.append("low_confidence")
         for reason in reasons:
-            self._review_add(message_id, turn.message, reason, turn.session.id, turn.language, turn.intent, turn.confidence)
+            self._review_add(
+                message_id, turn.message, reason, turn.session.id, turn.language, turn.intent, turn.confidence
+            )
 
-    def _review_add(self, message_id: str, text: str, reason: str, session_id: str, language: str,
-                    intent: str | None, confidence: float) -> None:
+    def _review_add(
+        self,
+        message_id: str,
+        text: str,
+        reason: str,
+        session_id: str,
+        language: str,
+        intent: str | None,
+        confidence: float,
+    ) -> None:
         assert self.review is not None
-        if self.review.add(message_id, text, reason, session_id=session_id, language=language, predicted=intent,
-                           confidence=confidence):
+        if self.review.add(
+            message_id,
+            text,
+            reason,
+            session_id=session_id,
+            language=language,
+            predicted=intent,
+            confidence=confidence,
+        ):
             self._emit("review_item", {"message_id": message_id, "reason": reason})
 
     def _queue_thumbs_down(self, kind: str, payload: dict[str, Any]) -> None:
@@ -534,8 +589,15 @@ class Assistant:
             return
         turn = self.store.turn(str(payload.get("message_id", "")))
         if turn is not None:
-            self._review_add(turn["id"], turn["message"], "thumbs_down", turn["session_id"], turn["language"] or "",
-                             turn["intent"], turn["confidence"] or 0.0)
+            self._review_add(
+                turn["id"],
+                turn["message"],
+                "thumbs_down",
+                turn["session_id"],
+                turn["language"] or "",
+                turn["intent"],
+                turn["confidence"] or 0.0,
+            )
 
     def _emit(self, kind: str, payload: dict[str, Any]) -> None:
         for listener in self.listeners:

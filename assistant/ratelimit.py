@@ -11,8 +11,9 @@ from collections.abc import Callable
 class RateLimiter:
     """One bucket per name (an IP, a key id); per process, so each worker counts on its own."""
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
-                 max_buckets: int = 50_000) -> None:
+    def __init__(
+        self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, max_buckets: int = 50_000
+    ) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.capacity = float(per_minute)

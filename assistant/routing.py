@@ -41,12 +41,16 @@ def decide(
         # Still retrieve: a classifier can miss a phrasing (or a language) it has seen little of, so a
         # strong knowledge-base match answers; anything weaker falls back.
         strict = confidence >= cfg.oos_confidence
-        reason = "out of scope per classifier: only a strong match answers" if strict else "maybe out of scope"
+        reason = (
+            "out of scope per classifier: only a strong match answers" if strict else "maybe out of scope"
+        )
         return Decision(None, reason, intent, confidence, strict=strict)
     if intent in SMALLTALK and confidence >= cfg.smalltalk_confidence and has_template(intent):
         return Decision("smalltalk", f"small talk ({intent})", intent, confidence)
     if confidence >= cfg.template_confidence and has_template(intent):
-        return Decision("template", f"confident intent {intent} ({confidence:.2f}) has a template", intent, confidence)
+        return Decision(
+            "template", f"confident intent {intent} ({confidence:.2f}) has a template", intent, confidence
+        )
     close = [
         name
         for name, score in ranking[:2]
@@ -58,4 +62,6 @@ def decide(
             return Decision(
                 "clarify", f"two intents close together ({p1:.2f} vs {p2:.2f})", first, p1, alternatives=close
             )
-    return Decision(None, f"intent {intent} not confident enough ({confidence:.2f}): retrieval", intent, confidence)
+    return Decision(
+        None, f"intent {intent} not confident enough ({confidence:.2f}): retrieval", intent, confidence
+    )

@@ -16,8 +16,11 @@ ADMIN_PREFIX = "/v1/admin"
 
 # Only for the OpenAPI schema (the lock icon in /docs); the checks below read the header themselves.
 bearer = HTTPBearer(auto_error=False, description="An admin key (`lepton keys create --kind admin`).")
-widget_bearer = HTTPBearer(auto_error=False, scheme_name="WidgetKey",
-                           description="A widget key, sent from one of its origins; optional unless required.")
+widget_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="WidgetKey",
+    description="A widget key, sent from one of its origins; optional unless required.",
+)
 
 
 @dataclass
@@ -88,14 +91,15 @@ def _security(request: Request) -> Security:
     return request.app.state.security
 
 
-def require_admin(
-    request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)
-) -> KeyInfo:
+def require_admin(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> KeyInfo:
     """FastAPI dependency for admin routes (the middleware already refused everyone else)."""
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
-        raise HTTPException(401, {"code": "unauthorized", "message": "An admin key is required."},
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            {"code": "unauthorized", "message": "An admin key is required."},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     info = _security(request).keys.verify(token)
     if info is None or info.kind != "admin":
         raise HTTPException(403, {"code": "forbidden", "message": "This key may not use the admin API."})
@@ -105,8 +109,14 @@ def require_admin(
 def _limit(limiter: RateLimiter, name: str, what: str) -> None:
     wait = limiter.take(name)
     if wait > 0:
-        raise HTTPException(429, {"code": "rate_limited", "message": f"Too many requests from this {what}; "
-                                  f"try again in {retry_after(wait)} s."}, headers={"Retry-After": retry_after(wait)})
+        raise HTTPException(
+            429,
+            {
+                "code": "rate_limited",
+                "message": f"Too many requests from this {what}; try again in {retry_after(wait)} s.",
+            },
+            headers={"Retry-After": retry_after(wait)},
+        )
 
 
 def chat_access(
@@ -125,12 +135,17 @@ def chat_access(
     info = security.keys.verify(token) if token else None
     if info is None:
         if security.require_widget_key:
-            raise HTTPException(401, {"code": "unauthorized", "message": "A widget key is required."},
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                {"code": "unauthorized", "message": "A widget key is required."},
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return None
     if info.kind == "widget":
         origin = request_origin(request.headers.get("origin"))
         if origin is None or origin not in info.origins:
-            raise HTTPException(403, {"code": "forbidden_origin", "message": "This key may not be used from this origin."})
+            raise HTTPException(
+                403, {"code": "forbidden_origin", "message": "This key may not be used from this origin."}
+            )
     _limit(security.per_key, f"key:{info.id}", "key")
     return info

@@ -50,8 +50,17 @@ class WebhookSender:
     times with exponential backoff (`backoff_s`, 2x, 4x, ...); 4xx answers other than 408/429 are final.
     """
 
-    def __init__(self, url: str, secret: SecretStr | str | None = None, *, events: frozenset[str] = EVENTS,
-                 tries: int = 5, backoff_s: float = 1.0, timeout_s: float = 10.0, max_queue: int = 1000) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: SecretStr | str | None = None,
+        *,
+        events: frozenset[str] = EVENTS,
+        tries: int = 5,
+        backoff_s: float = 1.0,
+        timeout_s: float = 10.0,
+        max_queue: int = 1000,
+    ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError("webhook_url must be an http(s) URL")
         self.url, self.events = url, events
@@ -66,7 +75,12 @@ class WebhookSender:
     def __call__(self, kind: str, payload: dict[str, Any]) -> None:
         if kind not in self.events:
             return
-        event = {"id": uuid.uuid4().hex, "type": kind, "created_at": datetime.now(UTC).isoformat(), "data": payload}
+        event = {
+            "id": uuid.uuid4().hex,
+            "type": kind,
+            "created_at": datetime.now(UTC).isoformat(),
+            "data": payload,
+        }
         body = json.dumps(event, ensure_ascii=False, default=str, separators=(",", ":")).encode("utf-8")
         self._ensure_thread()
         try:
@@ -93,8 +107,11 @@ class WebhookSender:
 
     def _deliver(self, client: httpx.Client, body: bytes) -> None:
         event = json.loads(body)
-        headers = {"Content-Type": "application/json", "X-Lepton-Event": event["type"],
-                   "X-Lepton-Delivery": event["id"]}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Lepton-Event": event["type"],
+            "X-Lepton-Delivery": event["id"],
+        }
         if self.secret is not None:
             headers[SIGNATURE_HEADER] = sign(body, self.secret.get_secret_value())
         try:
@@ -121,7 +138,9 @@ class WebhookSender:
                 return
             log.warning("webhook %s refused with HTTP %s; not retried", kind, response.status_code)
         except RetryError as exc:
-            log.warning("webhook %s not delivered after %d tries: %s", kind, self.tries, exc.last_attempt.exception())
+            log.warning(
+                "webhook %s not delivered after %d tries: %s", kind, self.tries, exc.last_attempt.exception()
+            )
         self.failed += 1
 
     def flush(self, timeout_s: float = 30.0) -> bool:

@@ -41,7 +41,9 @@ def check_generation(gguf: Path, results: list[dict], runs: int = 5) -> None:
     load_s = time.perf_counter() - t
     articles = sorted((ROOT / "knowledge" / "demo" / "articles" / "en").glob("*.md"))[:3]
     passages = [Passage(id=p.stem, title=p.stem, text=p.read_text()[:900], language="en") for p in articles]
-    messages = build_messages("How long do I have to return an opened laptop, and who pays shipping?", passages, "en")
+    messages = build_messages(
+        "How long do I have to return an opened laptop, and who pays shipping?", passages, "en"
+    )
     model = gen._model  # noqa: SLF001 - report what actually ran
     tok = gen._tokenizer  # noqa: SLF001
     prompt_text = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
@@ -61,14 +63,21 @@ def check_generation(gguf: Path, results: list[dict], runs: int = 5) -> None:
             continue  # warm-up run: CUDA kernels and caches
         ttfts.append(first or total)
         rates.append(new_tokens / max(total - (first or 0), 1e-6))
-    emit(results, {
-        "check": "generation", "device": str(next(model.parameters()).device),
-        "dtype": str(next(model.parameters()).dtype),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "convert_s": round(convert_s, 1), "load_s": round(load_s, 2), "prompt_tokens": prompt_tokens,
-        "ttft_ms_median": round(1000 * statistics.median(ttfts), 1),
-        "tokens_per_s_median": round(statistics.median(rates), 1), "runs": runs,
-    })
+    emit(
+        results,
+        {
+            "check": "generation",
+            "device": str(next(model.parameters()).device),
+            "dtype": str(next(model.parameters()).dtype),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "convert_s": round(convert_s, 1),
+            "load_s": round(load_s, 2),
+            "prompt_tokens": prompt_tokens,
+            "ttft_ms_median": round(1000 * statistics.median(ttfts), 1),
+            "tokens_per_s_median": round(statistics.median(rates), 1),
+            "runs": runs,
+        },
+    )
 
 
 def check_intents(dataset: str, data: Path, results: list[dict]) -> None:
@@ -93,11 +102,20 @@ def main() -> None:
     import torch
 
     results: list[dict] = []
-    emit(results, {"check": "env", "torch": torch.__version__, "cuda": torch.cuda.is_available(),
-                   "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None})
-    checks = [("generation", lambda: check_generation(args.gguf, results, args.runs)),
-              ("banking77", lambda: check_intents("banking77", args.data, results)),
-              ("clinc150", lambda: check_intents("clinc150", args.data, results))]
+    emit(
+        results,
+        {
+            "check": "env",
+            "torch": torch.__version__,
+            "cuda": torch.cuda.is_available(),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
+    )
+    checks = [
+        ("generation", lambda: check_generation(args.gguf, results, args.runs)),
+        ("banking77", lambda: check_intents("banking77", args.data, results)),
+        ("clinc150", lambda: check_intents("clinc150", args.data, results)),
+    ]
     for name, fn in checks:
         if name in args.skip:
             continue

@@ -116,4 +116,3 @@ class MarkdownChunker:
             else:
                 merged.append(piece)
         return [Chunk(text=p.text, heading=p.heading) for p in merged if p.text]
-

@@ -33,8 +33,15 @@ class CurationMixin:
     """Draft / publish / rollback / audit methods of `KnowledgeBase` (see the module docstring)."""
 
     # -- staging (used by ingest and the edits below) --------------------------------------------
-    def _stage(self: KnowledgeBase, doc: dict, units: list[dict], actor: str, action: str,
-               detail: dict | None = None, vectors: Any = None) -> None:
+    def _stage(
+        self: KnowledgeBase,
+        doc: dict,
+        units: list[dict],
+        actor: str,
+        action: str,
+        detail: dict | None = None,
+        vectors: Any = None,
+    ) -> None:
         """Embed the units' new revisions, store their vectors (not live), then stage them in SQLite."""
         revs = [unit_rev(u) for u in units]
         have = self.store.existing_revs(revs)
@@ -61,7 +68,9 @@ class CurationMixin:
             self.vectors.set_live({i: i in after for i in changed})
             self.vectors.delete(self.store.collect_garbage())
         except Exception as exc:  # SQLite already serves the new version; the next warm_up re-syncs Chroma
-            log.warning("could not update the vector index after a version change: %s: %s", type(exc).__name__, exc)
+            log.warning(
+                "could not update the vector index after a version change: %s: %s", type(exc).__name__, exc
+            )
             self._synced = False
 
     # -- reading ---------------------------------------------------------------------------------
@@ -88,8 +97,12 @@ class CurationMixin:
         if d["kind"] == "templates":
             row["templates"] = [_template(u).__dict__ for u in units if u["kind"] == "template"]
         else:
-            row["text"] = d["body"] if d["body"] is not None else "\n\n".join(
-                (f"## {u['heading']}\n\n" if u["heading"] else "") + u["text"] for u in units
+            row["text"] = (
+                d["body"]
+                if d["body"] is not None
+                else "\n\n".join(
+                    (f"## {u['heading']}\n\n" if u["heading"] else "") + u["text"] for u in units
+                )
             )
         return row
 
@@ -106,7 +119,9 @@ class CurationMixin:
         return self.store.log.audit(limit)
 
     # -- editing the draft -----------------------------------------------------------------------
-    def edit_document(self: KnowledgeBase, id_or_uri: str, text: str, actor: str, title: str | None = None) -> dict:
+    def edit_document(
+        self: KnowledgeBase, id_or_uri: str, text: str, actor: str, title: str | None = None
+    ) -> dict:
         """Replace a document's text (Markdown) in the draft. The edit stays until its source file changes.
 
         Raises KeyError for an unknown document, ValueError for a template file or text without content.
@@ -120,22 +135,43 @@ class CurationMixin:
         units = self._document_units(d["id"], d["uri"], title, text, True, d["language"], d["tags"] or "[]")
         if not units:
             raise ValueError("the text has no content")
-        doc = {**d, "title": title, "body": text, "chunks": len(units), "updated_at": time.time(), "updated_by": actor}
+        doc = {
+            **d,
+            "title": title,
+            "body": text,
+            "chunks": len(units),
+            "updated_at": time.time(),
+            "updated_by": actor,
+        }
         self._stage(doc, units, actor, "edit", {"document": d["id"], "chunks": len(units)})
         return self.document(d["id"]) or {}
 
     def upsert_template(self: KnowledgeBase, template: Template | dict, actor: str) -> dict:
         """Add or replace an answer template (by id) in the draft; new ones go to an admin templates document."""
-        t = template if isinstance(template, Template) else Template(**{f: str(template.get(f) or "").strip()
-                                                                        for f in Template.__dataclass_fields__})
-        missing = [f for f in ("id", "intent", "language", "title", "answer") if not str(getattr(t, f)).strip()]
+        t = (
+            template
+            if isinstance(template, Template)
+            else Template(**{f: str(template.get(f) or "").strip() for f in Template.__dataclass_fields__})
+        )
+        missing = [
+            f for f in ("id", "intent", "language", "title", "answer") if not str(getattr(t, f)).strip()
+        ]
         if missing:
             raise ValueError(f"missing field(s) {', '.join(missing)}")
-        t = Template(t.id.strip(), t.intent.strip(), t.language.strip().lower(), t.title.strip(), t.answer.strip())
+        t = Template(
+            t.id.strip(), t.intent.strip(), t.language.strip().lower(), t.title.strip(), t.answer.strip()
+        )
         doc_id = self.store.find_template_doc(t.id) or _sha(ADMIN_TEMPLATES_URI)[:16]
-        d = self.store.document(doc_id) or {"id": doc_id, "uri": ADMIN_TEMPLATES_URI, "kind": "templates",
-                                            "title": "Templates (admin)", "language": t.language, "tags": "[]",
-                                            "hash": "", "size": 0}
+        d = self.store.document(doc_id) or {
+            "id": doc_id,
+            "uri": ADMIN_TEMPLATES_URI,
+            "kind": "templates",
+            "title": "Templates (admin)",
+            "language": t.language,
+            "tags": "[]",
+            "hash": "",
+            "size": 0,
+        }
         from knowledge.kb import template_unit
 
         units = [u for u in self.store.draft_units(doc_id) if u["uid"] != f"tpl:{t.id}"]
@@ -155,8 +191,13 @@ class CurationMixin:
             raise KeyError(f"no document or template {id_or_uri!r}")
         d = self.store.document(doc_id) or {}
         units = [_as_unit(u) for u in self.store.draft_units(doc_id) if u["uid"] != f"tpl:{id_or_uri}"]
-        self._stage({**d, "chunks": len(units), "updated_at": time.time(), "updated_by": actor}, units, actor,
-                    "delete_template", {"template": id_or_uri, "document": doc_id})
+        self._stage(
+            {**d, "chunks": len(units), "updated_at": time.time(), "updated_by": actor},
+            units,
+            actor,
+            "delete_template",
+            {"template": id_or_uri, "document": doc_id},
+        )
         return {"deleted": "template", "id": id_or_uri, "uri": d.get("uri")}
 
     # -- versions --------------------------------------------------------------------------------

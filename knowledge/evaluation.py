@@ -15,15 +15,30 @@ MODES = ("dense", "lexical", "rrf", "hybrid")
 
 # Off-topic requests a customer-service knowledge base must not answer from its articles.
 UNRELATED_QUERIES = [
-    "what's the weather in Paris", "write me a python function", "tell me a joke", "who won the world cup",
-    "what is the capital of France", "solve 2x+3=7", "translate hello into German", "recommend a good movie",
-    "how tall is mount everest", "what is the meaning of life", "who is the president",
-    "give me a recipe for pancakes", "explain quantum physics", "sing me a song",
-    "今天巴黎天气怎么样", "帮我写一个Python函数", "给我讲个笑话", "世界杯谁赢了",
+    "what's the weather in Paris",
+    "write me a python function",
+    "tell me a joke",
+    "who won the world cup",
+    "what is the capital of France",
+    "solve 2x+3=7",
+    "translate hello into German",
+    "recommend a good movie",
+    "how tall is mount everest",
+    "what is the meaning of life",
+    "who is the president",
+    "give me a recipe for pancakes",
+    "explain quantum physics",
+    "sing me a song",
+    "今天巴黎天气怎么样",
+    "帮我写一个Python函数",
+    "给我讲个笑话",
+    "世界杯谁赢了",
 ]
 
 
-def _ranked_docs(kb: KnowledgeBase, query: str, key: Callable[[str], str], k: int = 10) -> tuple[list[str], float]:
+def _ranked_docs(
+    kb: KnowledgeBase, query: str, key: Callable[[str], str], k: int = 10
+) -> tuple[list[str], float]:
     """Distinct documents in rank order (min_score ignored) and the best fused score."""
     saved, kb.min_score = kb.min_score, 0.0
     try:
@@ -74,8 +89,12 @@ class QueryCache:
 def stackfaq_queries(path: Path) -> list[tuple[int, str]]:
     """(thread index, paraphrase) pairs, skipping null and "*" paraphrases."""
     threads = json.loads(Path(path).read_text(encoding="utf-8"))["root"]["qapair"]
-    return [(i, str(q)) for i, t in enumerate(threads) for q in (t.get("rephr") or [])
-            if q and str(q).strip() and str(q).strip() != "*"]
+    return [
+        (i, str(q))
+        for i, t in enumerate(threads)
+        for q in (t.get("rephr") or [])
+        if q and str(q).strip() and str(q).strip() != "*"
+    ]
 
 
 def evaluate_stackfaq(
@@ -106,7 +125,10 @@ def evaluate_stackfaq(
         saved = kb.scorer.mode
         for mode in list(modes or [saved]):
             kb.scorer.mode = mode
-            ranks = [_rank(_ranked_docs(kb, q, key=lambda uri: Path(uri).stem)[0], {f"t{i:03d}"}) for i, q in queries]
+            ranks = [
+                _rank(_ranked_docs(kb, q, key=lambda uri: Path(uri).stem)[0], {f"t{i:03d}"})
+                for i, q in queries
+            ]
             out[mode] = {**_metrics(ranks), "documents": report.added, "errors": len(report.errors)}
         kb.scorer.mode = saved
         return out if modes else out[saved]

@@ -110,7 +110,9 @@ class KnowledgeBase(CurationMixin):
         self._synced = True
         return len(units)
 
-    def _embed_and_upsert(self, units: list[dict], vectors: np.ndarray | None = None, live: set[str] | None = None) -> None:
+    def _embed_and_upsert(
+        self, units: list[dict], vectors: np.ndarray | None = None, live: set[str] | None = None
+    ) -> None:
         """Embed (unless `vectors` are given) and store unit revisions; `live` = the live revision ids."""
         if not units:
             return
@@ -119,8 +121,10 @@ class KnowledgeBase(CurationMixin):
         self._upsert_vectors(units, vectors, self.store.live_revs() if live is None else live)
 
     def _upsert_vectors(self, units: list[dict], vectors: np.ndarray, live: set[str]) -> None:
-        meta = [{"kind": u["kind"], "language": u["language"], "doc_id": u["doc_id"], "live": u["id"] in live}
-                for u in units]
+        meta = [
+            {"kind": u["kind"], "language": u["language"], "doc_id": u["doc_id"], "live": u["id"] in live}
+            for u in units
+        ]
         self.vectors.upsert([u["id"] for u in units], vectors, meta)
 
     # -- ingestion -------------------------------------------------------------------------------
@@ -144,7 +148,9 @@ class KnowledgeBase(CurationMixin):
                 if is_document_file(p) or is_templates_file(p):
                     files.append(p)
                 else:
-                    report.errors.append({"path": str(p), "error": f"unsupported file type {p.suffix or '(none)'}"})
+                    report.errors.append(
+                        {"path": str(p), "error": f"unsupported file type {p.suffix or '(none)'}"}
+                    )
             else:
                 report.errors.append({"path": str(p), "error": "file not found"})
         files = list(dict.fromkeys(files))
@@ -196,20 +202,42 @@ class KnowledgeBase(CurationMixin):
             templates, problems = read_templates(data, path)
             report.errors.extend({"path": uri, "error": p} for p in problems)
             units = [template_unit(doc_id, t) for t in templates]
-            doc = {"id": doc_id, "uri": uri, "kind": "templates", "title": path.stem, "tags": "[]",
-                   "language": _majority([t.language for t in templates]), "body": None}
+            doc = {
+                "id": doc_id,
+                "uri": uri,
+                "kind": "templates",
+                "title": path.stem,
+                "tags": "[]",
+                "language": _majority([t.language for t in templates]),
+                "body": None,
+            }
         else:
             parsed = read_document(data, path)
             tags = json.dumps(parsed.tags, ensure_ascii=False)
-            units = self._document_units(doc_id, uri, parsed.title, parsed.text, parsed.markdown, parsed.language, tags)
+            units = self._document_units(
+                doc_id, uri, parsed.title, parsed.text, parsed.markdown, parsed.language, tags
+            )
             if not units:
                 raise ReadError("no text content")
-            doc = {"id": doc_id, "uri": uri, "kind": "document", "title": parsed.title,
-                   "language": parsed.language or _majority([u["language"] for u in units]), "tags": tags,
-                   "body": parsed.text}
+            doc = {
+                "id": doc_id,
+                "uri": uri,
+                "kind": "document",
+                "title": parsed.title,
+                "language": parsed.language or _majority([u["language"] for u in units]),
+                "tags": tags,
+                "body": parsed.text,
+            }
         status = "added" if old is None else "updated"
-        doc = {**doc, "hash": digest, "size": len(data), "chunks": len(units), "ingested_at": time.time(),
-               "updated_at": None, "updated_by": None}
+        doc = {
+            **doc,
+            "hash": digest,
+            "size": len(data),
+            "chunks": len(units),
+            "ingested_at": time.time(),
+            "updated_at": None,
+            "updated_by": None,
+        }
         self._stage(doc, units, actor, "ingest", {"status": status, "chunks": len(units)})
         return status, (len(units) if not templates else 0)
 
@@ -222,9 +250,20 @@ class KnowledgeBase(CurationMixin):
         doc_lang = language or _majority(langs)
         langs = [doc_lang if lang == UNKNOWN else lang for lang in langs]
         return [
-            {"uid": f"{doc_id}-{i:04d}", "doc_id": doc_id, "kind": "document", "ord": i, "title": title,
-             "heading": c.heading, "text": c.text, "language": lang, "tags": tags, "intent": None,
-             "uri": uri, "ref": None}
+            {
+                "uid": f"{doc_id}-{i:04d}",
+                "doc_id": doc_id,
+                "kind": "document",
+                "ord": i,
+                "title": title,
+                "heading": c.heading,
+                "text": c.text,
+                "language": lang,
+                "tags": tags,
+                "intent": None,
+                "uri": uri,
+                "ref": None,
+            }
             for i, (c, lang) in enumerate(zip(chunks, langs, strict=True))
         ]
 
@@ -288,7 +327,11 @@ class KnowledgeBase(CurationMixin):
 
     def stats(self) -> dict:
         """Live counts, the live version number and how many documents the draft changes."""
-        return {**self.store.counts(), "version": self.store.version(), "draft_changes": len(self.store.log.changes())}
+        return {
+            **self.store.counts(),
+            "version": self.store.version(),
+            "draft_changes": len(self.store.log.changes()),
+        }
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -308,9 +351,20 @@ def _majority(values: list[str]) -> str:
 
 
 def template_unit(doc_id: str, t: Template) -> dict:
-    return {"uid": f"tpl:{t.id}", "doc_id": doc_id, "kind": "template", "ord": 0, "title": t.title, "heading": "",
-            "text": t.answer, "language": t.language, "tags": "[]", "intent": t.intent,
-            "uri": f"template:{t.id}", "ref": t.id}
+    return {
+        "uid": f"tpl:{t.id}",
+        "doc_id": doc_id,
+        "kind": "template",
+        "ord": 0,
+        "title": t.title,
+        "heading": "",
+        "text": t.answer,
+        "language": t.language,
+        "tags": "[]",
+        "intent": t.intent,
+        "uri": f"template:{t.id}",
+        "ref": t.id,
+    }
 
 
 def embed_text(unit: dict) -> str:

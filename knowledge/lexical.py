@@ -9,9 +9,98 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "do", "does", "did", "for", "from", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "yours", "i'm", "im", "can't", "cant", "dont", "don't", "want", "need", "please", "hi", "hello", "thanks", "thank", "get", "got", "there's", "whats", "what's", "about", "also", "any", "some", "just"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "do",
+        "does",
+        "did",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "i'm",
+        "im",
+        "can't",
+        "cant",
+        "dont",
+        "don't",
+        "want",
+        "need",
+        "please",
+        "hi",
+        "hello",
+        "thanks",
+        "thank",
+        "get",
+        "got",
+        "there's",
+        "whats",
+        "what's",
+        "about",
+        "also",
+        "any",
+        "some",
+        "just",
+    ]
 )
-CJK_STOP = frozenset("的了吗呢吧啊是在我你他她它们这那有和与就都也还要请问怎么什么如何可以".replace("", " ").split())
+CJK_STOP = frozenset(
+    "的了吗呢吧啊是在我你他她它们这那有和与就都也还要请问怎么什么如何可以".replace("", " ").split()
+)
 
 
 def _bigrams(run: str) -> list[str]:
@@ -30,7 +119,9 @@ def query_terms(query: str) -> list[str]:
     terms: list[str] = []
     for run in _CJK_RUN.findall(query):
         grams = _bigrams(run)
-        terms.extend(g for g in grams if not (len(g) == 1 and g in CJK_STOP) and not all(c in CJK_STOP for c in g))
+        terms.extend(
+            g for g in grams if not (len(g) == 1 and g in CJK_STOP) and not all(c in CJK_STOP for c in g)
+        )
     for word in _TOKEN.findall(_CJK_RUN.sub(" ", query).lower()):
         if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
             terms.append(word)
@@ -45,7 +136,9 @@ def match_expression(query: str) -> str | None:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
-CJK_FUNCTION = frozenset("我你您他她它们的了吗呢吧啊呀是在和与就都也还要想请问帮怎么样办什如何可以能个一这那有没给让把被")
+CJK_FUNCTION = frozenset(
+    "我你您他她它们的了吗呢吧啊呀是在和与就都也还要想请问帮怎么样办什如何可以能个一这那有没给让把被"
+)
 
 
 def coverage(query: str, text: str) -> float:
@@ -71,5 +164,5 @@ def coverage(query: str, text: str) -> float:
     for word in _TOKEN.findall(_CJK_RUN.sub(" ", query).lower()):
         if word not in STOPWORDS and len(word) > 1:
             total += 1
-            found += re.search(rf"\b{re.escape(word[:max(4, len(word) - 2)])}", low) is not None
+            found += re.search(rf"\b{re.escape(word[: max(4, len(word) - 2)])}", low) is not None
     return found / total if total else 0.0

@@ -9,8 +9,16 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("[EMAIL]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("[CARD]", re.compile(r"(?<![A-Za-z0-9-])(?:\d[ -]?){12,18}\d(?![A-Za-z0-9])")),
     ("[IBAN]", re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}\b")),
-    ("[ACCOUNT]", re.compile(r"(?i)\b(?:account|acct|a/c|账号|账户)\s*(?:no\.?|number|#|号)?\s*[:：]?\s*\d{6,}\b")),
-    ("[PHONE]", re.compile(r"(?<![A-Za-z0-9-])(?:\+?\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{3,4}[ .-]?\d{3,4}(?:[ .-]?\d{2,4})?(?![A-Za-z0-9])")),
+    (
+        "[ACCOUNT]",
+        re.compile(r"(?i)\b(?:account|acct|a/c|账号|账户)\s*(?:no\.?|number|#|号)?\s*[:：]?\s*\d{6,}\b"),
+    ),
+    (
+        "[PHONE]",
+        re.compile(
+            r"(?<![A-Za-z0-9-])(?:\+?\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{3,4}[ .-]?\d{3,4}(?:[ .-]?\d{2,4})?(?![A-Za-z0-9])"
+        ),
+    ),
     (
         "[ADDRESS]",
         re.compile(

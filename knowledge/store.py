@@ -21,9 +21,35 @@ from knowledge.types import Template
 from knowledge.versions import VersionLog, transaction
 
 SCHEMA_VERSION = 2
-UNIT_FIELDS = ("uid", "doc_id", "kind", "ord", "title", "heading", "text", "language", "tags", "intent", "uri", "ref")
-DOC_COLUMNS = {"id": str, "uri": str, "kind": str, "title": str, "language": str, "tags": str, "hash": str,
-               "size": int, "chunks": int, "ingested_at": float, "body": str, "updated_at": float, "updated_by": str}
+UNIT_FIELDS = (
+    "uid",
+    "doc_id",
+    "kind",
+    "ord",
+    "title",
+    "heading",
+    "text",
+    "language",
+    "tags",
+    "intent",
+    "uri",
+    "ref",
+)
+DOC_COLUMNS = {
+    "id": str,
+    "uri": str,
+    "kind": str,
+    "title": str,
+    "language": str,
+    "tags": str,
+    "hash": str,
+    "size": int,
+    "chunks": int,
+    "ingested_at": float,
+    "body": str,
+    "updated_at": float,
+    "updated_by": str,
+}
 
 
 def unit_rev(unit: dict) -> str:
@@ -52,7 +78,9 @@ class Store:
         names = set(db.table_names())
         if "meta" not in names:
             db["meta"].create({"key": str, "value": str}, pk="key")
-            db["meta"].insert_all([{"key": "schema", "value": str(SCHEMA_VERSION)}, {"key": "live_version", "value": "0"}])
+            db["meta"].insert_all(
+                [{"key": "schema", "value": str(SCHEMA_VERSION)}, {"key": "live_version", "value": "0"}]
+            )
         elif db["meta"].get("schema")["value"] == "1":
             self._migrate_from_v1()
             return
@@ -88,10 +116,13 @@ class Store:
             self._create_tables()
             self.log.create()
             db["documents"].insert_all({**{k: None for k in DOC_COLUMNS}, **d} for d in docs)
-            revs = self._insert_revisions([{**{k: v for k, v in u.items() if k != "id"}, "uid": u["id"]}
-                                           for u in old_units])
-            db["draft_units"].insert_all(({"rev": r, "doc_id": u["doc_id"]} for r, u in zip(revs, old_units, strict=True)),
-                                         replace=True)
+            revs = self._insert_revisions(
+                [{**{k: v for k, v in u.items() if k != "id"}, "uid": u["id"]} for u in old_units]
+            )
+            db["draft_units"].insert_all(
+                ({"rev": r, "doc_id": u["doc_id"]} for r, u in zip(revs, old_units, strict=True)),
+                replace=True,
+            )
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", [str(SCHEMA_VERSION)])
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('live_version', '0')")
             db.execute("DELETE FROM meta WHERE key = 'version'")
@@ -103,14 +134,21 @@ class Store:
         """Store unit revisions not stored yet (with their FTS rows); returns every unit's revision id."""
         revs = [unit_rev(u) for u in units]
         have = self.existing_revs(revs)
-        new = [{"id": r, **{f: u.get(f) for f in UNIT_FIELDS}} for r, u in zip(revs, units, strict=True)
-               if r not in have]
+        new = [
+            {"id": r, **{f: u.get(f) for f in UNIT_FIELDS}}
+            for r, u in zip(revs, units, strict=True)
+            if r not in have
+        ]
         new = list({u["id"]: u for u in new}.values())
         if new:
             self.db["units"].insert_all(new)
             self.db["units_fts"].insert_all(
-                {"unit_id": u["id"], "title": index_text(u["title"] or ""), "heading": index_text(u["heading"] or ""),
-                 "body": index_text(u["text"] or "")}
+                {
+                    "unit_id": u["id"],
+                    "title": index_text(u["title"] or ""),
+                    "heading": index_text(u["heading"] or ""),
+                    "body": index_text(u["text"] or ""),
+                }
                 for u in new
             )
         return revs
@@ -123,7 +161,9 @@ class Store:
             out.update(r[0] for r in self.db.execute(f"SELECT id FROM units WHERE id IN ({marks})", part))
         return out
 
-    def stage_document(self, doc: dict, units: list[dict], actor: str, action: str, detail: dict | None = None) -> None:
+    def stage_document(
+        self, doc: dict, units: list[dict], actor: str, action: str, detail: dict | None = None
+    ) -> None:
         """Atomically make `doc` with `units` (dicts with UNIT_FIELDS) the draft's version of that document."""
         with self.transaction():
             revs = self._insert_revisions(units)
@@ -135,7 +175,9 @@ class Store:
                     f"DELETE FROM draft_units WHERE rev IN (SELECT id FROM units WHERE uid IN ({','.join('?' * len(part))}))",
                     part,
                 )
-            self.db["draft_units"].insert_all(({"rev": r, "doc_id": doc["id"]} for r in dict.fromkeys(revs)), replace=True)
+            self.db["draft_units"].insert_all(
+                ({"rev": r, "doc_id": doc["id"]} for r in dict.fromkeys(revs)), replace=True
+            )
             row = {**{k: None for k in DOC_COLUMNS}, **(self.document(doc["id"]) or {}), **doc}
             self.db["documents"].insert(row, replace=True)
             self.log.record(actor, action, doc["uri"], detail or {})
@@ -151,10 +193,13 @@ class Store:
     def collect_garbage(self) -> list[str]:
         """Delete revisions neither the draft nor any version holds; returns their ids (for the vectors)."""
         with self.transaction():
-            dead = [r[0] for r in self.db.execute(
-                "SELECT id FROM units WHERE id NOT IN (SELECT rev FROM draft_units) "
-                "AND id NOT IN (SELECT rev FROM version_units)"
-            )]
+            dead = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT id FROM units WHERE id NOT IN (SELECT rev FROM draft_units) "
+                    "AND id NOT IN (SELECT rev FROM version_units)"
+                )
+            ]
             for i in range(0, len(dead), 500):
                 part = dead[i : i + 500]
                 marks = ",".join("?" * len(part))
@@ -177,7 +222,8 @@ class Store:
 
     def draft_units(self, doc_id: str) -> list[dict]:
         rows = self.db.query(
-            "SELECT u.* FROM draft_units d JOIN units u ON u.id = d.rev WHERE d.doc_id = ? ORDER BY u.ord, u.uid", [doc_id]
+            "SELECT u.* FROM draft_units d JOIN units u ON u.id = d.rev WHERE d.doc_id = ? ORDER BY u.ord, u.uid",
+            [doc_id],
         )
         return [_decode(r) for r in rows]
 
@@ -189,7 +235,8 @@ class Store:
 
     def find_template_doc(self, template_id: str) -> str | None:
         row = self.db.execute(
-            "SELECT d.doc_id FROM draft_units d JOIN units u ON u.id = d.rev WHERE u.uid = ?", [f"tpl:{template_id}"]
+            "SELECT d.doc_id FROM draft_units d JOIN units u ON u.id = d.rev WHERE u.uid = ?",
+            [f"tpl:{template_id}"],
         ).fetchone()
         return row[0] if row else None
 
@@ -198,7 +245,10 @@ class Store:
         return self.log.live_version()
 
     def live_revs(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT rev FROM version_units WHERE version = ?", [self.live_version()])}
+        return {
+            r[0]
+            for r in self.db.execute("SELECT rev FROM version_units WHERE version = ?", [self.live_version()])
+        }
 
     def units(self, ids: list[str] | None = None, *, live: bool = False) -> dict[str, dict]:
         """Unit revisions by id (all, or those in `ids`); `live` keeps only the live version's."""
@@ -216,7 +266,9 @@ class Store:
                 rows += self.db.query(f"{sql} WHERE u.id IN ({','.join('?' * len(part))})", args + part)
         return {r["id"]: _decode(r) for r in rows}
 
-    def lexical(self, query: str, n: int, language: str | None = None, kinds: set[str] | None = None) -> dict[str, float]:
+    def lexical(
+        self, query: str, n: int, language: str | None = None, kinds: set[str] | None = None
+    ) -> dict[str, float]:
         """BM25 matches among the live units as {unit id: positive bm25 score} (higher is better)."""
         expr = match_expression(query)
         if expr is None:
@@ -237,13 +289,20 @@ class Store:
         args.append(n)
         return {r["id"]: float(r["s"]) for r in self.db.query(sql, args)}
 
-    def templates(self, intent: str | None = None, language: str | None = None, *, draft: bool = False) -> list[Template]:
+    def templates(
+        self, intent: str | None = None, language: str | None = None, *, draft: bool = False
+    ) -> list[Template]:
         """Live templates (or the draft's), by template id."""
         if draft:
-            sql, args = "SELECT u.* FROM units u JOIN draft_units d ON d.rev = u.id WHERE u.kind = 'template'", []
+            sql, args = (
+                "SELECT u.* FROM units u JOIN draft_units d ON d.rev = u.id WHERE u.kind = 'template'",
+                [],
+            )
         else:
-            sql = ("SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ? "
-                   "WHERE u.kind = 'template'")
+            sql = (
+                "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ? "
+                "WHERE u.kind = 'template'"
+            )
             args = [self.live_version()]
         if intent:
             sql += " AND u.intent = ?"
@@ -255,10 +314,12 @@ class Store:
         return [Template(r["ref"], r["intent"], r["language"], r["title"], r["text"]) for r in rows]
 
     def template(self, template_id: str) -> Template | None:
-        rows = list(self.db.query(
-            "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ? WHERE u.uid = ?",
-            [self.live_version(), f"tpl:{template_id}"],
-        ))
+        rows = list(
+            self.db.query(
+                "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ? WHERE u.uid = ?",
+                [self.live_version(), f"tpl:{template_id}"],
+            )
+        )
         if not rows:
             return None
         r = rows[0]

@@ -75,7 +75,9 @@ class VectorIndex:
         self.open()
         for i in range(0, len(ids), batch):
             self._col.upsert(
-                ids=ids[i : i + batch], embeddings=vectors[i : i + batch].tolist(), metadatas=metadatas[i : i + batch]
+                ids=ids[i : i + batch],
+                embeddings=vectors[i : i + batch].tolist(),
+                metadatas=metadatas[i : i + batch],
             )
 
     def delete(self, ids: list[str]) -> None:
@@ -90,7 +92,10 @@ class VectorIndex:
         if total == 0 or n <= 0:
             return {}
         res = self._col.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, total), where=where or None, include=["distances"]
+            query_embeddings=[vector.tolist()],
+            n_results=min(n, total),
+            where=where or None,
+            include=["distances"],
         )
         return {i: 1.0 - float(d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)}
 
@@ -99,4 +104,6 @@ class VectorIndex:
         if not ids:
             return {}
         res = self._col.get(ids=list(ids), include=["embeddings"])
-        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(res["ids"], res["embeddings"], strict=True)}
+        return {
+            i: np.asarray(e, dtype=np.float32) for i, e in zip(res["ids"], res["embeddings"], strict=True)
+        }

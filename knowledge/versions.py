@@ -49,8 +49,18 @@ class VersionLog:
         db = self.db
         names = set(db.table_names())
         if "versions" not in names:
-            db["versions"].create({"version": int, "created_at": float, "actor": str, "note": str, "documents": int,
-                                   "chunks": int, "templates": int}, pk="version")
+            db["versions"].create(
+                {
+                    "version": int,
+                    "created_at": float,
+                    "actor": str,
+                    "note": str,
+                    "documents": int,
+                    "chunks": int,
+                    "templates": int,
+                },
+                pk="version",
+            )
         if "version_units" not in names:
             db["version_units"].create({"version": int, "rev": str}, pk=("version", "rev"))
             db["version_units"].create_index(["rev"])
@@ -58,8 +68,9 @@ class VersionLog:
             db.execute("CREATE TABLE version_documents AS SELECT 0 AS version, * FROM documents WHERE 0")
             db.execute("CREATE UNIQUE INDEX idx_version_documents ON version_documents (version, id)")
         if "audit" not in names:
-            db["audit"].create({"id": int, "at": float, "actor": str, "action": str, "target": str, "detail": str},
-                               pk="id")
+            db["audit"].create(
+                {"id": int, "at": float, "actor": str, "action": str, "target": str, "detail": str}, pk="id"
+            )
 
     # -- reading ---------------------------------------------------------------------------------
     def live_version(self) -> int:
@@ -81,18 +92,30 @@ class VersionLog:
         """Documents whose draft differs from the live version: {id, uri, title, kind, change}."""
         live = self.live_version()
         draft = _revs_by_doc(self.db.execute("SELECT doc_id, rev FROM draft_units"))
-        pub = _revs_by_doc(self.db.execute("SELECT u.doc_id, v.rev FROM version_units v JOIN units u ON u.id = v.rev "
-                                           "WHERE v.version = ?", [live]))
+        pub = _revs_by_doc(
+            self.db.execute(
+                "SELECT u.doc_id, v.rev FROM version_units v JOIN units u ON u.id = v.rev "
+                "WHERE v.version = ?",
+                [live],
+            )
+        )
         docs = {d["id"]: d for d in self.db.query("SELECT id, uri, title, kind FROM documents")}
-        old = {d["id"]: d for d in self.db.query("SELECT id, uri, title, kind FROM version_documents WHERE version = ?",
-                                                 [live])}
+        old = {
+            d["id"]: d
+            for d in self.db.query(
+                "SELECT id, uri, title, kind FROM version_documents WHERE version = ?", [live]
+            )
+        }
         out = []
         for doc_id in sorted(set(docs) | set(old)):
             if doc_id not in old:
                 change = "added"
             elif doc_id not in docs:
                 change = "removed"
-            elif draft.get(doc_id, set()) != pub.get(doc_id, set()) or docs[doc_id]["title"] != old[doc_id]["title"]:
+            elif (
+                draft.get(doc_id, set()) != pub.get(doc_id, set())
+                or docs[doc_id]["title"] != old[doc_id]["title"]
+            ):
                 change = "changed"
             else:
                 continue
@@ -103,8 +126,15 @@ class VersionLog:
     def record(self, actor: str, action: str, target: str, detail: dict | None = None) -> None:
         """Add an audit entry (in the current transaction if one is open)."""
         with transaction(self.db):
-            self.db["audit"].insert({"at": time.time(), "actor": actor or "unknown", "action": action,
-                                     "target": target, "detail": json.dumps(detail or {}, ensure_ascii=False)})
+            self.db["audit"].insert(
+                {
+                    "at": time.time(),
+                    "actor": actor or "unknown",
+                    "action": action,
+                    "target": target,
+                    "detail": json.dumps(detail or {}, ensure_ascii=False),
+                }
+            )
 
     def snapshot(self, actor: str, note: str) -> dict:
         """Copy the draft into a new version and make it live (call inside a transaction)."""
@@ -114,10 +144,18 @@ class VersionLog:
         db.execute("INSERT INTO version_documents SELECT ?, * FROM documents", [version])
         counts = db.execute(
             "SELECT sum(u.kind = 'document'), sum(u.kind = 'template'), count(DISTINCT CASE WHEN u.kind = 'document' "
-            "THEN u.doc_id END) FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ?", [version]
+            "THEN u.doc_id END) FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ?",
+            [version],
         ).fetchone()
-        row = {"version": version, "created_at": time.time(), "actor": actor or "unknown", "note": note,
-               "documents": counts[2] or 0, "chunks": counts[0] or 0, "templates": counts[1] or 0}
+        row = {
+            "version": version,
+            "created_at": time.time(),
+            "actor": actor or "unknown",
+            "note": note,
+            "documents": counts[2] or 0,
+            "chunks": counts[0] or 0,
+            "templates": counts[1] or 0,
+        }
         db["versions"].insert(row)
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('live_version', ?)", [str(version)])
         return {**row, "live": True}
@@ -141,13 +179,20 @@ class VersionLog:
             before = self.live_version()
             db = self.db
             db.execute("DELETE FROM draft_units")
-            db.execute("INSERT INTO draft_units (rev, doc_id) SELECT v.rev, u.doc_id FROM version_units v "
-                       "JOIN units u ON u.id = v.rev WHERE v.version = ?", [int(version)])
+            db.execute(
+                "INSERT INTO draft_units (rev, doc_id) SELECT v.rev, u.doc_id FROM version_units v "
+                "JOIN units u ON u.id = v.rev WHERE v.version = ?",
+                [int(version)],
+            )
             db.execute("DELETE FROM documents")
             cols = ", ".join(f"[{c}]" for c in db["documents"].columns_dict)
-            db.execute(f"INSERT INTO documents ({cols}) SELECT {cols} FROM version_documents WHERE version = ?",
-                       [int(version)])
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('live_version', ?)", [str(int(version))])
+            db.execute(
+                f"INSERT INTO documents ({cols}) SELECT {cols} FROM version_documents WHERE version = ?",
+                [int(version)],
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('live_version', ?)", [str(int(version))]
+            )
             self.record(actor, "rollback", f"v{version}", {"from": before})
         return {**rows[0], "live": True}
 

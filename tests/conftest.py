@@ -64,13 +64,17 @@ def server(demo_assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     log = (home.parent / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "serve", "--home", str(home), "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 300
     while True:
         if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}: {(home.parent / 'server.log').read_text()[-3000:]}")
+            pytest.fail(
+                f"server exited with {proc.returncode}: {(home.parent / 'server.log').read_text()[-3000:]}"
+            )
         try:
             if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                 break

@@ -116,15 +116,18 @@ class IntentClassifier:
             return self._blended(logits, list(texts))
         return decide(logits, emb, self._detector)
 
-    def _blended(self, logits: torch.Tensor | None, texts: list[str], top_k: int = 5) -> list[IntentPrediction]:
+    def _blended(
+        self, logits: torch.Tensor | None, texts: list[str], top_k: int = 5
+    ) -> list[IntentPrediction]:
         """Predictions from the MiniLM probabilities blended with the multilingual head's."""
         assert self._head is not None
         if logits is None:
             probs = self._head.predict_proba(texts)
         else:
             probs = self._head.blend(torch.softmax(logits.float(), -1).cpu().numpy(), texts)
-        names = decide_names(probs, self.labels, OUT_OF_SCOPE if OUT_OF_SCOPE in self.labels else None,
-                             self._head.threshold)
+        names = decide_names(
+            probs, self.labels, OUT_OF_SCOPE if OUT_OF_SCOPE in self.labels else None, self._head.threshold
+        )
         in_scope = [i for i, name in enumerate(self.labels) if name != OUT_OF_SCOPE]
         oos = self.labels.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.labels else None
         preds = []

@@ -73,7 +73,9 @@ def data_fingerprint(texts: list[str], labels: list[str]) -> str:
     return h.hexdigest()[:16]
 
 
-def cap_per_class(texts: list[str], labels: list[str], limit: int, seed: int = 0) -> tuple[list[str], list[str]]:
+def cap_per_class(
+    texts: list[str], labels: list[str], limit: int, seed: int = 0
+) -> tuple[list[str], list[str]]:
     """Keep at most `limit` examples per label (random but reproducible), for quick estimates."""
     rng = random.Random(seed)
     idx = list(range(len(texts)))

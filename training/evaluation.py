@@ -29,8 +29,14 @@ DATASETS = ("banking77", "clinc150")
 
 def _outputs(clf: IntentClassifier, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     clf.warm_up()
-    return forward_texts(clf._net, clf._tokenize, texts, clf.device,  # type: ignore[arg-type]
-                         max_length=int(clf.config.get("max_length", 64)), batch_size=256)
+    return forward_texts(
+        clf._net,
+        clf._tokenize,
+        texts,
+        clf.device,  # type: ignore[arg-type]
+        max_length=int(clf.config.get("max_length", 64)),
+        batch_size=256,
+    )
 
 
 def _load_clinc(path: Path) -> dict[str, list[list[str]]]:
@@ -40,12 +46,20 @@ def _load_clinc(path: Path) -> dict[str, list[list[str]]]:
 
 def _common(result: Any, dataset: str) -> dict[str, Any]:
     m = result.metrics
-    return {"dataset": dataset, "train_seconds": m["train_seconds"], "device": m["device"],
-            "best_epoch": m["best_epoch"], "epochs_run": m["epochs_run"], "n_train": m["n_train"],
-            "model_dir": str(result.out_dir)}
+    return {
+        "dataset": dataset,
+        "train_seconds": m["train_seconds"],
+        "device": m["device"],
+        "best_epoch": m["best_epoch"],
+        "epochs_run": m["epochs_run"],
+        "n_train": m["n_train"],
+        "model_dir": str(result.out_dir),
+    }
 
 
-def eval_banking77(path: Path, config: TrainConfig, out_dir: Path, progress: bool, per_class: int | None) -> dict:
+def eval_banking77(
+    path: Path, config: TrainConfig, out_dir: Path, progress: bool, per_class: int | None
+) -> dict:
     """Closed-set: train on train.csv (10 % stratified val for early stopping), score top-1 on test.csv."""
     texts, labels = load_intent_csv(path / "train.csv")
     if per_class:
@@ -56,14 +70,31 @@ def eval_banking77(path: Path, config: TrainConfig, out_dir: Path, progress: boo
     logits, _ = _outputs(clf, test_x)
     pred = [clf.labels[i] for i in logits.argmax(-1).tolist()]
     s = score_predictions(test_y, pred)
-    return {**_common(res, "banking77"), "accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "n_test": len(test_y)}
+    return {
+        **_common(res, "banking77"),
+        "accuracy": s["accuracy"],
+        "macro_f1": s["macro_f1"],
+        "n_test": len(test_y),
+    }
 
 
-def _dump_scores(dump: Path, clf: IntentClassifier, det: Any, vx: list[str], vy: list[str], tx: list[str],
-                 ty: list[str], t_logits: torch.Tensor, t_emb: torch.Tensor) -> None:
+def _dump_scores(
+    dump: Path,
+    clf: IntentClassifier,
+    det: Any,
+    vx: list[str],
+    vy: list[str],
+    tx: list[str],
+    ty: list[str],
+    t_logits: torch.Tensor,
+    t_emb: torch.Tensor,
+) -> None:
     """Save per-method OOS scores and correctness on val and test (npz) for offline operating-point study."""
     arrays: dict[str, np.ndarray] = {}
-    for split, _texts, gold, outs in (("val", vx, vy, _outputs(clf, vx)), ("test", tx, ty, (t_logits, t_emb))):
+    for split, _texts, gold, outs in (
+        ("val", vx, vy, _outputs(clf, vx)),
+        ("test", tx, ty, (t_logits, t_emb)),
+    ):
         logits, emb = outs
         pred = np.array([clf.labels[i] for i in logits.argmax(-1).tolist()])
         g = np.array(gold)
@@ -75,8 +106,14 @@ def _dump_scores(dump: Path, clf: IntentClassifier, det: Any, vx: list[str], vy:
     np.savez_compressed(dump, **arrays)
 
 
-def eval_clinc150(path: Path, config: TrainConfig, out_dir: Path, progress: bool, per_class: int | None,
-                  dump: Path | None = None) -> dict:
+def eval_clinc150(
+    path: Path,
+    config: TrainConfig,
+    out_dir: Path,
+    progress: bool,
+    per_class: int | None,
+    dump: Path | None = None,
+) -> dict:
     """Train on train+oos_train, calibrate on val+oos_val, report in-scope accuracy and OOS recall on test."""
     d = _load_clinc(path)
     tr = d["train"] + d["oos_train"]
@@ -100,18 +137,28 @@ def eval_clinc150(path: Path, config: TrainConfig, out_dir: Path, progress: bool
         alt = replace(det, method=method, threshold=thr)
         s = score_predictions(ty, [p.name for p in decide(logits, emb, alt)])
         auroc_s = alt.score(logits, emb).numpy()
-        per_method[method] = {"threshold": thr, "in_scope_accuracy": s["in_scope_accuracy"],
-                              "oos_recall": s["oos_recall"], "auroc": _auroc(auroc_s[~is_oos], auroc_s[is_oos])}
+        per_method[method] = {
+            "threshold": thr,
+            "in_scope_accuracy": s["in_scope_accuracy"],
+            "oos_recall": s["oos_recall"],
+            "auroc": _auroc(auroc_s[~is_oos], auroc_s[is_oos]),
+        }
     ins = det.in_scope
     closed = [clf.labels[int(ins[j])] for j in logits[:, ins].argmax(-1).tolist()]
     pairs = [(g, c) for g, c in zip(ty, closed, strict=True) if g != OUT_OF_SCOPE]
     closed_acc = sum(g == c for g, c in pairs) / max(len(pairs), 1)
     if dump is not None:
         _dump_scores(dump, clf, det, vx, vy, tx, ty, logits, emb)
-    return {**_common(res, "clinc150"), "in_scope_accuracy": chosen["in_scope_accuracy"],
-            "oos_recall": chosen["oos_recall"], "oos_method": det.method, "oos_threshold": det.threshold,
-            "closed_set_in_scope_accuracy": closed_acc, "per_method_test": per_method,
-            "val_operating_point": det.info["per_method"][det.method]}
+    return {
+        **_common(res, "clinc150"),
+        "in_scope_accuracy": chosen["in_scope_accuracy"],
+        "oos_recall": chosen["oos_recall"],
+        "oos_method": det.method,
+        "oos_threshold": det.threshold,
+        "closed_set_in_scope_accuracy": closed_acc,
+        "per_method_test": per_method,
+        "val_operating_point": det.info["per_method"][det.method],
+    }
 
 
 def _auroc(in_scores: np.ndarray, oos_scores: np.ndarray) -> float:
@@ -141,6 +188,7 @@ def evaluate_intents(
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}")
     cfg = config or TrainConfig()
+
     def fn(out: Path) -> dict[str, Any]:
         if dataset == "banking77":
             return eval_banking77(Path(path), cfg, out, progress, per_class)
@@ -168,10 +216,20 @@ def main(argv: list[str] | None = None) -> None:
     for kv in a.set:
         k, v = kv.split("=", 1)
         cur = getattr(TrainConfig(), k)
-        overrides[k] = v.lower() in ("1", "true", "yes") if isinstance(cur, bool) else (
-            type(cur)(v) if cur is not None else (int(v) if v.isdigit() else v))
-    res = evaluate_intents(a.dataset, a.path, TrainConfig(**overrides), out_dir=a.out, progress=not a.json,
-                           per_class=a.per_class, dump_scores=a.dump_scores)
+        overrides[k] = (
+            v.lower() in ("1", "true", "yes")
+            if isinstance(cur, bool)
+            else (type(cur)(v) if cur is not None else (int(v) if v.isdigit() else v))
+        )
+    res = evaluate_intents(
+        a.dataset,
+        a.path,
+        TrainConfig(**overrides),
+        out_dir=a.out,
+        progress=not a.json,
+        per_class=a.per_class,
+        dump_scores=a.dump_scores,
+    )
     print(json.dumps(res, indent=2) if a.json else res)
 
 

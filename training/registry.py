@@ -95,8 +95,9 @@ class ModelRegistry:
             history = list(ptr.get("history", []))
             if ptr.get("version"):
                 history.append(ptr["version"])
-            _write_json_atomic(self.pointer, {"version": version, "history": history[-50:],
-                                              "updated": time.time()})
+            _write_json_atomic(
+                self.pointer, {"version": version, "history": history[-50:], "updated": time.time()}
+            )
 
     def rollback(self) -> str | None:
         """Re-point to the previously current version; return it (None when there is none)."""
@@ -106,7 +107,9 @@ class ModelRegistry:
             if not history:
                 return None
             previous = history.pop()
-            _write_json_atomic(self.pointer, {"version": previous, "history": history, "updated": time.time()})
+            _write_json_atomic(
+                self.pointer, {"version": previous, "history": history, "updated": time.time()}
+            )
             return previous
 
     def current(self) -> tuple[str, Path] | None:

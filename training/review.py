@@ -83,7 +83,11 @@ class ReviewQueue:
     def items(self, status: str | None = PENDING, limit: int = 100) -> list[dict[str, Any]]:
         where, params = ("where status = ?", [status]) if status else ("", [])
         with self._lock:
-            return list(self.db.query(f"select * from items {where} order by created_at desc limit ?", [*params, limit]))
+            return list(
+                self.db.query(
+                    f"select * from items {where} order by created_at desc limit ?", [*params, limit]
+                )
+            )
 
     def get(self, item_id: int) -> dict[str, Any] | None:
         with self._lock:
@@ -106,7 +110,9 @@ class ReviewQueue:
         """(texts, intents) of every confirmed or corrected item."""
         with self._lock:
             rows = list(
-                self.db.query("select text, label from items where status in (?, ?) order by id", [CONFIRMED, CORRECTED])
+                self.db.query(
+                    "select text, label from items where status in (?, ?) order by id", [CONFIRMED, CORRECTED]
+                )
             )
         return [r["text"] for r in rows], [r["label"] for r in rows]
 

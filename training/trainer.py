@@ -191,23 +191,38 @@ def train_intent_model(
 
     def collate(batch: list[tuple[str, int]]) -> dict[str, torch.Tensor]:
         enc = tokenizer(
-            [b[0] for b in batch], padding=True, truncation=True, max_length=cfg.max_length, return_tensors="pt"
+            [b[0] for b in batch],
+            padding=True,
+            truncation=True,
+            max_length=cfg.max_length,
+            return_tensors="pt",
         )
-        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
-                "labels": torch.tensor([b[1] for b in batch])}
+        return {
+            "input_ids": enc["input_ids"],
+            "attention_mask": enc["attention_mask"],
+            "labels": torch.tensor([b[1] for b in batch]),
+        }
 
     gen = torch.Generator().manual_seed(cfg.seed)
-    loader = DataLoader(list(zip(train_texts, y, strict=True)), batch_size=cfg.batch_size, shuffle=True,
-                        collate_fn=collate, generator=gen, drop_last=len(y) > cfg.batch_size)
+    loader = DataLoader(
+        list(zip(train_texts, y, strict=True)),
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        collate_fn=collate,
+        generator=gen,
+        drop_last=len(y) > cfg.batch_size,
+    )
     head_params = list(net.head.parameters())
     trainable = [p for p in net.encoder.parameters() if p.requires_grad]
     decay = [p for p in trainable if p.ndim > 1]
     no_decay = [p for p in trainable if p.ndim <= 1]
-    optim = torch.optim.AdamW([
-        {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
-        {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
-        {"params": head_params, "lr": cfg.head_lr, "weight_decay": 0.0},
-    ])
+    optim = torch.optim.AdamW(
+        [
+            {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
+            {"params": head_params, "lr": cfg.head_lr, "weight_decay": 0.0},
+        ]
+    )
     steps_per_epoch = math.ceil(len(loader) / max(accel.num_processes, 1))
     total = cfg.epochs * steps_per_epoch
     if cfg.max_steps is not None:
@@ -239,8 +254,14 @@ def train_intent_model(
         plain.eval()
         decision = [None]
         if accel.is_main_process:
-            logits_v, _ = forward_texts(plain, tokenizer, list(val_texts), device, max_length=cfg.max_length,
-                                        batch_size=cfg.eval_batch_size)
+            logits_v, _ = forward_texts(
+                plain,
+                tokenizer,
+                list(val_texts),
+                device,
+                max_length=cfg.max_length,
+                batch_size=cfg.eval_batch_size,
+            )
             pred = [label_list[i] for i in logits_v.argmax(-1).tolist()]
             gold = [lab if lab in index else OUT_OF_SCOPE for lab in val_labels]
             f1 = _macro_f1(gold, pred) if val_texts else float(-epoch)
@@ -264,10 +285,25 @@ def train_intent_model(
 
     result_metrics: dict[str, Any] = {}
     if accel.is_main_process:
-        detector = fit_detector(plain, tokenizer, label_list, cfg, device, train_texts, train_labels,
-                                list(val_texts), list(val_labels))
-        logits_v, emb_v = forward_texts(plain, tokenizer, list(val_texts), device, max_length=cfg.max_length,
-                                        batch_size=cfg.eval_batch_size)
+        detector = fit_detector(
+            plain,
+            tokenizer,
+            label_list,
+            cfg,
+            device,
+            train_texts,
+            train_labels,
+            list(val_texts),
+            list(val_labels),
+        )
+        logits_v, emb_v = forward_texts(
+            plain,
+            tokenizer,
+            list(val_texts),
+            device,
+            max_length=cfg.max_length,
+            batch_size=cfg.eval_batch_size,
+        )
         preds = [p.name for p in decide(logits_v, emb_v, detector)] if val_texts else []
         val_scores = score_predictions(list(val_labels), preds) if val_texts else {}
         result_metrics = {
@@ -299,9 +335,13 @@ def train_intent_model(
             oos = OUT_OF_SCOPE if OUT_OF_SCOPE in label_list else None
             blended = calibrate(head, probs_v, list(val_texts), list(val_labels), oos)
             result_metrics.update(
-                minilm_val_accuracy=result_metrics["accuracy"], minilm_val_macro_f1=result_metrics["macro_f1"],
-                accuracy=blended["accuracy"], macro_f1=blended["macro_f1"], val_accuracy=blended["accuracy"],
-                val_macro_f1=blended["macro_f1"], multilingual_weight=blended["weight"],
+                minilm_val_accuracy=result_metrics["accuracy"],
+                minilm_val_macro_f1=result_metrics["macro_f1"],
+                accuracy=blended["accuracy"],
+                macro_f1=blended["macro_f1"],
+                val_accuracy=blended["accuracy"],
+                val_macro_f1=blended["macro_f1"],
+                multilingual_weight=blended["weight"],
                 multilingual_threshold=blended["threshold"],
             )
         run_config = {**cfg.to_dict(), "base_model": str(base), "labels": label_list}
@@ -318,4 +358,6 @@ def train_intent_model(
     accel.wait_for_everyone()
     if not result_metrics:
         result_metrics = json.loads((out_dir / "metrics.json").read_text())
-    return TrainResult(out_dir=out_dir, metrics=result_metrics, config={**cfg.to_dict(), "base_model": str(base)})
+    return TrainResult(
+        out_dir=out_dir, metrics=result_metrics, config={**cfg.to_dict(), "base_model": str(base)}
+    )

@@ -102,7 +102,9 @@ class AdminConsole:
         with self._curation_lock:  # page-load events run in parallel: open the curation database once
             if self._curation is None or self._curation.kb is not self.assistant.kb:
                 assert self.assistant.kb is not None
-                self._curation = KnowledgeCuration(self.assistant.kb, getattr(self.assistant, "_kb_lock", None))
+                self._curation = KnowledgeCuration(
+                    self.assistant.kb, getattr(self.assistant, "_kb_lock", None)
+                )
             return self._curation
 
     def registry(self) -> ModelRegistry:
@@ -124,12 +126,14 @@ class AdminConsole:
             return "Starting… models are loading."
         counts = a.store.counts()
         handoffs = len(a.store.sessions_with_status(HANDOFF, limit=1000))
-        pending = (a.review.counts().get("pending", 0) if a.review else 0)
+        pending = a.review.counts().get("pending", 0) if a.review else 0
         kb = a.kb.stats() if a.kb else {}
-        return (f"**{counts['sessions']}** conversations · **{counts['turns']}** customer turns · "
-                f"**{handoffs}** waiting for an agent · **{pending}** to review · "
-                f"knowledge base: **{kb.get('documents', 0)}** documents, **{kb.get('templates', 0)}** templates · "
-                f"intent model **{a.intent_version or '—'}**")
+        return (
+            f"**{counts['sessions']}** conversations · **{counts['turns']}** customer turns · "
+            f"**{handoffs}** waiting for an agent · **{pending}** to review · "
+            f"knowledge base: **{kb.get('documents', 0)}** documents, **{kb.get('templates', 0)}** templates · "
+            f"intent model **{a.intent_version or '—'}**"
+        )
 
     # -- knowledge base ------------------------------------------------------------------------------
     def kb_items(self, kind: str, query: str = "") -> pd.DataFrame:
@@ -137,13 +141,31 @@ class AdminConsole:
         q = (query or "").strip().lower()
         if kind == TEMPLATE:
             live = c.live_templates()
-            rows = [{"id": t.id, "title": t.title, "language": t.language, "intent": t.intent,
-                     "draft": "" if t.id in live and (live[t.id].title, live[t.id].answer) == (t.title, t.answer)
-                     else "changed"} for t in c.templates()]
+            rows = [
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "language": t.language,
+                    "intent": t.intent,
+                    "draft": ""
+                    if t.id in live and (live[t.id].title, live[t.id].answer) == (t.title, t.answer)
+                    else "changed",
+                }
+                for t in c.templates()
+            ]
             cols = ["id", "title", "language", "intent", "draft"]
         else:
-            rows = [{"id": d["id"], "title": d["title"], "language": d["language"], "chunks": d.get("chunks"),
-                     "file": Path(d["uri"]).name, "draft": d.get("change") or ""} for d in c.documents()]
+            rows = [
+                {
+                    "id": d["id"],
+                    "title": d["title"],
+                    "language": d["language"],
+                    "chunks": d.get("chunks"),
+                    "file": Path(d["uri"]).name,
+                    "draft": d.get("change") or "",
+                }
+                for d in c.documents()
+            ]
             cols = ["id", "title", "language", "chunks", "file", "draft"]
         if q:
             rows = [r for r in rows if any(q in str(v).lower() for v in r.values())]
@@ -166,10 +188,21 @@ class AdminConsole:
     def kb_versions(self) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         c = self.curation()
         versions = c.versions()
-        table = _frame([{"version": v["version"], "live": "live" if v.get("live") else "",
-                         "published (UTC)": _when(v.get("created_at")), "by": v.get("actor"), "note": v.get("note"),
-                         "documents": v.get("documents"), "templates": v.get("templates")} for v in versions],
-                       ["version", "live", "published (UTC)", "by", "note", "documents", "templates"])
+        table = _frame(
+            [
+                {
+                    "version": v["version"],
+                    "live": "live" if v.get("live") else "",
+                    "published (UTC)": _when(v.get("created_at")),
+                    "by": v.get("actor"),
+                    "note": v.get("note"),
+                    "documents": v.get("documents"),
+                    "templates": v.get("templates"),
+                }
+                for v in versions
+            ],
+            ["version", "live", "published (UTC)", "by", "note", "documents", "templates"],
+        )
         changes = _frame(c.changes(), ["change", "kind", "title", "uri", "id"])
         choices = [str(v["version"]) for v in versions if not v.get("live")]
         return table, changes, gr.update(choices=choices, value=choices[0] if choices else None)
@@ -181,14 +214,18 @@ class AdminConsole:
             self.curation().save_draft(kind, target_id.strip(), title, body, actor=_user(request))
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
-        return (f"Draft of `{target_id}` saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — not live until "
-                "you publish.")
+        return (
+            f"Draft of `{target_id}` saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — not live until "
+            "you publish."
+        )
 
     def kb_publish(self, kind: str, target_id: str, title: str, body: str, request: gr.Request) -> str:
         c = self.curation()
         note = ""
         try:
-            if (target_id or "").strip() and (body or "").strip():  # what is on screen goes live with the rest
+            if (target_id or "").strip() and (
+                body or ""
+            ).strip():  # what is on screen goes live with the rest
                 c.save_draft(kind, target_id.strip(), title, body, actor=_user(request))
                 note = f"edit of {target_id.strip()}"
             pending = len(c.changes())
@@ -223,17 +260,40 @@ class AdminConsole:
         kinds = {"Documents": {"document"}, "Templates": {"template"}}.get(kind)
         with getattr(self.assistant, "_kb_lock", threading.Lock()):
             hits = kb.search(query, k=10, language=None if language == "any" else language, kinds=kinds)
-        return _frame([{"score": round(h.score, 3), "kind": h.kind, "title": h.title + (f" — {h.heading}" if h.heading else ""),
-                        "language": h.language, "id": h.id, "snippet": h.snippet} for h in hits], cols)
+        return _frame(
+            [
+                {
+                    "score": round(h.score, 3),
+                    "kind": h.kind,
+                    "title": h.title + (f" — {h.heading}" if h.heading else ""),
+                    "language": h.language,
+                    "id": h.id,
+                    "snippet": h.snippet,
+                }
+                for h in hits
+            ],
+            cols,
+        )
 
     def kb_upload(self, files: list[str] | None, publish: bool, request: gr.Request) -> str:
         if not files:
-            raise gr.Error("Choose one or more files first (.md .txt .html .pdf .docx, or templates*.yaml/.csv/.json).")
-        report = self.curation().ingest_uploads([Path(f) for f in files], actor=_user(request), publish=publish)
-        lines = [f"**Ingested** — added {report['added']}, updated {report['updated']}, unchanged "
-                 f"{report['unchanged']}, {report['chunks']} chunks"
-                 + (f"; published as **v{report['version']}**." if report.get("version") else
-                    "; in the draft until you publish." if publish is False else ".")]
+            raise gr.Error(
+                "Choose one or more files first (.md .txt .html .pdf .docx, or templates*.yaml/.csv/.json)."
+            )
+        report = self.curation().ingest_uploads(
+            [Path(f) for f in files], actor=_user(request), publish=publish
+        )
+        lines = [
+            f"**Ingested** — added {report['added']}, updated {report['updated']}, unchanged "
+            f"{report['unchanged']}, {report['chunks']} chunks"
+            + (
+                f"; published as **v{report['version']}**."
+                if report.get("version")
+                else "; in the draft until you publish."
+                if publish is False
+                else "."
+            )
+        ]
         lines += [f"- **error** `{e['file']}`: {html.escape(e['error'])}" for e in report["errors"]]
         return "\n".join(lines)
 
@@ -243,8 +303,15 @@ class AdminConsole:
             detail = r.get("detail")
             if isinstance(detail, dict):
                 detail = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", []))
-            rows.append({"when (UTC)": _when(r.get("at")), "who": r.get("actor"), "action": r.get("action"),
-                         "target": r.get("target"), "detail": _short(str(detail or ""), 140)})
+            rows.append(
+                {
+                    "when (UTC)": _when(r.get("at")),
+                    "who": r.get("actor"),
+                    "action": r.get("action"),
+                    "target": r.get("target"),
+                    "detail": _short(str(detail or ""), 140),
+                }
+            )
         return _frame(rows, ["when (UTC)", "who", "action", "target", "detail"])
 
     # -- review queue --------------------------------------------------------------------------------
@@ -253,13 +320,27 @@ class AdminConsole:
         q = self.assistant.review
         assert q is not None
         items = q.items("pending", 200)
-        rows = [{"id": i["id"], "message": _short(i["text"], 120), "reasons": i["reasons"],
-                 "predicted": i["predicted"] or "", "confidence": round(i["confidence"] or 0.0, 3),
-                 "language": i["language"], "queued (UTC)": _when(i["created_at"])} for i in items]
+        rows = [
+            {
+                "id": i["id"],
+                "message": _short(i["text"], 120),
+                "reasons": i["reasons"],
+                "predicted": i["predicted"] or "",
+                "confidence": round(i["confidence"] or 0.0, 3),
+                "language": i["language"],
+                "queued (UTC)": _when(i["created_at"]),
+            }
+            for i in items
+        ]
         counts = q.counts()
-        summary = " · ".join(f"{k}: **{counts.get(k, 0)}**" for k in ("pending", "confirmed", "corrected", "discarded"))
-        return (_frame(rows, ["id", "message", "reasons", "predicted", "confidence", "language", "queued (UTC)"]),
-                summary, gr.update(choices=self.intent_names()))
+        summary = " · ".join(
+            f"{k}: **{counts.get(k, 0)}**" for k in ("pending", "confirmed", "corrected", "discarded")
+        )
+        return (
+            _frame(rows, ["id", "message", "reasons", "predicted", "confidence", "language", "queued (UTC)"]),
+            summary,
+            gr.update(choices=self.intent_names()),
+        )
 
     def review_pick(self, item_id: Any) -> tuple[str, str, Any]:
         q = self.assistant.review
@@ -268,9 +349,11 @@ class AdminConsole:
         item = q.get(int(item_id))
         if item is None:
             return "", "That item is gone.", gr.update()
-        text = (f"**Message:** {html.escape(item['text'])}\n\n**Why queued:** {item['reasons']} · "
-                f"**predicted:** `{item['predicted'] or '—'}` ({(item['confidence'] or 0):.2f}) · "
-                f"turn `{item['turn_id']}`")
+        text = (
+            f"**Message:** {html.escape(item['text'])}\n\n**Why queued:** {item['reasons']} · "
+            f"**predicted:** `{item['predicted'] or '—'}` ({(item['confidence'] or 0):.2f}) · "
+            f"turn `{item['turn_id']}`"
+        )
         return str(item["id"]), text, gr.update(value=item["predicted"] or None)
 
     def review_resolve(self, item_id: str, intent: str | None, action: str, request: gr.Request) -> str:
@@ -300,23 +383,54 @@ class AdminConsole:
         for v in versions:
             m = v.get("metrics", {})
             h = m.get("heldout", {}) or {}
-            rows.append({"version": v["version"], "live": "● live" if v.get("current") else "",
-                         "created": v.get("created", ""), "held-out macro-F1": _r(h.get("macro_f1")),
-                         "held-out accuracy": _r(h.get("accuracy")), "val macro-F1": _r(m.get("val_macro_f1")),
-                         "OOS recall": _r(m.get("val_oos_recall")), "train examples": m.get("n_train"),
-                         "reviewed": m.get("reviewed_examples"), "held-out set": h.get("heldout_id", "")})
-            for name, value in (("held-out macro-F1", h.get("macro_f1")), ("held-out accuracy", h.get("accuracy")),
-                                ("val macro-F1", m.get("val_macro_f1"))):
+            rows.append(
+                {
+                    "version": v["version"],
+                    "live": "● live" if v.get("current") else "",
+                    "created": v.get("created", ""),
+                    "held-out macro-F1": _r(h.get("macro_f1")),
+                    "held-out accuracy": _r(h.get("accuracy")),
+                    "val macro-F1": _r(m.get("val_macro_f1")),
+                    "OOS recall": _r(m.get("val_oos_recall")),
+                    "train examples": m.get("n_train"),
+                    "reviewed": m.get("reviewed_examples"),
+                    "held-out set": h.get("heldout_id", ""),
+                }
+            )
+            for name, value in (
+                ("held-out macro-F1", h.get("macro_f1")),
+                ("held-out accuracy", h.get("accuracy")),
+                ("val macro-F1", m.get("val_macro_f1")),
+            ):
                 if value is not None:
                     points.append({"version": v["version"], "metric": name, "value": float(value)})
         names = [v["version"] for v in versions]
-        table = _frame(rows, ["version", "live", "created", "held-out macro-F1", "held-out accuracy", "val macro-F1",
-                              "OOS recall", "train examples", "reviewed", "held-out set"])
+        table = _frame(
+            rows,
+            [
+                "version",
+                "live",
+                "created",
+                "held-out macro-F1",
+                "held-out accuracy",
+                "val macro-F1",
+                "OOS recall",
+                "train examples",
+                "reviewed",
+                "held-out set",
+            ],
+        )
         plot = _metrics_figure(pd.DataFrame(points, columns=["version", "metric", "value"]))
         a = names[-2] if len(names) > 1 else (names[0] if names else None)
         b = names[-1] if names else None
-        return (table, plot, gr.update(choices=names, value=a), gr.update(choices=names, value=b),
-                gr.update(choices=names, value=b), self.retrain_status)
+        return (
+            table,
+            plot,
+            gr.update(choices=names, value=a),
+            gr.update(choices=names, value=b),
+            gr.update(choices=names, value=b),
+            self.retrain_status,
+        )
 
     def compare(self, a: str | None, b: str | None) -> pd.DataFrame:
         cols = ["metric", "A", "B", "B − A"]
@@ -328,17 +442,33 @@ class AdminConsole:
         except FileNotFoundError:
             raise gr.Error("Unknown version.") from None
         rows = []
-        for label, path in (("held-out macro-F1", ("heldout", "macro_f1")), ("held-out accuracy", ("heldout", "accuracy")),
-                            ("val macro-F1", ("val_macro_f1",)), ("val accuracy", ("val_accuracy",)),
-                            ("val in-scope accuracy", ("val_in_scope_accuracy",)), ("OOS recall", ("val_oos_recall",)),
-                            ("train examples", ("n_train",)), ("reviewed examples", ("reviewed_examples",)),
-                            ("labels", ("n_labels",)), ("epochs run", ("epochs_run",)), ("train seconds", ("train_seconds",))):
+        for label, path in (
+            ("held-out macro-F1", ("heldout", "macro_f1")),
+            ("held-out accuracy", ("heldout", "accuracy")),
+            ("val macro-F1", ("val_macro_f1",)),
+            ("val accuracy", ("val_accuracy",)),
+            ("val in-scope accuracy", ("val_in_scope_accuracy",)),
+            ("OOS recall", ("val_oos_recall",)),
+            ("train examples", ("n_train",)),
+            ("reviewed examples", ("reviewed_examples",)),
+            ("labels", ("n_labels",)),
+            ("epochs run", ("epochs_run",)),
+            ("train seconds", ("train_seconds",)),
+        ):
             va, vb = _dig(ma["metrics"], path), _dig(mb["metrics"], path)
             delta = round(vb - va, 4) if isinstance(va, int | float) and isinstance(vb, int | float) else ""
             rows.append({"metric": label, "A": _r(va), "B": _r(vb), "B − A": delta})
-        same_heldout = _dig(ma["metrics"], ("heldout", "heldout_id")) == _dig(mb["metrics"], ("heldout", "heldout_id"))
-        rows.append({"metric": "same held-out set", "A": _dig(ma["metrics"], ("heldout", "heldout_id")),
-                     "B": _dig(mb["metrics"], ("heldout", "heldout_id")), "B − A": "yes" if same_heldout else "no"})
+        same_heldout = _dig(ma["metrics"], ("heldout", "heldout_id")) == _dig(
+            mb["metrics"], ("heldout", "heldout_id")
+        )
+        rows.append(
+            {
+                "metric": "same held-out set",
+                "A": _dig(ma["metrics"], ("heldout", "heldout_id")),
+                "B": _dig(mb["metrics"], ("heldout", "heldout_id")),
+                "B − A": "yes" if same_heldout else "no",
+            }
+        )
         return _frame(rows, cols)
 
     def promote(self, version: str | None) -> str:
@@ -371,8 +501,10 @@ class AdminConsole:
                 outcome = retrain(self.assistant.settings, from_logs=True)
                 if outcome.promoted:
                     self.assistant.reload_intents()
-                self.retrain_status = (f"{'promoted' if outcome.promoted else 'kept the current model'}: "
-                                       f"{outcome.version} — {outcome.reason}")
+                self.retrain_status = (
+                    f"{'promoted' if outcome.promoted else 'kept the current model'}: "
+                    f"{outcome.version} — {outcome.reason}"
+                )
             except Exception as exc:  # shown to the admin, logged in full
                 log.exception("retrain from the console failed")
                 self.retrain_status = f"Retrain failed: {exc}"
@@ -390,18 +522,34 @@ class AdminConsole:
         feedback_store(self.assistant)
         s = analytics.summary(store, WINDOWS.get(window, 30) or None)
         r, f = s["resolution"], s["feedback"]
-        cards = [("Conversations", f"{r['sessions']}"), ("Customer turns", f"{r['customer_turns']}"),
-                 ("Resolution rate", _pct(r["resolution_rate"])), ("Handed to a person", _pct(r["handoff_rate"])),
-                 ("Thumbs up (of rated)", _pct(f["up_rate"]) + f" <small>({f['up']} up / {f['down']} down)</small>"),
-                 ("Unanswered turns", f"{s['routes'].get('fallback', 0)}")]
-        kpis = '<div class="kpis">' + "".join(
-            f'<div class="kpi"><div class="v">{v}</div><div class="l">{html.escape(k)}</div></div>' for k, v in cards
-        ) + "</div>"
+        cards = [
+            ("Conversations", f"{r['sessions']}"),
+            ("Customer turns", f"{r['customer_turns']}"),
+            ("Resolution rate", _pct(r["resolution_rate"])),
+            ("Handed to a person", _pct(r["handoff_rate"])),
+            (
+                "Thumbs up (of rated)",
+                _pct(f["up_rate"]) + f" <small>({f['up']} up / {f['down']} down)</small>",
+            ),
+            ("Unanswered turns", f"{s['routes'].get('fallback', 0)}"),
+        ]
+        kpis = (
+            '<div class="kpis">'
+            + "".join(
+                f'<div class="kpi"><div class="v">{v}</div><div class="l">{html.escape(k)}</div></div>'
+                for k, v in cards
+            )
+            + "</div>"
+        )
         per_day = pd.DataFrame(s["per_day"], columns=["day", "conversations", "turns", "handoffs"])
-        routes = pd.DataFrame([{"route": k, "turns": v} for k, v in s["routes"].items()], columns=["route", "turns"])
+        routes = pd.DataFrame(
+            [{"route": k, "turns": v} for k, v in s["routes"].items()], columns=["route", "turns"]
+        )
         intents = pd.DataFrame(s["top_intents"], columns=["intent", "turns", "mean_confidence"])
-        unanswered = _frame([{**u, "last seen (UTC)": _when(u["last_seen"])} for u in s["top_unanswered"]],
-                            ["question", "count", "language", "last seen (UTC)", "last_turn_id"])
+        unanswered = _frame(
+            [{**u, "last seen (UTC)": _when(u["last_seen"])} for u in s["top_unanswered"]],
+            ["question", "count", "language", "last seen (UTC)", "last_turn_id"],
+        )
         lat_rows = []
         for row in s["latency"]:
             lat_rows.append({"route": row["route"], "stat": "p50", "ms": row["p50_ms"]})
@@ -412,7 +560,9 @@ class AdminConsole:
         else:
             latency_plot["bar"] = []
         latency = _frame(s["latency"], ["route", "turns", "p50_ms", "p95_ms", "max_ms"])
-        feedback_plot = pd.DataFrame([{"rating": "thumbs up", "turns": f["up"]}, {"rating": "thumbs down", "turns": f["down"]}])
+        feedback_plot = pd.DataFrame(
+            [{"rating": "thumbs up", "turns": f["up"]}, {"rating": "thumbs down", "turns": f["down"]}]
+        )
         return kpis, per_day, routes, intents, unanswered, latency_plot, latency, feedback_plot
 
     # -- trace ---------------------------------------------------------------------------------------
@@ -420,17 +570,34 @@ class AdminConsole:
         store = self.store()
         where, params = ("where route = ?", [route]) if route and route != "all" else ("", [])
         with store._lock:
-            rows = list(store.db.query(
-                f"select id, created_at, message, route, intent, confidence, latency_ms from turns {where}"
-                " order by created_at desc limit 100", params))
-        return _frame([{"turn id": r["id"], "when (UTC)": _when(r["created_at"])[5:], "message": _short(r["message"], 36),
-                        "route": r["route"], "ms": round(r["latency_ms"] or 0)}
-                       for r in rows], TURN_COLUMNS)
+            rows = list(
+                store.db.query(
+                    f"select id, created_at, message, route, intent, confidence, latency_ms from turns {where}"
+                    " order by created_at desc limit 100",
+                    params,
+                )
+            )
+        return _frame(
+            [
+                {
+                    "turn id": r["id"],
+                    "when (UTC)": _when(r["created_at"])[5:],
+                    "message": _short(r["message"], 36),
+                    "route": r["route"],
+                    "ms": round(r["latency_ms"] or 0),
+                }
+                for r in rows
+            ],
+            TURN_COLUMNS,
+        )
 
     def trace(self, turn_id: str) -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
         turn_id = (turn_id or "").strip()
-        empty = (pd.DataFrame(columns=["intent", "score"]), pd.DataFrame(columns=["score", "kind", "title", "language", "id"]),
-                 pd.DataFrame(columns=["stage", "ms"]))
+        empty = (
+            pd.DataFrame(columns=["intent", "score"]),
+            pd.DataFrame(columns=["score", "kind", "title", "language", "id"]),
+            pd.DataFrame(columns=["stage", "ms"]),
+        )
         if not turn_id:
             return "Enter a turn id, or click a turn in the list.", *empty, {}
         t = self.store().turn(turn_id)
@@ -451,31 +618,55 @@ class AdminConsole:
         if tr.get("rewritten"):
             lines.append(f"**Rewritten follow-up:** {html.escape(tr['rewritten'])}")
         if tr.get("slot"):
-            lines.append(f"**Slot:** missing `{tr['slot'].get('missing')}` for template `{tr['slot'].get('template')}`")
+            lines.append(
+                f"**Slot:** missing `{tr['slot'].get('missing')}` for template `{tr['slot'].get('template')}`"
+            )
         if guard:
-            verdict = "<span style='color:#16a34a'>passed</span>" if guard.get("ok") else "<span style='color:#dc2626'>rejected</span>"
+            verdict = (
+                "<span style='color:#16a34a'>passed</span>"
+                if guard.get("ok")
+                else "<span style='color:#dc2626'>rejected</span>"
+            )
             extra = f", support {guard['support']}" if "support" in guard else ""
             fb = " → extractive answer used" if guard.get("fallback") else ""
-            lines.append(f"**Grounding guard:** {verdict} ({html.escape(str(guard.get('reason', '')))}{extra}){fb}")
+            lines.append(
+                f"**Grounding guard:** {verdict} ({html.escape(str(guard.get('reason', '')))}{extra}){fb}"
+            )
             if guard.get("draft"):
-                lines.append(f"<details><summary>Generator draft</summary>\n\n{html.escape(guard['draft'])}\n\n</details>")
+                lines.append(
+                    f"<details><summary>Generator draft</summary>\n\n{html.escape(guard['draft'])}\n\n</details>"
+                )
         else:
             lines.append("**Grounding guard:** not involved (no generated text)")
         if tr.get("injection"):
             lines.append("**Injection:** the message looked like prompt injection or markup")
         lines.append(f"**Reply:**\n\n{html.escape(t['reply'] or '')}")
-        ranking = pd.DataFrame([{"intent": n, "score": float(p)} for n, p in intent.get("ranking", [])],
-                               columns=["intent", "score"])
+        ranking = pd.DataFrame(
+            [{"intent": n, "score": float(p)} for n, p in intent.get("ranking", [])],
+            columns=["intent", "score"],
+        )
         passages = _frame(tr.get("retrieved", []), ["score", "kind", "title", "language", "id"])
-        stages = pd.DataFrame([{"stage": k, "ms": float(v)} for k, v in (tr.get("stages_ms") or {}).items()],
-                              columns=["stage", "ms"])
+        stages = pd.DataFrame(
+            [{"stage": k, "ms": float(v)} for k, v in (tr.get("stages_ms") or {}).items()],
+            columns=["stage", "ms"],
+        )
         return "\n\n".join(lines), ranking, passages, stages, t
 
     # -- agent view ----------------------------------------------------------------------------------
     def handoffs(self) -> pd.DataFrame:
         rows = self.store().sessions_with_status(HANDOFF, limit=200)
-        return _frame([{"session": r["id"], "lang.": r["language"], "since (UTC)": _when(r["updated_at"])[5:16],
-                        "last message": _short(r["last_message"], 70)} for r in rows], HANDOFF_COLUMNS)
+        return _frame(
+            [
+                {
+                    "session": r["id"],
+                    "lang.": r["language"],
+                    "since (UTC)": _when(r["updated_at"])[5:16],
+                    "last message": _short(r["last_message"], 70),
+                }
+                for r in rows
+            ],
+            HANDOFF_COLUMNS,
+        )
 
     def conversation(self, session_id: str | None) -> tuple[list[dict[str, Any]], str]:
         if not session_id:
@@ -485,20 +676,42 @@ class AdminConsole:
         agent = store.agent_messages(session_id)
         events: list[tuple[float, int, dict[str, Any]]] = []
         for t in turns:
-            events.append((t["created_at"], 0, {"role": "user", "content": html.escape(t["message"], quote=False)}))
+            events.append(
+                (t["created_at"], 0, {"role": "user", "content": html.escape(t["message"], quote=False)})
+            )
             label = "Bot" + (" (handoff)" if t["route"] == "handoff" else "")
-            events.append((t["created_at"], 1, {"role": "assistant",
-                                                "content": f"**{label}:** {html.escape(t['reply'] or '', quote=False)}"}))
+            events.append(
+                (
+                    t["created_at"],
+                    1,
+                    {
+                        "role": "assistant",
+                        "content": f"**{label}:** {html.escape(t['reply'] or '', quote=False)}",
+                    },
+                )
+            )
         for m in agent:
-            events.append((m["created_at"], 2, {"role": "assistant",
-                                                "content": f"**Agent {html.escape(m['agent'])}:** {html.escape(m['text'], quote=False)}"}))
+            events.append(
+                (
+                    m["created_at"],
+                    2,
+                    {
+                        "role": "assistant",
+                        "content": f"**Agent {html.escape(m['agent'])}:** {html.escape(m['text'], quote=False)}",
+                    },
+                )
+            )
         events.sort(key=lambda e: (e[0], e[1]))
         session = store.session(session_id)
-        status = (f"Session `{session_id}` · status **{session.status}** · language `{session.language or '?'}` · "
-                  f"{len(turns)} customer turns, {len(agent)} agent messages")
+        status = (
+            f"Session `{session_id}` · status **{session.status}** · language `{session.language or '?'}` · "
+            f"{len(turns)} customer turns, {len(agent)} agent messages"
+        )
         return [e[2] for e in events], status
 
-    def agent_send(self, session_id: str | None, text: str, request: gr.Request) -> tuple[str, list[dict[str, Any]], str]:
+    def agent_send(
+        self, session_id: str | None, text: str, request: gr.Request
+    ) -> tuple[str, list[dict[str, Any]], str]:
         if not session_id:
             raise gr.Error("Select a session first.")
         text = (text or "").strip()
@@ -537,7 +750,9 @@ def _metrics_figure(points: pd.DataFrame) -> Any:
         xs = [versions.index(v) for v in group["version"]]
         ax.plot(xs, group["value"], marker="o", linewidth=2, label=metric)
         for x, y in zip(xs, group["value"], strict=True) if metric == "held-out macro-F1" else ():
-            ax.annotate(f"{y:.3f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
+            ax.annotate(
+                f"{y:.3f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7
+            )
     ax.set_xticks(range(len(versions)), versions)
     ax.set_xlim(-0.5, max(len(versions) - 0.5, 0.5))
     ax.set_ylim(0, 1.05)
@@ -579,7 +794,9 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
         with gr.Row(elem_classes="lepton-head"):
-            gr.Markdown(f"# {TITLE}\nKestrel Home & Tech help centre — knowledge, review, training, analytics, agents.")
+            gr.Markdown(
+                f"# {TITLE}\nKestrel Home & Tech help centre — knowledge, review, training, analytics, agents."
+            )
             gr.Button("Log out", link="/admin/logout", size="sm", scale=0, variant="secondary")
         header = gr.Markdown(elem_id="admin-header")
 
@@ -590,54 +807,102 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                     with gr.Tab("Browse & edit", elem_id="kb-edit-tab"):
                         with gr.Row():
                             with gr.Column(scale=2):
-                                kb_kind = gr.Radio([("Templates", TEMPLATE), ("Documents", DOCUMENT)], value=TEMPLATE,
-                                                   label="Show", elem_id="kb-kind")
-                                kb_filter = gr.Textbox(label="Filter", placeholder="id, title, intent, language…",
-                                                       elem_id="kb-filter")
-                                kb_list = gr.Dataframe(label="Items (click one to edit)", interactive=False,
-                                                       max_height=520, elem_id="kb-list", wrap=True)
+                                kb_kind = gr.Radio(
+                                    [("Templates", TEMPLATE), ("Documents", DOCUMENT)],
+                                    value=TEMPLATE,
+                                    label="Show",
+                                    elem_id="kb-kind",
+                                )
+                                kb_filter = gr.Textbox(
+                                    label="Filter",
+                                    placeholder="id, title, intent, language…",
+                                    elem_id="kb-filter",
+                                )
+                                kb_list = gr.Dataframe(
+                                    label="Items (click one to edit)",
+                                    interactive=False,
+                                    max_height=520,
+                                    elem_id="kb-list",
+                                    wrap=True,
+                                )
                             with gr.Column(scale=3):
                                 kb_id = gr.Textbox(label="Item id", elem_id="kb-id")
                                 kb_state = gr.Markdown("Pick an item in the list.", elem_id="kb-state")
                                 kb_title = gr.Textbox(label="Title", elem_id="kb-title")
-                                kb_body = gr.Textbox(label="Text (Markdown; templates may use {order_id})", lines=12,
-                                                     max_lines=30, elem_id="kb-body")
+                                kb_body = gr.Textbox(
+                                    label="Text (Markdown; templates may use {order_id})",
+                                    lines=12,
+                                    max_lines=30,
+                                    elem_id="kb-body",
+                                )
                                 with gr.Row():
                                     kb_save = gr.Button("Save draft", elem_id="kb-save")
-                                    kb_publish = gr.Button("Publish draft", variant="primary", elem_id="kb-publish")
-                                    kb_discard = gr.Button("Discard all draft changes", variant="secondary",
-                                                           elem_id="kb-discard")
+                                    kb_publish = gr.Button(
+                                        "Publish draft", variant="primary", elem_id="kb-publish"
+                                    )
+                                    kb_discard = gr.Button(
+                                        "Discard all draft changes", variant="secondary", elem_id="kb-discard"
+                                    )
                                 kb_result = gr.Markdown(elem_id="kb-result")
-                                gr.Markdown("Edits go to one draft of the whole knowledge base; **Publish draft** makes "
-                                            "every pending change live as a new version (see *Versions*).",
-                                            elem_classes="hint")
+                                gr.Markdown(
+                                    "Edits go to one draft of the whole knowledge base; **Publish draft** makes "
+                                    "every pending change live as a new version (see *Versions*).",
+                                    elem_classes="hint",
+                                )
                     with gr.Tab("Versions", elem_id="kb-versions-tab"):
-                        kb_changes = gr.Dataframe(pd.DataFrame(columns=["change", "kind", "title", "uri", "id"]),
-                                                  label="Unpublished draft changes", interactive=False, wrap=True,
-                                                  elem_id="kb-changes")
-                        kb_versions = gr.Dataframe(label="Published versions (newest first)", interactive=False,
-                                                   elem_id="kb-versions")
+                        kb_changes = gr.Dataframe(
+                            pd.DataFrame(columns=["change", "kind", "title", "uri", "id"]),
+                            label="Unpublished draft changes",
+                            interactive=False,
+                            wrap=True,
+                            elem_id="kb-changes",
+                        )
+                        kb_versions = gr.Dataframe(
+                            label="Published versions (newest first)",
+                            interactive=False,
+                            elem_id="kb-versions",
+                        )
                         with gr.Row():
-                            kb_back_to = gr.Dropdown(label="Make this version live again", choices=[], scale=3,
-                                                     elem_id="kb-back-to")
-                            kb_rollback = gr.Button("Roll back", variant="stop", scale=1, elem_id="kb-rollback")
+                            kb_back_to = gr.Dropdown(
+                                label="Make this version live again",
+                                choices=[],
+                                scale=3,
+                                elem_id="kb-back-to",
+                            )
+                            kb_rollback = gr.Button(
+                                "Roll back", variant="stop", scale=1, elem_id="kb-rollback"
+                            )
                             kb_versions_refresh = gr.Button("Refresh", size="sm", scale=0)
                         kb_rollback_result = gr.Markdown(elem_id="kb-rollback-result")
                     with gr.Tab("Search", elem_id="kb-search-tab"):
                         with gr.Row():
-                            kb_q = gr.Textbox(label="Query", placeholder="e.g. how long do refunds take / 退货运费",
-                                              scale=4, elem_id="kb-q")
+                            kb_q = gr.Textbox(
+                                label="Query",
+                                placeholder="e.g. how long do refunds take / 退货运费",
+                                scale=4,
+                                elem_id="kb-q",
+                            )
                             kb_lang = gr.Dropdown(["any", "en", "zh"], value="any", label="Language", scale=1)
-                            kb_kinds = gr.Dropdown(["All", "Documents", "Templates"], value="All", label="Kind", scale=1)
+                            kb_kinds = gr.Dropdown(
+                                ["All", "Documents", "Templates"], value="All", label="Kind", scale=1
+                            )
                             kb_go = gr.Button("Search", variant="primary", scale=1, elem_id="kb-go")
-                        kb_hits = gr.Dataframe(label="Hits (fused score, best first)", interactive=False, wrap=True,
-                                               elem_id="kb-hits")
+                        kb_hits = gr.Dataframe(
+                            label="Hits (fused score, best first)",
+                            interactive=False,
+                            wrap=True,
+                            elem_id="kb-hits",
+                        )
                     with gr.Tab("Upload", elem_id="kb-upload-tab"):
-                        gr.Markdown("Add or update articles (`.md .txt .html .pdf .docx`) and answer templates "
-                                    "(`templates*.yaml|csv|json`). A file with the same name replaces its earlier upload.")
+                        gr.Markdown(
+                            "Add or update articles (`.md .txt .html .pdf .docx`) and answer templates "
+                            "(`templates*.yaml|csv|json`). A file with the same name replaces its earlier upload."
+                        )
                         kb_files = gr.File(file_count="multiple", label="Files", elem_id="kb-files")
                         with gr.Row():
-                            kb_publish_upload = gr.Checkbox(value=True, label="Publish right away (else: into the draft)")
+                            kb_publish_upload = gr.Checkbox(
+                                value=True, label="Publish right away (else: into the draft)"
+                            )
                             kb_ingest = gr.Button("Ingest", variant="primary", elem_id="kb-ingest")
                         kb_report = gr.Markdown()
                     with gr.Tab("Audit log", elem_id="kb-audit-tab"):
@@ -649,15 +914,24 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                 rv_counts = gr.Markdown()
                 with gr.Row():
                     with gr.Column(scale=3):
-                        rv_table = gr.Dataframe(label="Pending (click one)", interactive=False, wrap=True,
-                                                max_height=520, elem_id="rv-table")
+                        rv_table = gr.Dataframe(
+                            label="Pending (click one)",
+                            interactive=False,
+                            wrap=True,
+                            max_height=520,
+                            elem_id="rv-table",
+                        )
                         rv_refresh = gr.Button("Refresh", size="sm")
                     with gr.Column(scale=2):
                         rv_id = gr.Textbox(label="Item", interactive=False, elem_id="rv-id")
                         rv_item = gr.Markdown("Select an item in the table.")
-                        rv_intent = gr.Dropdown(label="Intent", choices=[], allow_custom_value=False, elem_id="rv-intent")
+                        rv_intent = gr.Dropdown(
+                            label="Intent", choices=[], allow_custom_value=False, elem_id="rv-intent"
+                        )
                         with gr.Row():
-                            rv_confirm = gr.Button("Confirm predicted", variant="primary", elem_id="rv-confirm")
+                            rv_confirm = gr.Button(
+                                "Confirm predicted", variant="primary", elem_id="rv-confirm"
+                            )
                             rv_correct = gr.Button("Correct to selected", elem_id="rv-correct")
                             rv_discard = gr.Button("Discard", variant="stop", elem_id="rv-discard")
                         rv_result = gr.Markdown()
@@ -687,47 +961,106 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                     an_refresh = gr.Button("Refresh", scale=0, size="sm")
                 an_kpis = gr.HTML(elem_id="an-kpis")
                 with gr.Row():
-                    an_per_day = gr.BarPlot(x="day", y="conversations", title="Conversations per day",
-                                            height=280, y_lim=[0, None], elem_id="an-per-day")
-                    an_routes = gr.BarPlot(x="route", y="turns", title="Turns by route", height=280, sort="-y",
-                                          y_lim=[0, None])
+                    an_per_day = gr.BarPlot(
+                        x="day",
+                        y="conversations",
+                        title="Conversations per day",
+                        height=280,
+                        y_lim=[0, None],
+                        elem_id="an-per-day",
+                    )
+                    an_routes = gr.BarPlot(
+                        x="route", y="turns", title="Turns by route", height=280, sort="-y", y_lim=[0, None]
+                    )
                 with gr.Row():
-                    an_intents = gr.BarPlot(x="intent", y="turns", title="Top intents", height=300, sort="-y",
-                                            x_label_angle=-35, y_lim=[0, None])
-                    an_feedback = gr.BarPlot(x="rating", y="turns", title="Thumbs up / down", height=300,
-                                             color="rating", color_map={"thumbs up": "#22c55e", "thumbs down": "#ef4444"},
-                                             y_lim=[0, None])
+                    an_intents = gr.BarPlot(
+                        x="intent",
+                        y="turns",
+                        title="Top intents",
+                        height=300,
+                        sort="-y",
+                        x_label_angle=-35,
+                        y_lim=[0, None],
+                    )
+                    an_feedback = gr.BarPlot(
+                        x="rating",
+                        y="turns",
+                        title="Thumbs up / down",
+                        height=300,
+                        color="rating",
+                        color_map={"thumbs up": "#22c55e", "thumbs down": "#ef4444"},
+                        y_lim=[0, None],
+                    )
                 with gr.Row():
-                    an_latency_plot = gr.BarPlot(x="bar", y="ms", color="stat", title="Latency per route (ms)",
-                                                 height=300, x_label_angle=-35, sort=None, y_lim=[0, None])
+                    an_latency_plot = gr.BarPlot(
+                        x="bar",
+                        y="ms",
+                        color="stat",
+                        title="Latency per route (ms)",
+                        height=300,
+                        x_label_angle=-35,
+                        sort=None,
+                        y_lim=[0, None],
+                    )
                     an_latency = gr.Dataframe(label="Latency per route", interactive=False)
-                an_unanswered = gr.Dataframe(label="Top unanswered questions (fallback) — click one to trace it",
-                                             interactive=False, wrap=True, elem_id="an-unanswered")
+                an_unanswered = gr.Dataframe(
+                    label="Top unanswered questions (fallback) — click one to trace it",
+                    interactive=False,
+                    wrap=True,
+                    elem_id="an-unanswered",
+                )
 
             # --------------------------------------------------------------------------------- trace
             with gr.Tab("Trace", id="trace", elem_id="tab-trace") as trace_tab, gr.Row():
                 with gr.Column(scale=2):
                     with gr.Row():
-                        tc_route = gr.Dropdown(["all", "template", "rag", "clarify", "smalltalk", "fallback",
-                                                "handoff"], value="all", label="Route", scale=2)
+                        tc_route = gr.Dropdown(
+                            ["all", "template", "rag", "clarify", "smalltalk", "fallback", "handoff"],
+                            value="all",
+                            label="Route",
+                            scale=2,
+                        )
                         tc_refresh = gr.Button("Refresh", size="sm", scale=1)
-                    tc_turns = gr.Dataframe(label="Recent turns (click one)", interactive=False, wrap=False,
-                                            max_height=560, elem_id="tc-turns",
-                                            column_widths=["40%", "17%", "11%", "20%", "12%"])
+                    tc_turns = gr.Dataframe(
+                        label="Recent turns (click one)",
+                        interactive=False,
+                        wrap=False,
+                        max_height=560,
+                        elem_id="tc-turns",
+                        column_widths=["40%", "17%", "11%", "20%", "12%"],
+                    )
                 with gr.Column(scale=3):
                     with gr.Row():
-                        tc_id = gr.Textbox(label="Turn id", placeholder="paste a message_id", scale=4,
-                                           elem_id="tc-id")
+                        tc_id = gr.Textbox(
+                            label="Turn id", placeholder="paste a message_id", scale=4, elem_id="tc-id"
+                        )
                         tc_go = gr.Button("Show trace", variant="primary", scale=1, elem_id="tc-go")
                     tc_summary = gr.Markdown(elem_id="tc-summary", elem_classes="trace-box")
                     with gr.Row():
-                        tc_ranking = gr.BarPlot(x="intent", y="score", title="Intent ranking", height=280,
-                                                sort="-y", y_lim=[0, 1], x_label_angle=-30)
-                        tc_stages = gr.BarPlot(x="stage", y="ms", title="Time per stage (ms)", height=280, sort=None,
-                                                  x_label_angle=-30,
-                                                  y_lim=[0, None])
-                    tc_passages = gr.Dataframe(pd.DataFrame(columns=["score", "kind", "title", "language", "id"]),
-                                                   label="Retrieved passages", interactive=False, wrap=True)
+                        tc_ranking = gr.BarPlot(
+                            x="intent",
+                            y="score",
+                            title="Intent ranking",
+                            height=280,
+                            sort="-y",
+                            y_lim=[0, 1],
+                            x_label_angle=-30,
+                        )
+                        tc_stages = gr.BarPlot(
+                            x="stage",
+                            y="ms",
+                            title="Time per stage (ms)",
+                            height=280,
+                            sort=None,
+                            x_label_angle=-30,
+                            y_lim=[0, None],
+                        )
+                    tc_passages = gr.Dataframe(
+                        pd.DataFrame(columns=["score", "kind", "title", "language", "id"]),
+                        label="Retrieved passages",
+                        interactive=False,
+                        wrap=True,
+                    )
                     with gr.Accordion("Raw trace JSON", open=False):
                         tc_json = gr.JSON()
 
@@ -736,19 +1069,35 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                 ag_session = gr.State(None)
                 with gr.Row():
                     with gr.Column(scale=2):
-                        ag_list = gr.Dataframe(label="Waiting for a person (click one)", interactive=False, wrap=True,
-                                               elem_id="ag-list")
+                        ag_list = gr.Dataframe(
+                            label="Waiting for a person (click one)",
+                            interactive=False,
+                            wrap=True,
+                            elem_id="ag-list",
+                        )
                         ag_refresh = gr.Button("Refresh", size="sm")
                     with gr.Column(scale=3):
                         ag_status = gr.Markdown("Select a session on the left.", elem_id="ag-status")
-                        ag_chat = gr.Chatbot(label="Conversation", height=420, elem_id="ag-chat", sanitize_html=True,
-                                             feedback_options=None)
+                        ag_chat = gr.Chatbot(
+                            label="Conversation",
+                            height=420,
+                            elem_id="ag-chat",
+                            sanitize_html=True,
+                            feedback_options=None,
+                        )
                         with gr.Row():
-                            ag_text = gr.Textbox(placeholder="Reply to the customer…", show_label=False, scale=6,
-                                                 lines=2, max_length=4000, elem_id="ag-text")
+                            ag_text = gr.Textbox(
+                                placeholder="Reply to the customer…",
+                                show_label=False,
+                                scale=6,
+                                lines=2,
+                                max_length=4000,
+                                elem_id="ag-text",
+                            )
                             ag_send = gr.Button("Send reply", variant="primary", scale=1, elem_id="ag-send")
-                            ag_close = gr.Button("Close (back to the bot)", variant="stop", scale=1,
-                                                 elem_id="ag-close")
+                            ag_close = gr.Button(
+                                "Close (back to the bot)", variant="stop", scale=1, elem_id="ag-close"
+                            )
                 ag_timer = gr.Timer(5)
 
         # -- wiring ---------------------------------------------------------------------------------------
@@ -768,48 +1117,69 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
         kb_filter.submit(kb_list_fn, [kb_kind, kb_filter], kb_list, **private)
         kb_list.select(kb_select, [kb_kind], [kb_id, *kb_outputs], **private)
         kb_id.submit(c.kb_open, [kb_kind, kb_id], kb_outputs, **private)
-        for button, fn, inputs in ((kb_save, c.kb_save, [kb_kind, kb_id, kb_title, kb_body]),
-                                   (kb_publish, c.kb_publish, [kb_kind, kb_id, kb_title, kb_body]),
-                                   (kb_discard, c.kb_discard, [])):
+        for button, fn, inputs in (
+            (kb_save, c.kb_save, [kb_kind, kb_id, kb_title, kb_body]),
+            (kb_publish, c.kb_publish, [kb_kind, kb_id, kb_title, kb_body]),
+            (kb_discard, c.kb_discard, []),
+        ):
             button.click(fn, inputs, kb_result, **private).then(
-                c.kb_open, [kb_kind, kb_id], kb_outputs, **private).then(
-                kb_list_fn, [kb_kind, kb_filter], kb_list, **private).then(
-                c.kb_versions, None, versions_out, **private).then(c.header, None, header, **private)
+                c.kb_open, [kb_kind, kb_id], kb_outputs, **private
+            ).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **private).then(
+                c.kb_versions, None, versions_out, **private
+            ).then(c.header, None, header, **private)
         kb_rollback.click(c.kb_rollback, [kb_back_to], kb_rollback_result, **private).then(
-            c.kb_versions, None, versions_out, **private).then(
-            kb_list_fn, [kb_kind, kb_filter], kb_list, **private).then(c.header, None, header, **private)
+            c.kb_versions, None, versions_out, **private
+        ).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **private).then(c.header, None, header, **private)
         kb_versions_refresh.click(c.kb_versions, None, versions_out, **private)
         for trigger in (kb_go.click, kb_q.submit):
             trigger(c.kb_search, [kb_q, kb_lang, kb_kinds], kb_hits, **private)
         kb_ingest.click(c.kb_upload, [kb_files, kb_publish_upload], kb_report, **private).then(
-            kb_list_fn, [kb_kind, kb_filter], kb_list, **private).then(c.kb_versions, None, versions_out, **private)
+            kb_list_fn, [kb_kind, kb_filter], kb_list, **private
+        ).then(c.kb_versions, None, versions_out, **private)
         page.load(c.kb_audit, None, kb_audit, **private)
         kb_audit_refresh.click(c.kb_audit, None, kb_audit, **private)
 
         review_out = [rv_table, rv_counts, rv_intent]
         page.load(c.review_table, None, review_out, **private)
         rv_refresh.click(c.review_table, None, review_out, **private)
+
         def pick_item(evt: gr.SelectData) -> tuple[Any, ...]:
             return c.review_pick(_row_value(evt, 0))
 
         rv_table.select(pick_item, None, [rv_id, rv_item, rv_intent], **private)
         for button, action in ((rv_confirm, "confirm"), (rv_correct, "correct"), (rv_discard, "discard")):
             button.click(_bind(c.review_resolve, action), [rv_id, rv_intent], rv_result, **private).then(
-                c.review_table, None, review_out, **private).then(
-                lambda: ("", "Select the next item in the table.", gr.update(value=None)), None,
-                [rv_id, rv_item, rv_intent], **private).then(c.header, None, header, **private)
+                c.review_table, None, review_out, **private
+            ).then(
+                lambda: ("", "Select the next item in the table.", gr.update(value=None)),
+                None,
+                [rv_id, rv_item, rv_intent],
+                **private,
+            ).then(c.header, None, header, **private)
 
         training_out = [tr_table, tr_plot, tr_a, tr_b, tr_pick, tr_status]
         page.load(c.training_view, None, training_out, **private)
         tr_refresh.click(c.training_view, None, training_out, **private)
         tr_a.change(c.compare, [tr_a, tr_b], tr_compare, **private)
         tr_b.change(c.compare, [tr_a, tr_b], tr_compare, **private)
-        tr_promote.click(c.promote, [tr_pick], tr_status, **private).then(c.training_view, None, training_out, **private)
-        tr_rollback.click(c.rollback_model, None, tr_status, **private).then(c.training_view, None, training_out,
-                                                                              **private)
+        tr_promote.click(c.promote, [tr_pick], tr_status, **private).then(
+            c.training_view, None, training_out, **private
+        )
+        tr_rollback.click(c.rollback_model, None, tr_status, **private).then(
+            c.training_view, None, training_out, **private
+        )
         tr_retrain.click(c.retrain, None, tr_status, **private)
 
-        an_out = [an_kpis, an_per_day, an_routes, an_intents, an_unanswered, an_latency_plot, an_latency, an_feedback]
+        an_out = [
+            an_kpis,
+            an_per_day,
+            an_routes,
+            an_intents,
+            an_unanswered,
+            an_latency_plot,
+            an_latency,
+            an_feedback,
+        ]
         page.load(c.analytics_view, [an_window], an_out, **private)
         an_window.change(c.analytics_view, [an_window], an_out, **private)
         an_refresh.click(c.analytics_view, [an_window], an_out, **private)
@@ -846,7 +1216,8 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
         for trigger in (ag_send.click, ag_text.submit):
             trigger(c.agent_send, [ag_session, ag_text], [ag_text, ag_chat, ag_status], **private)
         ag_close.click(c.agent_close, [ag_session], [ag_chat, ag_status], **private).then(
-            c.handoffs, None, ag_list, **private)
+            c.handoffs, None, ag_list, **private
+        )
 
         def tick(session_id: str | None) -> tuple[Any, ...]:
             if not assistant.ready:

@@ -63,7 +63,10 @@ def build_chat_page(assistant: Assistant) -> gr.Blocks:
                 session_id = value.session_id
                 ids = {**ids, len(history) - 1: value.message_id}
             else:
-                history[-1] = {"role": "assistant", "content": "Sorry, something went wrong. Please try again."}
+                history[-1] = {
+                    "role": "assistant",
+                    "content": "Sorry, something went wrong. Please try again.",
+                }
             yield "", history, session_id, ids
 
     def thumbs(data: gr.LikeData, ids: dict[int, str]) -> None:
@@ -76,27 +79,39 @@ def build_chat_page(assistant: Assistant) -> gr.Blocks:
         rate(assistant, message_id, rating)
 
     with gr.Blocks(title=_TITLE, analytics_enabled=False) as page:
-        gr.Markdown(f"## {_TITLE}\nAsk about orders, delivery, returns, payments, your account, warranty… "
-                    "in English or 中文.")
+        gr.Markdown(
+            f"## {_TITLE}\nAsk about orders, delivery, returns, payments, your account, warranty… "
+            "in English or 中文."
+        )
         session = gr.State(None)
         reply_ids = gr.State({})  # chat index of each bot reply -> its message_id, for the thumbs
-        chatbot = gr.Chatbot(elem_id="chat", height=480, label="Chat", sanitize_html=True,
-                             feedback_options=("Like", "Dislike"))
+        chatbot = gr.Chatbot(
+            elem_id="chat", height=480, label="Chat", sanitize_html=True, feedback_options=("Like", "Dislike")
+        )
         with gr.Row():
             box = gr.Textbox(
-                elem_id="message", placeholder="Type your question… / 请输入您的问题…", show_label=False, scale=8,
+                elem_id="message",
+                placeholder="Type your question… / 请输入您的问题…",
+                show_label=False,
+                scale=8,
                 max_length=assistant.settings.max_message_chars,
             )
             send = gr.Button("Send", elem_id="send", variant="primary", scale=1)
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, session, reply_ids], [box, chatbot, session, reply_ids],
-                    api_visibility="private")
+            trigger(
+                respond,
+                [box, chatbot, session, reply_ids],
+                [box, chatbot, session, reply_ids],
+                api_visibility="private",
+            )
         chatbot.like(thumbs, [reply_ids], None, api_visibility="private")
 
         # Replies from a person (admin console's agent view) show up within a few seconds.
         seen = gr.State(0.0)
 
-        def poll_agent(session_id: str | None, history: list[dict[str, Any]], after: float) -> tuple[Any, Any]:
+        def poll_agent(
+            session_id: str | None, history: list[dict[str, Any]], after: float
+        ) -> tuple[Any, Any]:
             if not session_id or not assistant.ready or assistant.store is None:
                 return gr.skip(), gr.skip()
             new = assistant.store.agent_messages(session_id, after=after)
@@ -107,6 +122,11 @@ def build_chat_page(assistant: Assistant) -> gr.Blocks:
             return [*history, *added], new[-1]["created_at"]
 
         timer = gr.Timer(AGENT_POLL_S)
-        timer.tick(poll_agent, [session, chatbot, seen], [chatbot, seen], show_progress="hidden",
-                   api_visibility="private")
+        timer.tick(
+            poll_agent,
+            [session, chatbot, seen],
+            [chatbot, seen],
+            show_progress="hidden",
+            api_visibility="private",
+        )
     return page

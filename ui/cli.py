@@ -22,9 +22,12 @@ from rich.console import Console  # noqa: E402
 
 from ui.keys_cli import keys_app  # noqa: E402
 
-app = typer.Typer(help="Lepton: a self-hosted customer-service assistant.", no_args_is_help=True, add_completion=False)
-kb_app = typer.Typer(help="Knowledge base: ingest, search, inspect, curate (draft, publish, rollback).",
-                     no_args_is_help=True)
+app = typer.Typer(
+    help="Lepton: a self-hosted customer-service assistant.", no_args_is_help=True, add_completion=False
+)
+kb_app = typer.Typer(
+    help="Knowledge base: ingest, search, inspect, curate (draft, publish, rollback).", no_args_is_help=True
+)
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate on public datasets.", no_args_is_help=True)
 models_app = typer.Typer(help="The intent model registry.", no_args_is_help=True)
@@ -47,7 +50,10 @@ def _settings(home: Path | None, **overrides: object):
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(level=os.environ.get("LEPTON_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LEPTON_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -60,7 +66,9 @@ def serve(
     home: Home = None,
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Load the bundled demo knowledge base on a new home.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the bundled demo knowledge base on a new home.")
+    ] = False,
 ) -> None:
     """Run the HTTP API with the chat page at / (one process)."""
     import uvicorn
@@ -97,29 +105,38 @@ def chat(
     print(reply.reply)
     for s in reply.sources:
         print(f"  [{s.title}] {s.uri}")
-    console.print(f"route={reply.route} intent={reply.intent.name} ({reply.intent.confidence:.2f}) "
-                  f"language={reply.language} session={reply.session_id} {reply.latency_ms:.0f} ms")
+    console.print(
+        f"route={reply.route} intent={reply.intent.name} ({reply.intent.confidence:.2f}) "
+        f"language={reply.language} session={reply.session_id} {reply.latency_ms:.0f} ms"
+    )
 
 
 def _kb(home: Path | None):
     from knowledge import KnowledgeBase, make_embedder
 
     s = _settings(home)
-    return KnowledgeBase(s.kb_dir, embedder=make_embedder(s.retrieval.embedder, path=s.retrieval.embedder_path),
-                         chroma_url=s.chroma_url)
+    return KnowledgeBase(
+        s.kb_dir,
+        embedder=make_embedder(s.retrieval.embedder, path=s.retrieval.embedder_path),
+        chroma_url=s.chroma_url,
+    )
 
 
 def _actor() -> str:
     return f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
 
 
-Actor = Annotated[str | None, typer.Option("--actor", help="Who makes the change, for the audit log (default cli:$USER).")]
+Actor = Annotated[
+    str | None, typer.Option("--actor", help="Who makes the change, for the audit log (default cli:$USER).")
+]
 
 
 @kb_app.command("ingest")
 def kb_ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
-    draft: Annotated[bool, typer.Option("--draft", help="Stage the changes only; `lepton kb publish` makes them live.")] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Stage the changes only; `lepton kb publish` makes them live.")
+    ] = False,
     actor: Actor = None,
     home: Home = None,
 ) -> None:
@@ -155,8 +172,23 @@ def kb_search(
     kb.warm_up()
     hits = kb.search(query, k=k, language=language)
     if as_json:
-        print(json.dumps([{"id": h.id, "kind": h.kind, "uri": h.uri, "title": h.title, "score": round(h.score, 4),
-                           "language": h.language, "snippet": h.snippet} for h in hits], ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": h.id,
+                        "kind": h.kind,
+                        "uri": h.uri,
+                        "title": h.title,
+                        "score": round(h.score, 4),
+                        "language": h.language,
+                        "snippet": h.snippet,
+                    }
+                    for h in hits
+                ],
+                ensure_ascii=False,
+            )
+        )
         return
     if not hits:
         console.print("nothing found above the score threshold")
@@ -187,14 +219,19 @@ def kb_list(as_json: Annotated[bool, typer.Option("--json")] = False, home: Home
         return
     for d in docs:
         mark = f"  [{d['change']}]" if d["change"] else ""
-        print(f"{d['id']}  {d['kind']:<9} {d['language'] or '-':<3} {d['chunks']:>3}  {d['title']}  ({d['uri']}){mark}")
+        print(
+            f"{d['id']}  {d['kind']:<9} {d['language'] or '-':<3} {d['chunks']:>3}  {d['title']}  ({d['uri']}){mark}"
+        )
     for c in removed:
         print(f"{c['id']}  {c['kind']:<9} {'':<3} {'':>3}  {c['title']}  ({c['uri']})  [removed]")
 
 
 @kb_app.command("show")
-def kb_show(doc: Annotated[str, typer.Argument(help="Document id or uri.")],
-            as_json: Annotated[bool, typer.Option("--json")] = False, home: Home = None) -> None:
+def kb_show(
+    doc: Annotated[str, typer.Argument(help="Document id or uri.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    home: Home = None,
+) -> None:
     """One document of the draft with its text (or its templates)."""
     found = _kb(home).document(doc)
     if found is None:
@@ -203,7 +240,9 @@ def kb_show(doc: Annotated[str, typer.Argument(help="Document id or uri.")],
     if as_json:
         print(json.dumps(found, ensure_ascii=False, default=str))
         return
-    print(f"# {found['title']}\n{found['uri']}  ({found['kind']}, {found['language']}, {found['chunks']} unit(s))\n")
+    print(
+        f"# {found['title']}\n{found['uri']}  ({found['kind']}, {found['language']}, {found['chunks']} unit(s))\n"
+    )
     if "templates" in found:
         for t in found["templates"]:
             print(f"- {t['id']} [{t['intent']}/{t['language']}] {t['title']}: {t['answer']}")
@@ -212,8 +251,11 @@ def kb_show(doc: Annotated[str, typer.Argument(help="Document id or uri.")],
 
 
 @kb_app.command("delete")
-def kb_delete(target: Annotated[str, typer.Argument(help="Document id or uri, or template id.")],
-              actor: Actor = None, home: Home = None) -> None:
+def kb_delete(
+    target: Annotated[str, typer.Argument(help="Document id or uri, or template id.")],
+    actor: Actor = None,
+    home: Home = None,
+) -> None:
     """Remove a document or template from the draft (live after `lepton kb publish`)."""
     try:
         out = _kb(home).delete(target, actor=actor or _actor())
@@ -224,8 +266,11 @@ def kb_delete(target: Annotated[str, typer.Argument(help="Document id or uri, or
 
 
 @kb_app.command("publish")
-def kb_publish(note: Annotated[str, typer.Option(help="What changed, for the version list.")] = "",
-               actor: Actor = None, home: Home = None) -> None:
+def kb_publish(
+    note: Annotated[str, typer.Option(help="What changed, for the version list.")] = "",
+    actor: Actor = None,
+    home: Home = None,
+) -> None:
     """Make the draft live as a new version."""
     from knowledge.versions import NothingToPublish
 
@@ -236,13 +281,18 @@ def kb_publish(note: Annotated[str, typer.Option(help="What changed, for the ver
     except NothingToPublish as exc:
         _fail(str(exc), code=1)
         return
-    print(f"version {row['version']} is live ({row['documents']} documents, {row['chunks']} chunks, "
-          f"{row['templates']} templates)")
+    print(
+        f"version {row['version']} is live ({row['documents']} documents, {row['chunks']} chunks, "
+        f"{row['templates']} templates)"
+    )
 
 
 @kb_app.command("rollback")
-def kb_rollback(version: Annotated[int, typer.Argument(help="A published version number.")],
-                actor: Actor = None, home: Home = None) -> None:
+def kb_rollback(
+    version: Annotated[int, typer.Argument(help="A published version number.")],
+    actor: Actor = None,
+    home: Home = None,
+) -> None:
     """Make an earlier version live again (the draft is reset to it)."""
     from knowledge.versions import UnknownVersion
 
@@ -264,21 +314,28 @@ def kb_versions(as_json: Annotated[bool, typer.Option("--json")] = False, home: 
         print(json.dumps(rows, default=str))
         return
     for v in rows:
-        print(f"{'*' if v['live'] else ' '} v{v['version']:<4} {_when(v['created_at'])}  {v['actor']:<16} "
-              f"{v['documents']} docs, {v['chunks']} chunks, {v['templates']} templates  {v['note'] or ''}")
+        print(
+            f"{'*' if v['live'] else ' '} v{v['version']:<4} {_when(v['created_at'])}  {v['actor']:<16} "
+            f"{v['documents']} docs, {v['chunks']} chunks, {v['templates']} templates  {v['note'] or ''}"
+        )
 
 
 @kb_app.command("audit")
-def kb_audit(limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
-             as_json: Annotated[bool, typer.Option("--json")] = False, home: Home = None) -> None:
+def kb_audit(
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    home: Home = None,
+) -> None:
     """Who changed what, when (newest first)."""
     rows = _kb(home).audit(limit)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, default=str))
         return
     for e in rows:
-        print(f"{_when(e['at'])}  {e['actor']:<16} {e['action']:<16} {e['target']}  "
-              f"{json.dumps(e['detail'], ensure_ascii=False)}")
+        print(
+            f"{_when(e['at'])}  {e['actor']:<16} {e['action']:<16} {e['target']}  "
+            f"{json.dumps(e['detail'], ensure_ascii=False)}"
+        )
 
 
 @kb_app.command("reindex")
@@ -291,9 +348,13 @@ def kb_reindex(actor: Actor = None, home: Home = None) -> None:
 
 @train_app.command("intents")
 def train_intents(
-    data: Annotated[list[Path] | None, typer.Option("--data", help="CSV with columns text,intent (or category).")] = None,
+    data: Annotated[
+        list[Path] | None, typer.Option("--data", help="CSV with columns text,intent (or category).")
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Train on the bundled demo intents.")] = False,
-    from_logs: Annotated[bool, typer.Option("--from-logs", help="Add the reviewed turns of the review queue.")] = False,
+    from_logs: Annotated[
+        bool, typer.Option("--from-logs", help="Add the reviewed turns of the review queue.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Promote even if it measures worse.")] = False,
     home: Home = None,
 ) -> None:
@@ -314,15 +375,19 @@ def train_intents(
         _fail(str(exc))
         return
     held = outcome.metrics.get("heldout", {})
-    console.print(f"held-out accuracy {held.get('accuracy', float('nan')):.4f}, macro-F1 {held.get('macro_f1', float('nan')):.4f}; "
-                  f"{outcome.reason}")
+    console.print(
+        f"held-out accuracy {held.get('accuracy', float('nan')):.4f}, macro-F1 {held.get('macro_f1', float('nan')):.4f}; "
+        f"{outcome.reason}"
+    )
     print(f"intent model {outcome.version} {'promoted' if outcome.promoted else 'registered, not promoted'}")
 
 
 @train_app.command("generator")
 def train_generator_cmd(
     steps: Annotated[int, typer.Option("--steps", min=1, help="Optimizer steps (batches of 4 pairs).")] = 60,
-    min_pairs: Annotated[int, typer.Option("--min-pairs", min=1, help="Refuse with fewer approved pairs.")] = 20,
+    min_pairs: Annotated[
+        int, typer.Option("--min-pairs", min=1, help="Refuse with fewer approved pairs.")
+    ] = 20,
     home: Home = None,
 ) -> None:
     """LoRA-tune the local generator on approved question/answer pairs (thumbs-up or confirmed reviews).
@@ -335,14 +400,20 @@ def train_generator_cmd(
     _setup_logging()
     settings = _settings(home)
     try:
-        result = train_generator(settings.home, GeneratorTrainConfig(steps=steps), min_pairs=min_pairs,
-                                 model_path=Path(settings.generator.model_path) if settings.generator.model_path else None)
+        result = train_generator(
+            settings.home,
+            GeneratorTrainConfig(steps=steps),
+            min_pairs=min_pairs,
+            model_path=Path(settings.generator.model_path) if settings.generator.model_path else None,
+        )
     except NotEnoughPairs as exc:
         _fail(str(exc))
         return
     m = result.metrics
-    console.print(f"{m['pairs']} pairs, {m['steps']} steps in {m['seconds']:.1f}s ({m['seconds_per_step']:.2f}s/step on "
-                  f"{m['device']}); answer loss {m['train_loss_before']:.4f} -> {m['train_loss_after']:.4f}")
+    console.print(
+        f"{m['pairs']} pairs, {m['steps']} steps in {m['seconds']:.1f}s ({m['seconds_per_step']:.2f}s/step on "
+        f"{m['device']}); answer loss {m['train_loss_before']:.4f} -> {m['train_loss_after']:.4f}"
+    )
     print(f"generator adapter {result.version} promoted")
 
 
@@ -360,7 +431,9 @@ def models_list(home: Home = None, as_json: Annotated[bool, typer.Option("--json
     for row in rows:
         mark = "*" if current and row.get("version") == current[0] else " "
         held = (row.get("metrics") or {}).get("heldout", {})
-        print(f"{mark} {row.get('version')}  {row.get('created', '')}  held-out macro-F1 {held.get('macro_f1', '-')}")
+        print(
+            f"{mark} {row.get('version')}  {row.get('created', '')}  held-out macro-F1 {held.get('macro_f1', '-')}"
+        )
 
 
 @models_app.command("promote")
@@ -468,7 +541,11 @@ def eval_conversations(
     assistant.warm_up()
     result = run_conversations(assistant, conversations)
     if as_json:
-        print(json.dumps({k: v for k, v in result.items() if k != "failures"} | {"failures": len(result["failures"])}))
+        print(
+            json.dumps(
+                {k: v for k, v in result.items() if k != "failures"} | {"failures": len(result["failures"])}
+            )
+        )
     else:
         print(json.dumps(result, indent=2, ensure_ascii=False))
 
@@ -476,8 +553,12 @@ def eval_conversations(
 @eval_app.command("retrieval")
 def eval_retrieval(
     dataset: Annotated[str, typer.Option(help="stackfaq or demo")],
-    path: Annotated[Path | None, typer.Option(help="StackFAQ's folder or JSON file, e.g. ../shared/datasets/stackfaq")] = None,
-    mode: Annotated[str, typer.Option(help="hybrid (what search uses), dense, lexical, rrf, or all")] = "hybrid",
+    path: Annotated[
+        Path | None, typer.Option(help="StackFAQ's folder or JSON file, e.g. ../shared/datasets/stackfaq")
+    ] = None,
+    mode: Annotated[
+        str, typer.Option(help="hybrid (what search uses), dense, lexical, rrf, or all")
+    ] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json")] = False,
     home: Home = None,
 ) -> None:

@@ -34,7 +34,9 @@ class KnowledgeCuration:
     def _native(self, name: str) -> Any:
         fn = getattr(self.kb, name, None)
         if not callable(fn):
-            raise CurationError(f"this knowledge base has no {name}() yet (knowledge package without curation)")
+            raise CurationError(
+                f"this knowledge base has no {name}() yet (knowledge package without curation)"
+            )
         return fn
 
     def has(self, name: str) -> bool:
@@ -75,14 +77,25 @@ class KnowledgeCuration:
             if draft is None:
                 raise CurationError(f"no template {target_id!r}")
             live = self.live_templates().get(target_id)
-            return {"title": draft.title, "body": draft.answer, "language": draft.language, "intent": draft.intent,
-                    "changed": live is None or (live.title, live.answer) != (draft.title, draft.answer)}
+            return {
+                "title": draft.title,
+                "body": draft.answer,
+                "language": draft.language,
+                "intent": draft.intent,
+                "changed": live is None or (live.title, live.answer) != (draft.title, draft.answer),
+            }
         doc = self._native("document")(target_id)
         if doc is None or doc.get("kind") != DOCUMENT:
             raise CurationError(f"no document {target_id!r}")
         changed = any(c["id"] == doc["id"] for c in self.changes())
-        return {"title": doc.get("title") or "", "body": doc.get("text") or "", "language": doc.get("language"),
-                "intent": None, "changed": changed, "uri": doc.get("uri")}
+        return {
+            "title": doc.get("title") or "",
+            "body": doc.get("text") or "",
+            "language": doc.get("language"),
+            "intent": None,
+            "changed": changed,
+            "uri": doc.get("uri"),
+        }
 
     # -- editing ---------------------------------------------------------------------------------
     def save_draft(self, kind: str, target_id: str, title: str, body: str, actor: str) -> None:
@@ -95,8 +108,13 @@ class KnowledgeCuration:
                     if current is None:
                         raise CurationError(f"no template {target_id!r}")
                     self._native("upsert_template")(
-                        Template(current.id, current.intent, current.language, title.strip() or current.title,
-                                 body.strip()),
+                        Template(
+                            current.id,
+                            current.intent,
+                            current.language,
+                            title.strip() or current.title,
+                            body.strip(),
+                        ),
                         actor,
                     )
                 else:

@@ -29,8 +29,12 @@ def _fail(message: str) -> None:
 @keys_app.command("create")
 def keys_create(
     kind: Annotated[str, typer.Option("--kind", help="admin or widget.")],
-    origin: Annotated[list[str] | None, typer.Option("--origin", help="A site that embeds the widget "
-                                                        "(https://shop.example.com); repeat for several.")] = None,
+    origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--origin", help="A site that embeds the widget (https://shop.example.com); repeat for several."
+        ),
+    ] = None,
     name: Annotated[str, typer.Option("--name", help="A label to recognise the key by.")] = "",
     home: Home = None,
 ) -> None:
@@ -40,7 +44,9 @@ def keys_create(
     except ValueError as exc:
         _fail(str(exc))
         return
-    console.print(f"created {'an' if kind == 'admin' else 'a'} {kind} key; copy it now, it cannot be shown again")
+    console.print(
+        f"created {'an' if kind == 'admin' else 'a'} {kind} key; copy it now, it cannot be shown again"
+    )
     print(key)
 
 

@@ -25,7 +25,9 @@ log = logging.getLogger("lepton.server")
 WIDGET = Path(__file__).resolve().parent / "static" / "widget.js"
 
 
-def create_server(settings: Settings, assistant: Assistant | None = None, warm_in_background: bool = True) -> FastAPI:
+def create_server(
+    settings: Settings, assistant: Assistant | None = None, warm_in_background: bool = True
+) -> FastAPI:
     """The FastAPI app with the chat page at `/` and the admin console at `/admin`; models warm up in the
     background (`/healthz` says when)."""
     assistant = assistant or Assistant(settings)
@@ -48,7 +50,9 @@ def create_server(settings: Settings, assistant: Assistant | None = None, warm_i
             WIDGET, media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
         )
 
-    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route(
+        "/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
     def unknown_api(rest: str) -> None:
         """Unknown API paths get the API's error shape, not the Gradio mount's."""
         raise HTTPException(404, {"code": "not_found", "message": "No such API endpoint (or method)."})
@@ -77,8 +81,10 @@ def _warm(assistant: Assistant) -> None:
         return
     settings = assistant.settings
     RetrainSchedule(
-        settings, on_promoted=assistant.reload_intents,
-        every_reviewed=settings.retrain_every_reviewed, interval_h=settings.retrain_interval_hours,
+        settings,
+        on_promoted=assistant.reload_intents,
+        every_reviewed=settings.retrain_every_reviewed,
+        interval_h=settings.retrain_interval_hours,
     ).start()
     _watch_models(assistant)
 

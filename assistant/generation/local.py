@@ -177,7 +177,9 @@ class LocalGenerator:
         if failure:
             raise GenerationError(f"generation failed: {failure[0]}", partial=text) from failure[0]
         if criteria.fired == "timeout":
-            raise GenerationError(f"generation timed out after {timeout_s:.1f}s", reason="timeout", partial=text)
+            raise GenerationError(
+                f"generation timed out after {timeout_s:.1f}s", reason="timeout", partial=text
+            )
         return text
 
     def stream(
@@ -243,7 +245,13 @@ class LocalGenerator:
             cancel.set()  # stops the worker if the consumer went away early
 
     def _work(
-        self, inputs, messages, streamer, criteria, max_new_tokens: int, failure: list[BaseException],
+        self,
+        inputs,
+        messages,
+        streamer,
+        criteria,
+        max_new_tokens: int,
+        failure: list[BaseException],
         result: list | None = None,
     ) -> None:
         import torch

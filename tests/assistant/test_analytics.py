@@ -14,12 +14,30 @@ DAY = 24 * 3600
 T0 = 1_750_000_000.0  # 2025-06-15 15:06:40 UTC
 
 
-def _turn(store: ConversationStore, session_id: str, message: str, route: str, *, intent: str | None = None,
-          latency: float = 100.0, at: float = T0) -> str:
+def _turn(
+    store: ConversationStore,
+    session_id: str,
+    message: str,
+    route: str,
+    *,
+    intent: str | None = None,
+    latency: float = 100.0,
+    at: float = T0,
+) -> str:
     session = store.session(session_id)
     session.id = session_id
-    turn_id = store.log_turn(session, {"message": message, "route": route, "intent": intent, "confidence": 0.9,
-                                       "language": "en", "latency_ms": latency, "reply": "ok"})
+    turn_id = store.log_turn(
+        session,
+        {
+            "message": message,
+            "route": route,
+            "intent": intent,
+            "confidence": 0.9,
+            "language": "en",
+            "latency_ms": latency,
+            "reply": "ok",
+        },
+    )
     with store._lock:
         store.db.execute("update turns set created_at = ? where id = ?", [at, turn_id])
     return turn_id
@@ -63,21 +81,42 @@ def test_resolution_excludes_thumbs_down_and_handed_off_sessions(store: Conversa
 def test_top_intents_and_unanswered(store: ConversationStore) -> None:
     top = analytics.top_intents(store)
     assert top[0] == {"intent": "out_of_scope", "turns": 3, "mean_confidence": 0.9}
-    assert {t["intent"] for t in top} == {"out_of_scope", "refund_policy", "gift_cards", "order_status",
-                                           "human_agent", "reset_password"}
+    assert {t["intent"] for t in top} == {
+        "out_of_scope",
+        "refund_policy",
+        "gift_cards",
+        "order_status",
+        "human_agent",
+        "reset_password",
+    }
     unanswered = analytics.top_unanswered(store)
-    assert [(u["question"], u["count"]) for u in unanswered] == [("what is the weather?", 2), ("tell me a joke", 1)]
+    assert [(u["question"], u["count"]) for u in unanswered] == [
+        ("what is the weather?", 2),
+        ("tell me a joke", 1),
+    ]
     assert unanswered[0]["last_turn_id"]
 
 
 def test_feedback_rates(store: ConversationStore) -> None:
-    assert analytics.feedback(store) == {"up": 1, "down": 1, "rated": 2, "up_rate": 0.5, "down_rate": 0.5,
-                                         "rated_share": 0.25}
+    assert analytics.feedback(store) == {
+        "up": 1,
+        "down": 1,
+        "rated": 2,
+        "up_rate": 0.5,
+        "down_rate": 0.5,
+        "rated_share": 0.25,
+    }
 
 
 def test_latency_percentiles_per_route(store: ConversationStore) -> None:
     by_route = {r["route"]: r for r in analytics.latency_by_route(store)}
-    assert by_route["template"] == {"route": "template", "turns": 3, "p50_ms": 20.0, "p95_ms": 40.0, "max_ms": 40.0}
+    assert by_route["template"] == {
+        "route": "template",
+        "turns": 3,
+        "p50_ms": 20.0,
+        "p95_ms": 40.0,
+        "max_ms": 40.0,
+    }
     assert by_route["fallback"]["p50_ms"] == 7.0 and by_route["rag"]["turns"] == 1
     assert analytics.percentile([], 50) is None
     assert analytics.percentile([float(i) for i in range(1, 101)], 95) == 95.0

@@ -14,9 +14,17 @@ def test_turns_are_logged_with_redacted_personal_data(tmp_path: Path) -> None:
     session = store.session(None)
     turn_id = store.log_turn(
         session,
-        {"message": "my email is jane@example.com, order KH-20481937", "reply": "ok", "route": "template",
-         "language": "en", "intent": "order_status", "confidence": 0.9, "sources": [{"id": "t1"}],
-         "latency_ms": 12.5, "trace": {"stages_ms": {"total": 12.5}}},
+        {
+            "message": "my email is jane@example.com, order KH-20481937",
+            "reply": "ok",
+            "route": "template",
+            "language": "en",
+            "intent": "order_status",
+            "confidence": 0.9,
+            "sources": [{"id": "t1"}],
+            "latency_ms": 12.5,
+            "trace": {"stages_ms": {"total": 12.5}},
+        },
     )
     row = store.turn(turn_id)
     assert row is not None

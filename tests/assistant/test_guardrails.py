@@ -63,5 +63,8 @@ def test_follow_ups_are_rewritten_with_the_previous_question() -> None:
     assert rewrite_follow_up("and how long does that take?", "how do I return a lamp") == (
         "how do I return a lamp and how long does that take?"
     )
-    assert rewrite_follow_up("how do I reset my password", "how do I return a lamp") == "how do I reset my password"
+    assert (
+        rewrite_follow_up("how do I reset my password", "how do I return a lamp")
+        == "how do I reset my password"
+    )
     assert rewrite_follow_up("and that?", None) == "and that?"

@@ -13,10 +13,22 @@ from training import ModelRegistry, TrainConfig
 from training.review import ReviewQueue
 
 INTENTS = {
-    "reset_password": ["i forgot my password", "how do i reset my password", "password reset link not working",
-                       "cannot log in, wrong password", "change my login password", "忘记密码了怎么办"],
-    "refund_status": ["where is my refund", "when will i get my money back", "refund not received yet",
-                      "how long does a refund take", "has my refund been processed", "退款什么时候到账"],
+    "reset_password": [
+        "i forgot my password",
+        "how do i reset my password",
+        "password reset link not working",
+        "cannot log in, wrong password",
+        "change my login password",
+        "忘记密码了怎么办",
+    ],
+    "refund_status": [
+        "where is my refund",
+        "when will i get my money back",
+        "refund not received yet",
+        "how long does a refund take",
+        "has my refund been processed",
+        "退款什么时候到账",
+    ],
     "greeting": ["hello there", "good morning", "hi", "hey, anyone there?", "你好", "在吗"],
 }
 FAST = TrainConfig.fast(epochs=2, max_steps=12)
@@ -35,7 +47,9 @@ def write_data(path: Path) -> Path:
 
 def test_review_queue_keeps_redacted_text_once_per_turn(tmp_path: Path) -> None:
     q = ReviewQueue(tmp_path / "review.db")
-    assert q.add("t1", "my email is a.b@example.com and I need a refund", "low_confidence", predicted="refund_status")
+    assert q.add(
+        "t1", "my email is a.b@example.com and I need a refund", "low_confidence", predicted="refund_status"
+    )
     assert not q.add("t1", "my email is a.b@example.com and I need a refund", "thumbs_down")
     [item] = q.items()
     assert "a.b@example.com" not in item["text"] and item["reasons"] == "low_confidence,thumbs_down"

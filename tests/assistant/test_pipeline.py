@@ -34,7 +34,11 @@ def test_chinese_question_is_answered_in_chinese_with_chinese_sources(demo_assis
 
 
 def test_unrelated_questions_fall_back_without_sources(demo_assistant) -> None:
-    for q in ["What's the weather going to be like in Paris tomorrow?", "明天北京天气怎么样？", "tell me a joke"]:
+    for q in [
+        "What's the weather going to be like in Paris tomorrow?",
+        "明天北京天气怎么样？",
+        "tell me a joke",
+    ]:
         r = demo_assistant.chat(q)
         assert r.route == "fallback" and r.sources == [], (q, r)
 
@@ -104,6 +108,8 @@ def test_unsure_and_unanswered_turns_reach_the_review_queue(demo_assistant) -> N
 
 
 def test_personal_data_is_redacted_in_the_log(demo_assistant) -> None:
-    r = demo_assistant.chat("my email is jane.doe@example.com and my card 4111 1111 1111 1111 was charged twice")
+    r = demo_assistant.chat(
+        "my email is jane.doe@example.com and my card 4111 1111 1111 1111 was charged twice"
+    )
     row = demo_assistant.store.turn(r.message_id)
     assert "jane.doe@example.com" not in row["message"] and "4111" not in row["message"]

@@ -35,19 +35,35 @@ def test_draft_publish_rollback_and_audit(tmp_path: Path, minilm: Embedder) -> N
 
     shipping = next(d for d in kb.documents() if d["uri"].endswith("shipping.md"))
     assert "Express shipping" in kb.document(shipping["id"])["text"]
-    kb.edit_document(shipping["id"], "# Shipping\n\nWe deliver by drone to Mars colonies within a week.\n", actor="bob")
+    kb.edit_document(
+        shipping["id"], "# Shipping\n\nWe deliver by drone to Mars colonies within a week.\n", actor="bob"
+    )
     changes = kb.draft_changes()
     assert [(c["id"], c["change"]) for c in changes] == [(shipping["id"], "changed")]
     assert next(d for d in kb.documents() if d["id"] == shipping["id"])["change"] == "changed"
-    assert not any("drone" in h.text for h in kb.search("can you deliver to Mars by drone?", k=3))  # draft only
+    assert not any(
+        "drone" in h.text for h in kb.search("can you deliver to Mars by drone?", k=3)
+    )  # draft only
     assert any("Express" in h.text for h in kb.search("express shipping price", k=3))
 
-    kb.upsert_template(Template("greeting-en", "greeting", "en", "Greeting", "Hello there, {name}!"), actor="bob")
-    kb.upsert_template({"id": "gift-en", "intent": "gift_cards", "language": "en", "title": "Gift cards",
-                        "answer": "Gift cards never expire."}, actor="bob")
+    kb.upsert_template(
+        Template("greeting-en", "greeting", "en", "Greeting", "Hello there, {name}!"), actor="bob"
+    )
+    kb.upsert_template(
+        {
+            "id": "gift-en",
+            "intent": "gift_cards",
+            "language": "en",
+            "title": "Gift cards",
+            "answer": "Gift cards never expire.",
+        },
+        actor="bob",
+    )
     assert kb.get_template("greeting-en").answer.startswith("Hi") and kb.get_template("gift-en") is None
     with pytest.raises(ValueError):
-        kb.upsert_template({"id": "x", "intent": "", "language": "en", "title": "t", "answer": "a"}, actor="bob")
+        kb.upsert_template(
+            {"id": "x", "intent": "", "language": "en", "title": "t", "answer": "a"}, actor="bob"
+        )
 
     v2 = kb.publish("bob", note="drone shipping")
     assert v2["version"] == 2 and kb.stats()["version"] == 2 and kb.draft_changes() == []
@@ -86,8 +102,16 @@ def test_draft_publish_rollback_and_audit(tmp_path: Path, minilm: Embedder) -> N
 
     entries = kb.audit(100)
     actions = [(e["actor"], e["action"]) for e in reversed(entries)]
-    for expected in [("alice", "ingest"), ("alice", "publish"), ("bob", "edit"), ("bob", "upsert_template"),
-                     ("bob", "publish"), ("carol", "delete"), ("carol", "delete_template"), ("dave", "rollback")]:
+    for expected in [
+        ("alice", "ingest"),
+        ("alice", "publish"),
+        ("bob", "edit"),
+        ("bob", "upsert_template"),
+        ("bob", "publish"),
+        ("carol", "delete"),
+        ("carol", "delete_template"),
+        ("dave", "rollback"),
+    ]:
         assert expected in actions
     assert all(e["at"] > 0 and e["target"] for e in entries)
     assert kb.audit(2) == entries[:2]
@@ -151,17 +175,25 @@ def test_kill9_during_ingest_keeps_the_published_version(tmp_path: Path, minilm:
     docs = write_corpus(tmp_path / "docs")
     kb = KnowledgeBase(tmp_path / "kb", embedder=minilm)
     kb.ingest([docs])
-    kb._vectors = None  # close our Chroma client before another process writes (embedded Chroma is one-process)
+    kb._vectors = (
+        None  # close our Chroma client before another process writes (embedded Chroma is one-process)
+    )
     kb._store = None
     archive = tmp_path / "archive"
     archive.mkdir()
     for i in range(40):
-        (archive / f"lamp-{i:02d}.md").write_text(f"# Lamp {i}\n\nThe KH-LAMP-{i:03d} lighthouse lamp has a "
-                                                  f"{i}-watt bulb and a universal power adapter.\n")
+        (archive / f"lamp-{i:02d}.md").write_text(
+            f"# Lamp {i}\n\nThe KH-LAMP-{i:03d} lighthouse lamp has a "
+            f"{i}-watt bulb and a universal power adapter.\n"
+        )
     db = tmp_path / "kb" / "kb.db"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "kb"), str(archive)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path / "kb"), str(archive)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.time() + 240
     staged = 0
     while staged < 3:
@@ -170,7 +202,9 @@ def test_kill9_during_ingest_keeps_the_published_version(tmp_path: Path, minilm:
         time.sleep(0.1)
         try:
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
-                staged = con.execute("SELECT count(*) FROM documents WHERE uri LIKE ?", [f"{archive}%"]).fetchone()[0]
+                staged = con.execute(
+                    "SELECT count(*) FROM documents WHERE uri LIKE ?", [f"{archive}%"]
+                ).fetchone()[0]
         except sqlite3.Error:
             staged = 0
     os.kill(proc.pid, signal.SIGKILL)

@@ -40,7 +40,13 @@ def test_chinese_query_finds_chinese_chunk(shared_kb: tuple[KnowledgeBase, Path]
 
 
 @pytest.mark.parametrize(
-    "query", ["what's the weather in Paris", "write me a python function", "who won the world cup", "今天巴黎天气怎么样"]
+    "query",
+    [
+        "what's the weather in Paris",
+        "write me a python function",
+        "who won the world cup",
+        "今天巴黎天气怎么样",
+    ],
 )
 def test_unrelated_queries_return_nothing(shared_kb: tuple[KnowledgeBase, Path], query: str) -> None:
     kb, _ = shared_kb
@@ -70,7 +76,9 @@ def test_reingest_is_idempotent_and_incremental(tmp_path: Path, minilm: Embedder
     assert (again.added, again.updated, again.unchanged, again.chunks) == (0, 0, 4, 0)
     assert kb.stats()["version"] == version
 
-    (docs / "shipping.md").write_text("# Shipping\n\nWe now deliver by drone to Mars colonies within a week.\n")
+    (docs / "shipping.md").write_text(
+        "# Shipping\n\nWe now deliver by drone to Mars colonies within a week.\n"
+    )
     changed = kb.ingest([docs])
     assert (changed.updated, changed.unchanged) == (1, 3)
     hit = kb.search("can you deliver to Mars?", k=1)[0]

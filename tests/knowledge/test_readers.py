@@ -73,7 +73,9 @@ def test_html_reader_keeps_structure_and_drops_chrome() -> None:
 
 
 def test_pdf_reader(tmp_path: Path) -> None:
-    data = minimal_pdf(["Returns are free within 30 days.", "Refunds take 5 business days."], title="Returns policy")
+    data = minimal_pdf(
+        ["Returns are free within 30 days.", "Refunds take 5 business days."], title="Returns policy"
+    )
     doc = read_document(data, Path("returns.pdf"))
     assert doc.title == "Returns policy"
     assert "Returns are free within 30 days." in doc.text and "Refunds take 5 business days." in doc.text
@@ -96,14 +98,20 @@ def test_docx_reader(tmp_path: Path) -> None:
 
 
 def test_template_csv_and_json() -> None:
-    csv_data = ("id,intent,language,title,answer\n"
-                "hours-en,opening_hours,EN,Opening hours,\"We are open 9-17, Monday to Friday.\"\n"
-                "bad,,en,No intent,Nothing\n")
+    csv_data = (
+        "id,intent,language,title,answer\n"
+        'hours-en,opening_hours,EN,Opening hours,"We are open 9-17, Monday to Friday."\n'
+        "bad,,en,No intent,Nothing\n"
+    )
     templates, problems = read_templates(csv_data.encode(), Path("templates-hours.csv"))
-    assert [(t.id, t.language) for t in templates] == [("hours-en", "en")] and "9-17, Monday" in templates[0].answer
+    assert [(t.id, t.language) for t in templates] == [("hours-en", "en")] and "9-17, Monday" in templates[
+        0
+    ].answer
     assert problems == ["entry 2: missing field(s) intent"]
-    rows = [{"id": "fee-en", "intent": "fees", "language": "en", "title": "Fees", "answer": "No fees."},
-            {"id": "fee-en", "intent": "fees", "language": "en", "title": "Fees", "answer": "Duplicate."}]
+    rows = [
+        {"id": "fee-en", "intent": "fees", "language": "en", "title": "Fees", "answer": "No fees."},
+        {"id": "fee-en", "intent": "fees", "language": "en", "title": "Fees", "answer": "Duplicate."},
+    ]
     templates, problems = read_templates(json.dumps({"templates": rows}).encode(), Path("templates.json"))
     assert [t.answer for t in templates] == ["No fees."] and "duplicate id" in problems[0]
     with pytest.raises(ReadError, match="malformed JSON"):
@@ -112,16 +120,33 @@ def test_template_csv_and_json() -> None:
         read_templates(b"id,intent\nx,y\n", Path("templates.csv"))
 
 
-def test_ingest_all_types_with_a_progress_bar(tmp_path: Path, minilm: Embedder, capsys: pytest.CaptureFixture) -> None:
+def test_ingest_all_types_with_a_progress_bar(
+    tmp_path: Path, minilm: Embedder, capsys: pytest.CaptureFixture
+) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "warranty.html").write_text(HTML, encoding="utf-8")
-    (docs / "returns.pdf").write_bytes(minimal_pdf(["Returns are free within 30 days of delivery."], "Returns"))
+    (docs / "returns.pdf").write_bytes(
+        minimal_pdf(["Returns are free within 30 days of delivery."], "Returns")
+    )
     minimal_docx(docs / "gift-cards.docx")
-    (docs / "templates.csv").write_text("id,intent,language,title,answer\nhours-en,opening_hours,en,Opening hours,"
-                                        "We are open from 9 to 5.\n", encoding="utf-8")
-    (docs / "templates-fees.json").write_text(json.dumps([{"id": "fee-en", "intent": "fees", "language": "en",
-                                                           "title": "Fees", "answer": "There are no card fees."}]))
+    (docs / "templates.csv").write_text(
+        "id,intent,language,title,answer\nhours-en,opening_hours,en,Opening hours,We are open from 9 to 5.\n",
+        encoding="utf-8",
+    )
+    (docs / "templates-fees.json").write_text(
+        json.dumps(
+            [
+                {
+                    "id": "fee-en",
+                    "intent": "fees",
+                    "language": "en",
+                    "title": "Fees",
+                    "answer": "There are no card fees.",
+                }
+            ]
+        )
+    )
     kb = KnowledgeBase(tmp_path / "kb", embedder=minilm)
     report = kb.ingest([docs], progress=True)
     assert report.errors == [] and report.added == 5

@@ -12,18 +12,45 @@ import pytest
 from training import OUT_OF_SCOPE, TrainConfig, TrainResult, train_intent_model
 
 CORES: dict[str, list[str]] = {
-    "card_arrival": ["my card has not arrived", "when will my new card come", "the card was never delivered",
-                     "still waiting for my card in the mail", "where is my bank card"],
-    "reset_password": ["i forgot my password", "how do i reset my password", "cannot log in, password wrong",
-                       "change my login password", "password reset link not working"],
-    "refund": ["i want my money back", "how do i get a refund", "refund my last order",
-               "return this item for a refund", "when will the refund be paid"],
+    "card_arrival": [
+        "my card has not arrived",
+        "when will my new card come",
+        "the card was never delivered",
+        "still waiting for my card in the mail",
+        "where is my bank card",
+    ],
+    "reset_password": [
+        "i forgot my password",
+        "how do i reset my password",
+        "cannot log in, password wrong",
+        "change my login password",
+        "password reset link not working",
+    ],
+    "refund": [
+        "i want my money back",
+        "how do i get a refund",
+        "refund my last order",
+        "return this item for a refund",
+        "when will the refund be paid",
+    ],
     "greeting": ["hello there", "good morning", "hi how are you", "hey", "你好"],
-    "opening_hours": ["when are you open", "what are your opening hours", "are you open on sunday",
-                      "what time do you close today", "营业时间是什么时候"],
-    OUT_OF_SCOPE: ["what is the weather tomorrow", "tell me a joke", "who won the football match",
-                   "give me a pasta recipe", "how tall is mount everest", "play some music",
-                   "what is the capital of peru", "recommend a movie"],
+    "opening_hours": [
+        "when are you open",
+        "what are your opening hours",
+        "are you open on sunday",
+        "what time do you close today",
+        "营业时间是什么时候",
+    ],
+    OUT_OF_SCOPE: [
+        "what is the weather tomorrow",
+        "tell me a joke",
+        "who won the football match",
+        "give me a pasta recipe",
+        "how tall is mount everest",
+        "play some music",
+        "what is the capital of peru",
+        "recommend a movie",
+    ],
 }
 PREFIXES = ["", "hi, ", "please help: ", "excuse me, ", "quick question, "]
 SUFFIXES = ["", "?", " please", " thanks", " asap"]
@@ -44,7 +71,6 @@ def make_dataset(seed: int = 0) -> tuple[list[str], list[str], list[str], list[s
             test_x.append(t)
             test_y.append(label)
     return train_x, train_y, test_x, test_y
-
 
 
 @dataclass

@@ -10,7 +10,9 @@ from training.data import cap_per_class, data_fingerprint, stratified_split
 
 
 def test_load_intent_csv_columns_and_folder(tmp_path: Path) -> None:
-    (tmp_path / "part-1.csv").write_text("text,intent,language\nhello,greeting,en\n你好,greeting,zh\n,greeting,en\n")
+    (tmp_path / "part-1.csv").write_text(
+        "text,intent,language\nhello,greeting,en\n你好,greeting,zh\n,greeting,en\n"
+    )
     (tmp_path / "part-2.csv").write_text("Text,Category\nwhere is my card,card_arrival\n")
     (tmp_path / "notes.txt").write_text("ignored")
     texts, labels = load_intent_csv(tmp_path)

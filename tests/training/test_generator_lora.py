@@ -16,19 +16,45 @@ from training.generator_lora import collect_pairs, current_adapter, generator_re
 from training.review import CONFIRMED, ReviewQueue
 from ui.cli import app
 
-REFUND = {"id": "refunds#0", "title": "Refunds", "uri": "kb:refunds",
-          "snippet": "Refunds are paid to the original payment method within 5 business days."}
-SHIPPING = {"id": "shipping#0", "title": "Shipping", "uri": "kb:shipping",
-            "snippet": "Standard shipping takes 3 to 5 business days; express takes 1 to 2."}
+REFUND = {
+    "id": "refunds#0",
+    "title": "Refunds",
+    "uri": "kb:refunds",
+    "snippet": "Refunds are paid to the original payment method within 5 business days.",
+}
+SHIPPING = {
+    "id": "shipping#0",
+    "title": "Shipping",
+    "uri": "kb:shipping",
+    "snippet": "Standard shipping takes 3 to 5 business days; express takes 1 to 2.",
+}
 # (message, reply, route, language, sources, approval) where approval is "up", "down", "confirmed" or None.
 TURNS = [
-    ("how long do refunds take", "Refunds reach your original payment method within 5 business days.", "rag", "en",
-     [REFUND], "up"),
-    ("how fast is shipping", "Standard shipping takes 3 to 5 business days, express 1 to 2.", "rag", "en",
-     [SHIPPING], "confirmed"),
+    (
+        "how long do refunds take",
+        "Refunds reach your original payment method within 5 business days.",
+        "rag",
+        "en",
+        [REFUND],
+        "up",
+    ),
+    (
+        "how fast is shipping",
+        "Standard shipping takes 3 to 5 business days, express 1 to 2.",
+        "rag",
+        "en",
+        [SHIPPING],
+        "confirmed",
+    ),
     ("退款要多久", "退款会在5个工作日内退回原支付方式。", "template", "zh", [REFUND], "up"),
-    ("can I get express delivery", "Yes: express shipping takes 1 to 2 business days.", "rag", "en", [SHIPPING],
-     "confirmed"),
+    (
+        "can I get express delivery",
+        "Yes: express shipping takes 1 to 2 business days.",
+        "rag",
+        "en",
+        [SHIPPING],
+        "confirmed",
+    ),
     ("what is the weather", "Sorry, I can only help with orders.", "fallback", "en", [], "confirmed"),
     ("refund to another card?", "No idea.", "rag", "en", [REFUND], "down"),
 ]
@@ -41,12 +67,24 @@ def make_home(tmp_path: Path, turns: list = TURNS) -> Path:
     review = ReviewQueue(home / "review.db")
     for message, reply, route, language, sources, approval in turns:
         session = store.session(None)
-        turn_id = store.log_turn(session, {"message": message, "reply": reply, "route": route, "language": language,
-                                           "intent": "x", "confidence": 0.9, "sources": sources})
+        turn_id = store.log_turn(
+            session,
+            {
+                "message": message,
+                "reply": reply,
+                "route": route,
+                "language": language,
+                "intent": "x",
+                "confidence": 0.9,
+                "sources": sources,
+            },
+        )
         if approval in ("up", "down"):
             feedback.record(turn_id, approval, None)
         elif approval == "confirmed":
-            review.add(turn_id, message, "low_confidence", session_id=session.id, language=language, predicted="x")
+            review.add(
+                turn_id, message, "low_confidence", session_id=session.id, language=language, predicted="x"
+            )
             item = review.items()[0]
             review.resolve(item["id"], "x")
             assert review.get(item["id"])["status"] == CONFIRMED
@@ -63,7 +101,9 @@ def test_pairs_are_thumbs_up_or_confirmed_answers(tmp_path: Path) -> None:
 
 def test_too_few_pairs_refused(tmp_path: Path) -> None:
     home = make_home(tmp_path)
-    result = CliRunner().invoke(app, ["train", "generator", "--home", str(home), "--min-pairs", "5", "--steps", "1"])
+    result = CliRunner().invoke(
+        app, ["train", "generator", "--home", str(home), "--min-pairs", "5", "--steps", "1"]
+    )
     assert result.exit_code == 2
     assert "only 4 approved question/answer pairs" in result.output
     assert generator_registry(home).current() is None and not (home / "models" / "generator").exists()
@@ -72,7 +112,9 @@ def test_too_few_pairs_refused(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_train_register_and_load(tmp_path: Path) -> None:
     home = make_home(tmp_path)
-    result = CliRunner().invoke(app, ["train", "generator", "--home", str(home), "--steps", "4", "--min-pairs", "4"])
+    result = CliRunner().invoke(
+        app, ["train", "generator", "--home", str(home), "--steps", "4", "--min-pairs", "4"]
+    )
     assert result.exit_code == 0, result.output
     assert "generator adapter v0001 promoted" in result.output
 

@@ -20,7 +20,9 @@ def test_register_promote_rollback(tmp_path: Path) -> None:
     reg = ModelRegistry(tmp_path / "models" / "intents")
     assert reg.current() is None and reg.rollback() is None and reg.list() == []
     v1 = reg.register(_fake_model(tmp_path, "a"), metrics={"macro_f1": 0.8}, data_fingerprint="f1", config={})
-    v2 = reg.register(_fake_model(tmp_path, "b"), metrics={"macro_f1": 0.9}, data_fingerprint="f2", config={"x": 1})
+    v2 = reg.register(
+        _fake_model(tmp_path, "b"), metrics={"macro_f1": 0.9}, data_fingerprint="f2", config={"x": 1}
+    )
     assert (v1, v2) == ("v0001", "v0002")
     assert reg.current() is None  # registering does not promote
     reg.promote(v1)

@@ -16,8 +16,16 @@ pytestmark = pytest.mark.slow
 
 def test_model_folder_is_complete(trained) -> None:  # type: ignore[no-untyped-def]
     out = trained.result.out_dir
-    for name in ("encoder/config.json", "encoder/model.safetensors", "encoder/tokenizer.json", "head.safetensors",
-                 "labels.json", "calibration.json", "metrics.json", "config.json"):
+    for name in (
+        "encoder/config.json",
+        "encoder/model.safetensors",
+        "encoder/tokenizer.json",
+        "head.safetensors",
+        "labels.json",
+        "calibration.json",
+        "metrics.json",
+        "config.json",
+    ):
         assert (out / name).exists(), name
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # temp dir renamed away
     m = trained.result.metrics
@@ -45,7 +53,9 @@ def test_save_load_round_trip_is_identical(trained, tmp_path: Path) -> None:  # 
     src = trained.result.out_dir
     first = IntentClassifier.load(src).predict(trained.test_x)
     reg = ModelRegistry(tmp_path / "registry")
-    version = reg.register(src, metrics=trained.result.metrics, data_fingerprint="x", config=trained.result.config)
+    version = reg.register(
+        src, metrics=trained.result.metrics, data_fingerprint="x", config=trained.result.config
+    )
     reg.promote(version)
     copy = IntentClassifier.load(reg.current()[1])  # type: ignore[index]
     copy.warm_up()
@@ -56,14 +66,26 @@ def test_save_load_round_trip_is_identical(trained, tmp_path: Path) -> None:  # 
 
 def test_in_memory_val_metrics_match_reloaded_model(tmp_path: Path, trained) -> None:  # type: ignore[no-untyped-def]
     cfg = TrainConfig.fast(epochs=1)
-    res = train_intent_model(trained.train_x, trained.train_y, tmp_path / "m", config=cfg,
-                             val_texts=trained.test_x, val_labels=trained.test_y, progress=False)
+    res = train_intent_model(
+        trained.train_x,
+        trained.train_y,
+        tmp_path / "m",
+        config=cfg,
+        val_texts=trained.test_x,
+        val_labels=trained.test_y,
+        progress=False,
+    )
     preds = IntentClassifier.load(res.out_dir).predict(trained.test_x)
     acc = sum(p.name == g for p, g in zip(preds, trained.test_y, strict=True)) / len(preds)
     assert acc == pytest.approx(res.metrics["val_accuracy"])
     # retraining into the same folder replaces it atomically
-    res2 = train_intent_model(trained.train_x, trained.train_y, tmp_path / "m", config=cfg.__class__.fast(max_steps=1),
-                              progress=False)
+    res2 = train_intent_model(
+        trained.train_x,
+        trained.train_y,
+        tmp_path / "m",
+        config=cfg.__class__.fast(max_steps=1),
+        progress=False,
+    )
     assert res2.out_dir == res.out_dir and sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 

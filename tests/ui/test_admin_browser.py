@@ -24,7 +24,11 @@ TIMEOUT_MS = 60_000
 def create_admin_key(home: Path) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "ui.cli", "keys", "create", "--kind", "admin", "--home", str(home)],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     return out.stdout.strip().splitlines()[-1]
 
@@ -78,13 +82,16 @@ def check_template_edit_and_publish(browser, url: str, key: str) -> None:
     page = context.new_page()
     login(page, url, key)
     page.locator("#admin-header").wait_for(timeout=TIMEOUT_MS)
-    page.locator("#kb-list .body-cell", has_text="tpl-").first.wait_for(timeout=TIMEOUT_MS)  # the list has loaded
+    page.locator("#kb-list .body-cell", has_text="tpl-").first.wait_for(
+        timeout=TIMEOUT_MS
+    )  # the list has loaded
     page.locator("#kb-filter textarea, #kb-filter input").first.fill("tpl-greeting-en")
     page.locator("#kb-filter textarea, #kb-filter input").first.press("Enter")
     click_cell(page, "kb-list", "tpl-greeting-en")
     body = page.locator("#kb-body textarea")
     page.wait_for_function(
-        "() => /welcome to Kestrel/i.test(document.querySelector('#kb-body textarea').value)", timeout=TIMEOUT_MS
+        "() => /welcome to Kestrel/i.test(document.querySelector('#kb-body textarea').value)",
+        timeout=TIMEOUT_MS,
     )
     original = body.input_value()
     body.fill(f"{original} Ask me about orders, returns or warranty ({marker}).")
@@ -106,7 +113,9 @@ def check_template_edit_and_publish(browser, url: str, key: str) -> None:
     # The audit log has the publish; rolling back restores the original answer.
     page.get_by_role("tab", name="Audit log").click()
     page.locator("#kb-audit-refresh").click()
-    page.locator("#kb-audit .body-cell", has_text=re.compile(r"^\s*publish\s*$")).first.wait_for(timeout=TIMEOUT_MS)
+    page.locator("#kb-audit .body-cell", has_text=re.compile(r"^\s*publish\s*$")).first.wait_for(
+        timeout=TIMEOUT_MS
+    )
     page.get_by_role("tab", name="Versions").click()
     page.locator("#kb-versions .body-cell", has_text="live").first.wait_for(timeout=TIMEOUT_MS)
     page.locator("#kb-rollback").click()  # the version before the live one is preselected
@@ -125,7 +134,8 @@ def check_agent_reply_reaches_customer(browser, url: str, key: str) -> None:
     box.fill("I want to talk to a real person please")
     customer.locator("#send").click()
     customer.wait_for_function(
-        "() => /connecting you|support team/i.test(document.querySelector('#chat').innerText)", timeout=120_000
+        "() => /connecting you|support team/i.test(document.querySelector('#chat').innerText)",
+        timeout=120_000,
     )
     # While the session waits for a person, the bot stays quiet; this message identifies the session.
     box.fill(f"my blender order, ticket {tag}")
@@ -148,7 +158,9 @@ def check_agent_reply_reaches_customer(browser, url: str, key: str) -> None:
 
     # The customer's page shows it within a few seconds (the page polls every 3 s).
     customer.wait_for_function(
-        "t => document.querySelector('#chat').innerText.includes(t)", arg=f"ticket {tag} open now", timeout=30_000
+        "t => document.querySelector('#chat').innerText.includes(t)",
+        arg=f"ticket {tag} open now",
+        timeout=30_000,
     )
     assert "Support agent" in customer.locator("#chat").inner_text()
 
@@ -194,7 +206,9 @@ def test_agent_reply_reaches_the_customer(server, browser, admin_key) -> None:
     check_agent_reply_reaches_customer(browser, server.url, admin_key)
 
 
-if __name__ == "__main__":  # python tests/ui/test_admin_browser.py URL KEY: the flows against a running server
+if (
+    __name__ == "__main__"
+):  # python tests/ui/test_admin_browser.py URL KEY: the flows against a running server
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -37,7 +37,7 @@ def ask(page, question: str) -> str:
     # Tokens stream in first; the final reply carries the sources list (or a fallback/handoff text).
     page.wait_for_function(f"n => {count} > n", arg=before, timeout=120_000)
     text = page.locator("#chat").inner_text()
-    return text[text.rfind(question) + len(question):]
+    return text[text.rfind(question) + len(question) :]
 
 
 def test_customer_asks_and_sees_a_sourced_answer(server, page) -> None:

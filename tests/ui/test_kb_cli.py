@@ -15,7 +15,9 @@ def test_kb_cli_draft_publish_rollback(tmp_path: Path, monkeypatch) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "lamps.md").write_text("# Lamps\n\nThe lighthouse lamp ships with a universal power adapter.\n")
-    (docs / "kettles.md").write_text("# Kettles\n\nOur electric kettles boil a litre of water in three minutes.\n")
+    (docs / "kettles.md").write_text(
+        "# Kettles\n\nOur electric kettles boil a litre of water in three minutes.\n"
+    )
     home = ["--home", str(tmp_path / "home")]
     runner = CliRunner()
 

@@ -26,7 +26,16 @@ def test_health(server) -> None:
 
 def test_english_question_gets_a_sourced_answer(server) -> None:
     body = chat(server.url, "I opened my new laptop last week, can I still send it back?")
-    assert set(body) >= {"session_id", "message_id", "reply", "language", "intent", "route", "sources", "latency_ms"}
+    assert set(body) >= {
+        "session_id",
+        "message_id",
+        "reply",
+        "language",
+        "intent",
+        "route",
+        "sources",
+        "latency_ms",
+    }
     assert body["language"] == "en" and body["route"] in ("template", "rag")
     assert body["sources"] and all({"id", "title", "uri", "snippet"} <= set(s) for s in body["sources"])
     assert "15" in body["reply"] or "30" in body["reply"]
@@ -58,8 +67,12 @@ def test_asking_for_a_person_hands_off_and_the_bot_stays_quiet(server) -> None:
 
 
 def test_streaming_sends_tokens_then_the_full_reply(server) -> None:
-    with httpx.stream("POST", f"{server.url}/v1/chat", json={"message": "How much is express shipping?", "stream": True},
-                      timeout=120) as r:
+    with httpx.stream(
+        "POST",
+        f"{server.url}/v1/chat",
+        json={"message": "How much is express shipping?", "stream": True},
+        timeout=120,
+    ) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         events = [line for line in r.iter_lines() if line.startswith(("event:", "data:"))]
     kinds = [e.split(":", 1)[1].strip() for e in events if e.startswith("event:")]
@@ -83,7 +96,9 @@ def test_streaming_sends_tokens_then_the_full_reply(server) -> None:
     ],
 )
 def test_bad_input_gets_a_json_4xx(server, body: bytes, status: int) -> None:
-    r = httpx.post(f"{server.url}/v1/chat", content=body, headers={"content-type": "application/json"}, timeout=30)
+    r = httpx.post(
+        f"{server.url}/v1/chat", content=body, headers={"content-type": "application/json"}, timeout=30
+    )
     assert r.status_code == status, r.text
     err = r.json()["error"]
     assert err["code"] and err["message"]
@@ -102,7 +117,9 @@ def test_every_turn_is_logged_once(server) -> None:
     assert [t["id"] for t in turns] == ids
     assert [t["route"] for t in turns][0] == "smalltalk"
     con = sqlite3.connect(server.home / "conversations.db")
-    rows = con.execute("select id, route, language, intent, reply, latency_ms from turns where session_id = ?", [session])
+    rows = con.execute(
+        "select id, route, language, intent, reply, latency_ms from turns where session_id = ?", [session]
+    )
     rows = rows.fetchall()
     assert sorted(r[0] for r in rows) == sorted(ids)
     assert all(r[1] and r[2] and r[4] and r[5] > 0 for r in rows)

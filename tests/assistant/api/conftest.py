@@ -20,9 +20,9 @@ FOREIGN = "https://evil.example.net"
 
 ARTICLES = {
     "refunds.md": "# Refunds\n\nRefunds are paid back to the original payment method within 5 business days "
-                  "after the returned item arrives at our warehouse.\n",
+    "after the returned item arrives at our warehouse.\n",
     "shipping.md": "# Shipping\n\nStandard shipping takes 3 to 5 business days. Express shipping costs 9 euros "
-                   "and arrives the next business day.\n",
+    "and arrives the next business day.\n",
 }
 
 
@@ -47,7 +47,9 @@ def free_port() -> int:
 def serve(app: Any) -> Iterator[str]:
     """Run `app` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30

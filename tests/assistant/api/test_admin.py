@@ -28,7 +28,9 @@ def _assert_error(r: httpx.Response, status: int) -> None:
 
 def test_every_admin_route_needs_an_admin_key(live) -> None:
     ops = _admin_operations(live.url)
-    assert {("GET", "/v1/admin/stats"), ("GET", "/v1/admin/sessions/x"), ("GET", "/v1/admin/turns/x")} <= set(ops)
+    assert {("GET", "/v1/admin/stats"), ("GET", "/v1/admin/sessions/x"), ("GET", "/v1/admin/turns/x")} <= set(
+        ops
+    )
     wrong = {
         "not a key": "lk_admin_" + "A" * 32,
         "widget key": live.widget_key,
@@ -40,7 +42,11 @@ def test_every_admin_route_needs_an_admin_key(live) -> None:
             _assert_error(r, 401)
             assert r.headers.get("www-authenticate") == "Bearer"
             for key in wrong.values():
-                headers = {"Authorization": f"Bearer {key}"} if key else {"Authorization": f"Basic {live.admin_key}"}
+                headers = (
+                    {"Authorization": f"Bearer {key}"}
+                    if key
+                    else {"Authorization": f"Basic {live.admin_key}"}
+                )
                 r = client.request(method, path, json={}, headers=headers)
                 _assert_error(r, 403 if key else 401)
             ok = client.request(method, path, json={}, headers={"Authorization": f"Bearer {live.admin_key}"})
@@ -61,7 +67,9 @@ def test_revoked_admin_key_is_refused(live) -> None:
 
 def test_admin_reads_a_turn_with_its_trace_and_its_session(live) -> None:
     headers = {"Authorization": f"Bearer {live.admin_key}"}
-    reply = httpx.post(f"{live.url}/v1/chat", json={"message": "How long do refunds take?"}, timeout=60).json()
+    reply = httpx.post(
+        f"{live.url}/v1/chat", json={"message": "How long do refunds take?"}, timeout=60
+    ).json()
     turn = httpx.get(f"{live.url}/v1/admin/turns/{reply['message_id']}", headers=headers).json()
     assert turn["id"] == reply["message_id"] and turn["route"] == reply["route"] == "rag"
     assert turn["trace"]["stages_ms"]["total"] > 0 and turn["trace"]["retrieved"]

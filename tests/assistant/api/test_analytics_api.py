@@ -20,10 +20,23 @@ def test_analytics_follow_turns_and_feedback(live) -> None:
         return r.json()
 
     before = summary(days=0)
-    assert set(before) == {"window", "per_day", "resolution", "routes", "top_intents", "top_unanswered",
-                           "feedback", "latency"}
+    assert set(before) == {
+        "window",
+        "per_day",
+        "resolution",
+        "routes",
+        "top_intents",
+        "top_unanswered",
+        "feedback",
+        "latency",
+    }
     turn = httpx.post(f"{live.url}/v1/chat", json={"message": "How long do refunds take?"}, timeout=60).json()
-    assert httpx.post(f"{live.url}/v1/feedback", json={"message_id": turn["message_id"], "rating": "down"}).status_code == 200
+    assert (
+        httpx.post(
+            f"{live.url}/v1/feedback", json={"message_id": turn["message_id"], "rating": "down"}
+        ).status_code
+        == 200
+    )
     after = summary(days=7, limit=5)
     assert after["window"]["days"] == 7
     assert after["resolution"]["customer_turns"] >= before["resolution"]["customer_turns"] + 1

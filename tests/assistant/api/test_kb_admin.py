@@ -26,10 +26,15 @@ def test_kb_curation_over_http(live, monkeypatch: pytest.MonkeyPatch) -> None:
     headers = {"Authorization": f"Bearer {live.admin_key}"}
     with httpx.Client(base_url=live.url, headers=headers, timeout=120) as client:
         _assert_error(httpx.get(f"{live.url}/v1/admin/kb/documents"), 401)
-        start = next(v["version"] for v in client.get("/v1/admin/kb/versions").json()["versions"] if v["live"])
+        start = next(
+            v["version"] for v in client.get("/v1/admin/kb/versions").json()["versions"] if v["live"]
+        )
         try:
-            r = client.post("/v1/admin/kb/upload", files=[("files", ("lamps.md", LAMPS, "text/markdown"))],
-                            data={"publish": "false"})
+            r = client.post(
+                "/v1/admin/kb/upload",
+                files=[("files", ("lamps.md", LAMPS, "text/markdown"))],
+                data={"publish": "false"},
+            )
             assert r.status_code == 200, r.text
             assert r.json()["added"] == 1 and r.json()["version"] is None and r.json()["errors"] == []
             assert not any(u.endswith("lamps.md") for u in _uris(client, "lighthouse lamp power adapter"))
@@ -42,20 +47,37 @@ def test_kb_curation_over_http(live, monkeypatch: pytest.MonkeyPatch) -> None:
 
             docs = client.get("/v1/admin/kb/documents").json()["documents"]
             lamp = next(d for d in docs if d["uri"].endswith("lamps.md"))
-            assert "universal power adapter" in client.get(f"/v1/admin/kb/documents/{lamp['id']}").json()["text"]
+            assert (
+                "universal power adapter" in client.get(f"/v1/admin/kb/documents/{lamp['id']}").json()["text"]
+            )
             _assert_error(client.get("/v1/admin/kb/documents/nope"), 404, "not_found")
-            r = client.put(f"/v1/admin/kb/documents/{lamp['id']}",
-                           json={"text": "# Lighthouse lamps\n\nThe lighthouse lamp now runs on solar power only.\n"})
+            r = client.put(
+                f"/v1/admin/kb/documents/{lamp['id']}",
+                json={"text": "# Lighthouse lamps\n\nThe lighthouse lamp now runs on solar power only.\n"},
+            )
             assert r.status_code == 200 and "solar" in r.json()["text"], r.text
-            hits = client.get("/v1/admin/kb/search", params={"q": "solar powered lighthouse lamp"}).json()["hits"]
+            hits = client.get("/v1/admin/kb/search", params={"q": "solar powered lighthouse lamp"}).json()[
+                "hits"
+            ]
             assert not any("solar" in h["snippet"] for h in hits)  # still a draft
-            client.put("/v1/admin/kb/templates/gift-cards-en", json={
-                "intent": "gift_cards", "language": "en", "title": "Gift cards", "answer": "Gift cards never expire."})
+            client.put(
+                "/v1/admin/kb/templates/gift-cards-en",
+                json={
+                    "intent": "gift_cards",
+                    "language": "en",
+                    "title": "Gift cards",
+                    "answer": "Gift cards never expire.",
+                },
+            )
             _assert_error(client.put("/v1/admin/kb/templates/x", json={"intent": "i"}), 422)
             edited = client.post("/v1/admin/kb/publish", json={"note": "solar"}).json()["version"]
-            hits = client.get("/v1/admin/kb/search", params={"q": "solar powered lighthouse lamp"}).json()["hits"]
+            hits = client.get("/v1/admin/kb/search", params={"q": "solar powered lighthouse lamp"}).json()[
+                "hits"
+            ]
             assert "solar" in hits[0]["snippet"]
-            assert "gift-cards-en" in [t["id"] for t in client.get("/v1/admin/kb/templates").json()["templates"]]
+            assert "gift-cards-en" in [
+                t["id"] for t in client.get("/v1/admin/kb/templates").json()["templates"]
+            ]
             assert live.assistant.kb.get_template("gift-cards-en").answer == "Gift cards never expire."
 
             assert client.delete(f"/v1/admin/kb/documents/{lamp['id']}").json()["deleted"] == "document"
@@ -73,15 +95,27 @@ def test_kb_curation_over_http(live, monkeypatch: pytest.MonkeyPatch) -> None:
             assert {"ingest", "publish", "edit", "upsert_template", "delete", "rollback"} <= mine
 
             for bad in ("../evil.md", "a/b.md", "..\\evil.md", ".hidden.md", ""):
-                r = client.post("/v1/admin/kb/upload", files=[("files", (bad, b"# x\n\ntext\n", "text/markdown"))])
+                r = client.post(
+                    "/v1/admin/kb/upload", files=[("files", (bad, b"# x\n\ntext\n", "text/markdown"))]
+                )
                 assert r.status_code in (400, 422), (bad, r.text)
-            _assert_error(client.post("/v1/admin/kb/upload", files=[("files", ("tool.exe", b"MZ", "application/x"))]),
-                          415, "unsupported_type")
+            _assert_error(
+                client.post("/v1/admin/kb/upload", files=[("files", ("tool.exe", b"MZ", "application/x"))]),
+                415,
+                "unsupported_type",
+            )
             import assistant.kb_admin as kb_admin
 
             monkeypatch.setattr(kb_admin, "MAX_BYTES", 1000)  # the server runs in this process
-            _assert_error(client.post("/v1/admin/kb/upload", files=[("files", ("big.md", b"x" * 1001, "text/markdown"))]),
-                          413, "file_too_large")
+            _assert_error(
+                client.post(
+                    "/v1/admin/kb/upload", files=[("files", ("big.md", b"x" * 1001, "text/markdown"))]
+                ),
+                413,
+                "file_too_large",
+            )
             assert not (live.assistant.kb.path / "evil.md").exists()
         finally:
-            client.post("/v1/admin/kb/rollback", json={"version": start})  # leave the shared KB as we found it
+            client.post(
+                "/v1/admin/kb/rollback", json={"version": start}
+            )  # leave the shared KB as we found it

@@ -49,8 +49,15 @@ def test_revoked_keys_stop_working_and_leave_cors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "origins"),
-    [("root", []), ("widget", []), ("admin", ["https://a.example"]), ("widget", ["*"]), ("widget", ["null"]),
-     ("widget", ["https://a.example/path"]), ("widget", ["ftp://a.example"])],
+    [
+        ("root", []),
+        ("widget", []),
+        ("admin", ["https://a.example"]),
+        ("widget", ["*"]),
+        ("widget", ["null"]),
+        ("widget", ["https://a.example/path"]),
+        ("widget", ["ftp://a.example"]),
+    ],
 )
 def test_bad_keys_are_refused(tmp_path: Path, kind: str, origins: list[str]) -> None:
     with pytest.raises(ValueError):
@@ -64,8 +71,9 @@ def test_origins_are_normalized() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ui.cli", "keys", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ui.cli", "keys", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
@@ -73,8 +81,19 @@ def test_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
     admin = _cli("create", "--kind", "admin", "--home", str(home))
     assert admin.returncode == 0, admin.stderr
     admin_key = admin.stdout.strip().splitlines()[-1]
-    widget = _cli("create", "--kind", "widget", "--origin", "https://shop.example.com", "--origin",
-                  "http://localhost:3000", "--name", "shop", "--home", str(home))
+    widget = _cli(
+        "create",
+        "--kind",
+        "widget",
+        "--origin",
+        "https://shop.example.com",
+        "--origin",
+        "http://localhost:3000",
+        "--name",
+        "shop",
+        "--home",
+        str(home),
+    )
     assert widget.returncode == 0, widget.stderr
     widget_key = widget.stdout.strip().splitlines()[-1]
     assert admin_key.startswith("lk_admin_") and widget_key.startswith("lk_widget_")

@@ -41,11 +41,14 @@ def test_plain_completion_answers_the_last_user_message(client: OpenAI) -> None:
 
     # The session continues through `user` or the X-Lepton-Session header.
     again = client.chat.completions.create(
-        model="lepton", user=lepton["session_id"], messages=[{"role": "user", "content": "And express shipping?"}]
+        model="lepton",
+        user=lepton["session_id"],
+        messages=[{"role": "user", "content": "And express shipping?"}],
     )
     assert again.model_extra["lepton"]["session_id"] == lepton["session_id"]
     third = client.chat.completions.create(
-        model="lepton", messages=[{"role": "user", "content": "How much is express shipping?"}],
+        model="lepton",
+        messages=[{"role": "user", "content": "How much is express shipping?"}],
         extra_headers={"X-Lepton-Session": lepton["session_id"]},
     )
     assert third.model_extra["lepton"]["session_id"] == lepton["session_id"]
@@ -71,7 +74,7 @@ def test_stream_ends_with_done(live) -> None:
     body = {"model": "lepton", "stream": True, "messages": [{"role": "user", "content": "refunds?"}]}
     with httpx.stream("POST", f"{live.url}/v1/chat/completions", json=body, timeout=60) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
-        data = [line[len("data: "):] for line in r.iter_lines() if line.startswith("data: ")]
+        data = [line[len("data: ") :] for line in r.iter_lines() if line.startswith("data: ")]
     assert data[-1] == "[DONE]"
     assert json.loads(data[-2])["choices"][0]["finish_reason"] == "stop"
 

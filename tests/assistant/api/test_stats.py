@@ -17,16 +17,29 @@ def test_stats_count_every_turn_once(make_live) -> None:
 
     before = stats()
     assert {"turns", "sessions", "routes"} <= set(before)
-    first = httpx.post(f"{live.url}/v1/chat", json={"message": "How long do refunds take?"}, timeout=60).json()
+    first = httpx.post(
+        f"{live.url}/v1/chat", json={"message": "How long do refunds take?"}, timeout=60
+    ).json()
     sid = first["session_id"]
-    with httpx.stream("POST", f"{live.url}/v1/chat", json={"message": "Express shipping?", "session_id": sid,
-                                                            "stream": True}, timeout=60) as r:
+    with httpx.stream(
+        "POST",
+        f"{live.url}/v1/chat",
+        json={"message": "Express shipping?", "session_id": sid, "stream": True},
+        timeout=60,
+    ) as r:
         assert r.status_code == 200 and "final" in r.read().decode()
     client = OpenAI(base_url=f"{live.url}/v1", api_key="x", max_retries=0)
-    client.chat.completions.create(model="lepton", messages=[{"role": "user", "content": "refunds?"}], user=sid)
-    list(client.chat.completions.create(model="lepton", stream=True, user=sid,
-                                        messages=[{"role": "user", "content": "shipping?"}]))
-    client.chat.completions.create(model="lepton", messages=[{"role": "user", "content": "What's the weather?"}])
+    client.chat.completions.create(
+        model="lepton", messages=[{"role": "user", "content": "refunds?"}], user=sid
+    )
+    list(
+        client.chat.completions.create(
+            model="lepton", stream=True, user=sid, messages=[{"role": "user", "content": "shipping?"}]
+        )
+    )
+    client.chat.completions.create(
+        model="lepton", messages=[{"role": "user", "content": "What's the weather?"}]
+    )
     # Refused requests are not turns.
     assert httpx.post(f"{live.url}/v1/chat", json={"message": ""}).status_code == 422
     assert httpx.post(f"{live.url}/v1/chat/completions", json={"messages": []}).status_code == 422

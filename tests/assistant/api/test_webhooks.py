@@ -62,7 +62,9 @@ def receiver() -> Iterator[Receiver]:
 
 def test_feedback_webhook_is_signed_and_retried_after_a_500(make_live, receiver: Receiver) -> None:
     live = make_live(webhook_url=receiver.url, webhook_secret=SecretStr(SECRET))
-    reply = httpx.post(f"{live.url}/v1/chat", json={"message": "How long do refunds take?"}, timeout=60).json()
+    reply = httpx.post(
+        f"{live.url}/v1/chat", json={"message": "How long do refunds take?"}, timeout=60
+    ).json()
     r = httpx.post(f"{live.url}/v1/feedback", json={"message_id": reply["message_id"], "rating": "up"})
     assert r.status_code == 200
     receiver.wait_for(lambda: any(s == 200 for _, _, s in receiver.events("feedback")))
@@ -84,16 +86,22 @@ def test_handoff_webhook_after_repeated_fallbacks(make_live) -> None:
     try:
         live = make_live(webhook_url=receiver.url, webhook_secret=SecretStr(SECRET))
         session = None
-        for question in ("What's the weather in Paris tomorrow?", "Who won the football last night?",
-                         "Tell me a story about dragons"):
-            body = httpx.post(f"{live.url}/v1/chat", json={"message": question, "session_id": session}, timeout=60).json()
+        for question in (
+            "What's the weather in Paris tomorrow?",
+            "Who won the football last night?",
+            "Tell me a story about dragons",
+        ):
+            body = httpx.post(
+                f"{live.url}/v1/chat", json={"message": question, "session_id": session}, timeout=60
+            ).json()
             session = body["session_id"]
         assert body["route"] == "handoff"
         receiver.wait_for(lambda: receiver.events("handoff"))
-        (headers, event, _), = receiver.events("handoff")
+        ((headers, event, _),) = receiver.events("handoff")
         assert event["data"]["session_id"] == session
-        assert verify_signature(json.dumps(event, separators=(",", ":")).encode(), SECRET,
-                                headers["x-lepton-signature"])
+        assert verify_signature(
+            json.dumps(event, separators=(",", ":")).encode(), SECRET, headers["x-lepton-signature"]
+        )
     finally:
         receiver.server.shutdown()
 
@@ -108,7 +116,13 @@ def test_a_slow_receiver_never_slows_the_caller() -> None:
         sender("some_other_event", {})
         assert time.perf_counter() - started < 0.2
         assert sender.flush(30)
-        assert [json.loads(b)["data"]["message_id"] for _, b, _ in receiver.requests] == ["0", "1", "2", "3", "4"]
+        assert [json.loads(b)["data"]["message_id"] for _, b, _ in receiver.requests] == [
+            "0",
+            "1",
+            "2",
+            "3",
+            "4",
+        ]
         assert "x-lepton-signature" not in receiver.requests[0][0]
         sender.close()
     finally:

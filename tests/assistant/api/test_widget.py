@@ -30,22 +30,35 @@ def test_widget_key_from_a_foreign_origin_is_refused_without_cors(live) -> None:
         assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden_origin"
         assert "access-control-allow-origin" not in r.headers
         assert "Origin" in r.headers["vary"]
-    r = httpx.post(f"{live.url}/v1/chat/completions", headers=_bearer(live.widget_key, FOREIGN),
-                   json={"model": "lepton", "messages": [{"role": "user", "content": "hi"}]})
+    r = httpx.post(
+        f"{live.url}/v1/chat/completions",
+        headers=_bearer(live.widget_key, FOREIGN),
+        json={"model": "lepton", "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
 
 
 def test_preflight_only_for_widget_origins(live) -> None:
-    ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
+    ask = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
     ok = httpx.options(f"{live.url}/v1/chat", headers={"Origin": ORIGIN, **ask})
     assert ok.status_code == 204
     assert ok.headers["access-control-allow-origin"] == ORIGIN
     assert "authorization" in ok.headers["access-control-allow-headers"].lower()
-    sdk = httpx.options(f"{live.url}/v1/chat/completions", headers={
-        "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type, x-stainless-os, x-lepton-session"})
+    sdk = httpx.options(
+        f"{live.url}/v1/chat/completions",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, x-stainless-os, x-lepton-session",
+        },
+    )
     assert sdk.status_code == 204 and "x-stainless-os" in sdk.headers["access-control-allow-headers"]
-    put = httpx.options(f"{live.url}/v1/chat", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "PUT"})
+    put = httpx.options(
+        f"{live.url}/v1/chat", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "PUT"}
+    )
     assert put.status_code == 403 and "access-control-allow-origin" not in put.headers
     assert "POST" in ok.headers["access-control-allow-methods"] and "Origin" in ok.headers["vary"]
     bad = httpx.options(f"{live.url}/v1/chat", headers={"Origin": FOREIGN, **ask})
