@@ -171,12 +171,11 @@ def create_api(assistant: Assistant) -> FastAPI:
     @app.get("/v1/sessions/{session_id}", tags=["chat"])
     def session_history(session_id: str) -> dict[str, Any]:
         """The turns of one session, oldest first."""
-        assert assistant.store is not None
+        if not assistant.ready or assistant.store is None:
+            raise NotReady("The assistant is still starting; try again in a moment.")
         turns = assistant.store.history(session_id)
         if not turns:
-            return JSONResponse(  # type: ignore[return-value]
-                {"error": {"code": "not_found", "message": "No such session."}}, status_code=404
-            )
+            raise StarletteHTTPException(404, {"code": "not_found", "message": "No such session."})
         session = assistant.store.session(session_id)
         return {
             "session_id": session_id,
