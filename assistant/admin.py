@@ -11,15 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from assistant import analytics
 from assistant.conversations import ConversationStore
 from assistant.feedback import feedback_store
-from assistant.pipeline import Assistant, NotReady
+from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
 from assistant.security import ADMIN_PREFIX, require_admin
-
-
-def _store(assistant: Assistant) -> ConversationStore:
-    if not assistant.ready or assistant.store is None:
-        raise NotReady("The assistant is still starting; try again in a moment.")
-    return assistant.store
 
 
 def _lock(store: ConversationStore) -> AbstractContextManager[Any]:
@@ -46,7 +40,7 @@ def admin_router(assistant: Assistant) -> APIRouter:
     @router.get("/stats")
     def stats() -> dict[str, Any]:
         """Turns, sessions, turns per route, sessions with a person, and feedback counts."""
-        store = _store(assistant)
+        store = assistant.live_store()
         feedback = feedback_store(assistant)
         with _lock(store):
             routes = dict(store.db.execute("select route, count(*) from turns group by route").fetchall())
@@ -65,14 +59,14 @@ def admin_router(assistant: Assistant) -> APIRouter:
     ) -> dict[str, Any]:
         """Conversations per day, resolution rate, routes, top intents, top unanswered questions,
         thumbs up/down and latency p50/p95 per route (definitions in `assistant/analytics.py`)."""
-        store = _store(assistant)
+        store = assistant.live_store()
         feedback_store(assistant)  # the feedback table exists from here on
         return analytics.summary(store, days or None, limit=limit)
 
     @router.get("/sessions/{session_id}")
     def session(session_id: str) -> dict[str, Any]:
         """One session's state and all its turns with their traces, oldest first."""
-        store = _store(assistant)
+        store = assistant.live_store()
         feedback_store(assistant)  # the feedback table exists from here on
         with _lock(store):
             rows = list(store.db.query("select * from sessions where id = ?", [session_id]))
@@ -90,7 +84,7 @@ def admin_router(assistant: Assistant) -> APIRouter:
     @router.get("/turns/{turn_id}")
     def turn(turn_id: str) -> dict[str, Any]:
         """One turn: message, reply, route, intent, sources, latency and the full trace."""
-        store = _store(assistant)
+        store = assistant.live_store()
         feedback_store(assistant)
         found = store.turn(turn_id)
         if found is None:

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from assistant.conversations import CLOSED, HANDOFF, ConversationStore
-from assistant.pipeline import Assistant, NotReady
+from assistant.conversations import CLOSED, HANDOFF
+from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
 from assistant.security import ADMIN_PREFIX, require_admin
 from training import ModelRegistry
@@ -39,14 +39,8 @@ def _not_found(what: str) -> HTTPException:
     return HTTPException(404, {"code": "not_found", "message": f"No such {what}."})
 
 
-def _store(assistant: Assistant) -> ConversationStore:
-    if not assistant.ready or assistant.store is None:
-        raise NotReady("The assistant is still starting; try again in a moment.")
-    return assistant.store
-
-
 def _queue(assistant: Assistant) -> ReviewQueue:
-    _store(assistant)
+    assistant.live_store()
     assert assistant.review is not None
     return assistant.review
 
@@ -63,12 +57,12 @@ def actions_router(assistant: Assistant) -> APIRouter:
     @router.get("/handoffs")
     def handoffs() -> dict[str, Any]:
         """Sessions waiting for a person, most recent first."""
-        return {"sessions": _store(assistant).sessions_with_status(HANDOFF)}
+        return {"sessions": assistant.live_store().sessions_with_status(HANDOFF)}
 
     @router.post("/sessions/{session_id}/reply")
     def agent_reply(session_id: str, body: AgentReply) -> dict[str, Any]:
         """A person answers in the session (taking it over if the bot still had it)."""
-        store = _store(assistant)
+        store = assistant.live_store()
         if not store.history(session_id, limit=1):
             raise _not_found("session")
         store.set_status(session_id, HANDOFF)
@@ -77,14 +71,14 @@ def actions_router(assistant: Assistant) -> APIRouter:
     @router.post("/sessions/{session_id}/takeover")
     def takeover(session_id: str) -> dict[str, Any]:
         """Take a session away from the bot."""
-        if not _store(assistant).set_status(session_id, HANDOFF):
+        if not assistant.live_store().set_status(session_id, HANDOFF):
             raise _not_found("session")
         return {"session_id": session_id, "status": HANDOFF}
 
     @router.post("/sessions/{session_id}/close")
     def close(session_id: str) -> dict[str, Any]:
         """Hand the session back: the bot answers the customer's next message, with a clean failure count."""
-        if not _store(assistant).set_status(session_id, CLOSED):
+        if not assistant.live_store().set_status(session_id, CLOSED):
             raise _not_found("session")
         assistant._emit("handoff_closed", {"session_id": session_id})
         return {"session_id": session_id, "status": CLOSED}

@@ -171,12 +171,11 @@ def create_api(assistant: Assistant) -> FastAPI:
     @app.get("/v1/sessions/{session_id}", tags=["chat"])
     def session_history(session_id: str) -> dict[str, Any]:
         """The turns of one session, oldest first."""
-        if not assistant.ready or assistant.store is None:
-            raise NotReady("The assistant is still starting; try again in a moment.")
-        turns = assistant.store.history(session_id)
+        store = assistant.live_store()
+        turns = store.history(session_id)
         if not turns:
             raise StarletteHTTPException(404, {"code": "not_found", "message": "No such session."})
-        session = assistant.store.session(session_id)
+        session = store.session(session_id)
         return {
             "session_id": session_id,
             "status": session.status,
@@ -204,7 +203,7 @@ def create_api(assistant: Assistant) -> FastAPI:
                     "text": m["text"],
                     "created_at": m["created_at"],
                 }
-                for m in assistant.store.agent_messages(session_id)
+                for m in store.agent_messages(session_id)
             ],
         }
 

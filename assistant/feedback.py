@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from assistant.conversations import ConversationStore
-from assistant.pipeline import Assistant, NotReady
+from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
 from assistant.security import chat_access
 from knowledge.redaction import redact
@@ -94,8 +94,7 @@ _stores_lock = threading.Lock()
 
 def feedback_store(assistant: Assistant) -> FeedbackStore:
     """The feedback table of the assistant's conversation database (created on first use)."""
-    if not assistant.ready or assistant.store is None:
-        raise NotReady("The assistant is still starting; try again in a moment.")
+    assistant.live_store()
     with _stores_lock:
         found = _stores.get(id(assistant.store))
         if found is None or found.store is not assistant.store:

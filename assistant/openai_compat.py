@@ -18,7 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from assistant.pipeline import Assistant, NotReady
+from assistant.pipeline import Assistant
 from assistant.schema import ChatReply, ErrorResponse
 from assistant.security import chat_access
 
@@ -155,8 +155,7 @@ def openai_router(assistant: Assistant) -> APIRouter:
         session_id = x_lepton_session or body.user
         assistant.validate_message(message)
         if body.stream:
-            if not assistant.ready:
-                raise NotReady("The assistant is still starting; try again in a moment.")
+            assistant.live_store()
             return StreamingResponse(
                 stream_chunks(assistant, message, session_id),
                 media_type="text/event-stream",

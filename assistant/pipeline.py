@@ -180,8 +180,7 @@ class Assistant:
         the final event carries the extractive answer that replaces it.
         """
         self.validate_message(message)
-        if not self.ready:
-            raise NotReady("The assistant is still starting; try again in a moment.")
+        self.live_store()
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
 
         def work() -> None:
@@ -198,6 +197,12 @@ class Assistant:
             yield kind, value
             if kind in ("final", "error"):
                 return
+
+    def live_store(self) -> ConversationStore:
+        """The conversation store once models are loaded; NotReady (503) before that."""
+        if not self.ready or self.store is None:
+            raise NotReady("The assistant is still starting; try again in a moment.")
+        return self.store
 
     def validate_message(self, message: str) -> str:
         text = message.strip()
@@ -217,8 +222,7 @@ class Assistant:
     def _answer(
         self, message: str, session_id: str | None, on_token: Callable[[str], None] | None
     ) -> ChatReply:
-        if not self.ready:
-            raise NotReady("The assistant is still starting; try again in a moment.")
+        self.live_store()
         assert self.store is not None and self.kb is not None
         text = self.validate_message(message)
         turn = Turn(message=text, session=self.store.session(session_id))
