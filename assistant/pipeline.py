@@ -151,7 +151,7 @@ class Assistant:
 
         model_path = Path(g.model_path) if g.model_path else None
         adapter = current_adapter(self.settings.home, model_path) if g.adapter == "current" else None
-        return LocalGenerator(model_path, adapter_path=adapter)
+        return LocalGenerator(model_path, adapter_path=adapter, decoder=g.decoder)
 
     def reload_intents(self) -> str | None:
         """Load the registry's current intent model if it changed; the swap is atomic for requests."""

@@ -14,7 +14,7 @@ from transformers import AutoTokenizer
 from training.calibration import OOSDetector
 from training.config import OUT_OF_SCOPE
 from training.inference import forward_texts
-from training.model import IntentNet, pick_device
+from training.model import IntentEnsemble, IntentNet, pick_device
 from training.multilingual_head import MultilingualHead, decide_names
 
 
@@ -58,7 +58,7 @@ class IntentClassifier:
         self.path = Path(path)
         self.labels: list[str] = json.loads((self.path / "labels.json").read_text())
         self.config: dict = json.loads((self.path / "config.json").read_text())
-        self._net: IntentNet | None = None
+        self._net: IntentNet | IntentEnsemble | None = None
         self._tokenizer: object | None = None
         self._detector: OOSDetector | None = None
         self._head: MultilingualHead | None = None
@@ -81,9 +81,14 @@ class IntentClassifier:
             if self._net is not None:
                 return
             enc_dir = self.path / "encoder"
-            net = IntentNet(enc_dir, len(self.labels), dropout=0.0)
-            head = load_file(str(self.path / "head.safetensors"))
-            net.head.load_state_dict({"weight": head["weight"], "bias": head["bias"]})
+            members = []
+            for k in range(max(1, int(self.config.get("members", 1)))):
+                sub = self.path if k == 0 else self.path / f"member-{k}"
+                member = IntentNet(sub / "encoder", len(self.labels), dropout=0.0)
+                head = load_file(str(sub / "head.safetensors"))
+                member.head.load_state_dict({"weight": head["weight"], "bias": head["bias"]})
+                members.append(member)
+            net = members[0] if len(members) == 1 else IntentEnsemble(members)
             net.to(self._device).eval()
             detector = OOSDetector.load(self.path, self.labels)
             self._tokenizer = AutoTokenizer.from_pretrained(str(enc_dir))

@@ -31,6 +31,10 @@ class TrainConfig:
     fallback_in_scope_recall: float = 0.97  # threshold quantile when val has no OOS examples
     eval_batch_size: int = 128
     max_steps: int | None = None  # hard cap on optimizer steps (tests)
+    # Fine-tune this many encoders from seeds seed, seed+1, ... on the same split and average their logits
+    # (an ensemble: more accuracy for `members` times the training and inference cost).
+    members: int = 1
+    parallel_members: bool | None = None  # train members in parallel processes; None = auto (on CUDA)
     multilingual_head: bool = False  # blend in a head on multilingual-e5 embeddings (bilingual data)
     # Freeze embeddings + this many lower encoder layers. None = auto: 0 on CUDA, 3 on CPU (about half
     # the backward cost, so ~2,500 short queries train in minutes on 2 cores).

@@ -39,6 +39,29 @@ def _outputs(clf: IntentClassifier, texts: list[str]) -> tuple[torch.Tensor, tor
     )
 
 
+def _member_logits(
+    clf: IntentClassifier, split: str, texts: list[str], gold: list[str]
+) -> dict[str, np.ndarray]:
+    """Each member's logits on `texts` (one member for a single model) + gold label ids, for offline study."""
+    clf.warm_up()
+    net = clf._net
+    members = list(getattr(net, "members", [net]))
+    out: dict[str, np.ndarray] = {}
+    for k, member in enumerate(members):
+        logits, _ = forward_texts(
+            member,
+            clf._tokenize,
+            texts,
+            clf.device,
+            max_length=int(clf.config.get("max_length", 64)),
+            batch_size=256,
+        )
+        out[f"{split}_logits_m{k}"] = logits.numpy().astype(np.float16)  # half the size; enough to rank
+    idx = {lab: i for i, lab in enumerate(clf.labels)}
+    out[f"{split}_gold"] = np.array([idx.get(g, -1) for g in gold])
+    return out
+
+
 def _load_clinc(path: Path) -> dict[str, list[list[str]]]:
     file = path / "data_full.json" if path.is_dir() else path
     return json.loads(file.read_text())
@@ -58,7 +81,12 @@ def _common(result: Any, dataset: str) -> dict[str, Any]:
 
 
 def eval_banking77(
-    path: Path, config: TrainConfig, out_dir: Path, progress: bool, per_class: int | None
+    path: Path,
+    config: TrainConfig,
+    out_dir: Path,
+    progress: bool,
+    per_class: int | None,
+    dump: Path | None = None,
 ) -> dict:
     """Closed-set: train on train.csv (10 % stratified val for early stopping), score top-1 on test.csv."""
     texts, labels = load_intent_csv(path / "train.csv")
@@ -70,6 +98,8 @@ def eval_banking77(
     logits, _ = _outputs(clf, test_x)
     pred = [clf.labels[i] for i in logits.argmax(-1).tolist()]
     s = score_predictions(test_y, pred)
+    if dump is not None:
+        np.savez_compressed(dump, **_member_logits(clf, "test", test_x, test_y))
     return {
         **_common(res, "banking77"),
         "accuracy": s["accuracy"],
@@ -149,6 +179,8 @@ def eval_clinc150(
     closed_acc = sum(g == c for g, c in pairs) / max(len(pairs), 1)
     if dump is not None:
         _dump_scores(dump, clf, det, vx, vy, tx, ty, logits, emb)
+        members = {**_member_logits(clf, "val", vx, vy), **_member_logits(clf, "test", tx, ty)}
+        np.savez_compressed(dump.with_name(dump.stem + "-members.npz"), **members)
     return {
         **_common(res, "clinc150"),
         "in_scope_accuracy": chosen["in_scope_accuracy"],
@@ -191,7 +223,7 @@ def evaluate_intents(
 
     def fn(out: Path) -> dict[str, Any]:
         if dataset == "banking77":
-            return eval_banking77(Path(path), cfg, out, progress, per_class)
+            return eval_banking77(Path(path), cfg, out, progress, per_class, dump_scores)
         return eval_clinc150(Path(path), cfg, out, progress, per_class, dump_scores)
 
     if out_dir is not None:
@@ -209,7 +241,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=None, help="keep the trained model here")
     p.add_argument("--per-class", type=int, default=None)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--dump-scores", type=Path, default=None, help="clinc150: save OOS scores (npz)")
+    p.add_argument(
+        "--dump-scores",
+        type=Path,
+        default=None,
+        help="save test logits per member (npz); clinc150 also OOS scores",
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrainConfig override")
     a = p.parse_args(argv)
     overrides: dict[str, Any] = {}

@@ -6,7 +6,7 @@ import contextlib
 
 import torch
 
-from training.model import IntentNet
+from training.model import IntentEnsemble, IntentNet
 
 
 def autocast_for(device: torch.device) -> contextlib.AbstractContextManager[object]:
@@ -18,7 +18,7 @@ def autocast_for(device: torch.device) -> contextlib.AbstractContextManager[obje
 
 @torch.inference_mode()
 def forward_texts(
-    net: IntentNet,
+    net: IntentNet | IntentEnsemble,
     tokenizer: object,
     texts: list[str],
     device: torch.device,
@@ -28,8 +28,7 @@ def forward_texts(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return float32 CPU (logits, embeddings) for `texts`, batching by length for speed."""
     if not texts:
-        n = net.head.out_features
-        return torch.zeros(0, n), torch.zeros(0, net.head.in_features)
+        return torch.zeros(0, net.num_labels), torch.zeros(0, net.embed_dim)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     logits_out: list[torch.Tensor] = []
     emb_out: list[torch.Tensor] = []

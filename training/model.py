@@ -35,6 +35,14 @@ class IntentNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, num_labels)
 
+    @property
+    def num_labels(self) -> int:
+        return self.head.out_features
+
+    @property
+    def embed_dim(self) -> int:
+        return self.head.in_features
+
     def freeze_lower(self, n_layers: int) -> None:
         """Stop gradients through the embeddings and the first `n_layers` transformer layers."""
         if n_layers <= 0:
@@ -55,6 +63,35 @@ class IntentNet(nn.Module):
         """Return (logits, pooled embeddings)."""
         emb = self.embed(input_ids, attention_mask)
         return self.head(self.dropout(emb)), emb
+
+
+class IntentEnsemble(nn.Module):
+    """Several IntentNets trained from different seeds, used as one: mean logits, concatenated embeddings.
+
+    Averaging the logits of independently fine-tuned members cancels part of each one's variance (the
+    usual ensemble gain); the concatenated embeddings keep the Mahalanobis OOS score well defined.
+    """
+
+    def __init__(self, members: list[IntentNet]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+
+    @property
+    def num_labels(self) -> int:
+        return self.members[0].num_labels
+
+    @property
+    def embed_dim(self) -> int:
+        return sum(m.embed_dim for m in self.members)
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        outs = [m(input_ids, attention_mask) for m in self.members]
+        logits = torch.stack([o[0].float() for o in outs]).mean(0)
+        return logits, torch.cat([o[1].float() for o in outs], dim=-1)
 
 
 def pick_device() -> torch.device:

@@ -27,7 +27,7 @@ from training.classifier import decide
 from training.config import OUT_OF_SCOPE, TrainConfig, TrainResult
 from training.data import stratified_split
 from training.inference import forward_texts
-from training.model import IntentNet, default_base_model
+from training.model import IntentEnsemble, IntentNet, default_base_model
 
 
 def _seed_all(seed: int) -> None:
@@ -114,23 +114,27 @@ def fit_detector(
 
 def _write_model(
     folder: Path,
-    net: IntentNet,
+    net: IntentNet | IntentEnsemble,
     tokenizer: Any,
     labels: list[str],
     detector: OOSDetector,
     metrics: dict[str, Any],
     config: dict[str, Any],
 ) -> None:
+    """Member 0 in encoder/ + head.safetensors (the single-model layout); member k in member-k/."""
     from safetensors.torch import save_file
 
-    net.encoder.save_pretrained(str(folder / "encoder"), safe_serialization=True)
-    tokenizer.save_pretrained(str(folder / "encoder"))
-    head = {k: v.detach().float().cpu().contiguous() for k, v in net.head.state_dict().items()}
-    save_file(head, str(folder / "head.safetensors"))
+    members = list(net.members) if isinstance(net, IntentEnsemble) else [net]
+    for k, member in enumerate(members):
+        sub = folder if k == 0 else folder / f"member-{k}"
+        member.encoder.save_pretrained(str(sub / "encoder"), safe_serialization=True)
+        tokenizer.save_pretrained(str(sub / "encoder"))
+        head = {n: v.detach().float().cpu().contiguous() for n, v in member.head.state_dict().items()}
+        save_file(head, str(sub / "head.safetensors"))
     (folder / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1))
     detector.save(folder)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    (folder / "config.json").write_text(json.dumps({**config, "members": len(members)}, indent=2))
 
 
 def _atomic_publish(tmp: Path, out_dir: Path) -> None:
@@ -142,6 +146,153 @@ def _atomic_publish(tmp: Path, out_dir: Path) -> None:
     tmp.rename(out_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _train_member(
+    cfg: TrainConfig,
+    seed: int,
+    accel: Accelerator,
+    base: Path,
+    tokenizer: Any,
+    freeze: int,
+    label_list: list[str],
+    train_texts: list[str],
+    y: list[int],
+    val_texts: list[str],
+    val_labels: list[str],
+    progress: bool,
+    desc: str,
+) -> tuple[IntentNet, dict[str, Any]]:
+    """Fine-tune one encoder + head from `seed`; return it (best val epoch loaded, eval mode) and its run."""
+    _seed_all(seed)
+    device = accel.device
+    index = {lab: i for i, lab in enumerate(label_list)}
+    net = IntentNet(base, len(label_list), dropout=cfg.dropout)
+    net.freeze_lower(freeze)
+
+    def collate(batch: list[tuple[str, int]]) -> dict[str, torch.Tensor]:
+        enc = tokenizer(
+            [b[0] for b in batch],
+            padding=True,
+            truncation=True,
+            max_length=cfg.max_length,
+            return_tensors="pt",
+        )
+        return {
+            "input_ids": enc["input_ids"],
+            "attention_mask": enc["attention_mask"],
+            "labels": torch.tensor([b[1] for b in batch]),
+        }
+
+    gen = torch.Generator().manual_seed(seed)
+    loader = DataLoader(
+        list(zip(train_texts, y, strict=True)),
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        collate_fn=collate,
+        generator=gen,
+        drop_last=len(y) > cfg.batch_size,
+    )
+    head_params = list(net.head.parameters())
+    trainable = [p for p in net.encoder.parameters() if p.requires_grad]
+    decay = [p for p in trainable if p.ndim > 1]
+    no_decay = [p for p in trainable if p.ndim <= 1]
+    optim = torch.optim.AdamW(
+        [
+            {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
+            {"params": head_params, "lr": cfg.head_lr, "weight_decay": 0.0},
+        ]
+    )
+    steps_per_epoch = math.ceil(len(loader) / max(accel.num_processes, 1))
+    total = cfg.epochs * steps_per_epoch
+    if cfg.max_steps is not None:
+        total = min(total, cfg.max_steps)
+    sched = get_linear_schedule_with_warmup(optim, int(cfg.warmup_ratio * total), max(total, 1))
+    net, optim, loader, sched = accel.prepare(net, optim, loader, sched)
+    weights = _class_weights(y, len(label_list)) if cfg.class_weighting else None
+    loss_fn = torch.nn.CrossEntropyLoss(
+        weight=weights.to(device) if weights is not None else None, label_smoothing=cfg.label_smoothing
+    )
+
+    best_f1, best_state, best_epoch, bad, step, history = -1.0, None, 0, 0, 0, []
+    bar = tqdm(total=total, disable=not (progress and accel.is_main_process), desc=desc)
+    for epoch in range(cfg.epochs):
+        net.train()
+        for batch in loader:
+            logits, _ = net(batch["input_ids"], batch["attention_mask"])
+            loss = loss_fn(logits.float(), batch["labels"])
+            accel.backward(loss)
+            optim.step()
+            sched.step()
+            optim.zero_grad(set_to_none=True)
+            step += 1
+            bar.update(1)
+            if step % 20 == 0:  # reading the loss waits for the GPU: not every step
+                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+            if step >= total:
+                break
+        plain = accel.unwrap_model(net)
+        plain.eval()
+        decision = [None]
+        if accel.is_main_process:
+            logits_v, _ = forward_texts(
+                plain, tokenizer, val_texts, device, max_length=cfg.max_length, batch_size=cfg.eval_batch_size
+            )
+            pred = [label_list[i] for i in logits_v.argmax(-1).tolist()]
+            gold = [lab if lab in index else OUT_OF_SCOPE for lab in val_labels]
+            f1 = _macro_f1(gold, pred) if val_texts else float(-epoch)
+            decision = [f1]
+        decision = broadcast_object_list(decision) if accel.num_processes > 1 else decision
+        f1 = float(decision[0])
+        history.append({"seed": seed, "epoch": epoch + 1, "step": step, "val_macro_f1_argmax": f1})
+        if f1 > best_f1 + 1e-6:
+            best_f1, best_epoch, bad = f1, epoch + 1, 0
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in plain.state_dict().items()}
+        else:
+            bad += 1
+        if bad >= cfg.patience or step >= total:
+            break
+    bar.close()
+    plain = accel.unwrap_model(net)
+    if best_state is not None:
+        plain.load_state_dict(best_state)
+    plain.eval()
+    return plain, {"seed": seed, "best_epoch": best_epoch, "steps": step, "history": history}
+
+
+def _member_worker(args: tuple, seed: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Process-pool entry point: train one member, return its CPU state dict and run record."""
+    cfg, base, freeze, label_list, train_texts, y, val_texts, val_labels = args
+    accel = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    net, run = _train_member(
+        cfg,
+        seed,
+        accel,
+        base,
+        tokenizer,
+        freeze,
+        label_list,
+        train_texts,
+        y,
+        val_texts,
+        val_labels,
+        False,
+        "",
+    )
+    return {k: v.detach().cpu() for k, v in net.state_dict().items()}, run
+
+
+def _train_members_in_processes(args: tuple, seeds: list[int]) -> list[tuple[dict[str, torch.Tensor], dict]]:
+    """Train one member per seed, each in its own (spawned) process, concurrently."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")  # CUDA cannot be used from forked children
+    with ProcessPoolExecutor(max_workers=len(seeds), mp_context=ctx) as pool:
+        futures = [pool.submit(_member_worker, args, seed) for seed in seeds]
+        return [f.result() for f in futures]
 
 
 def train_intent_model(
@@ -185,102 +336,42 @@ def train_intent_model(
     accel = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
     device = accel.device
     tokenizer = AutoTokenizer.from_pretrained(str(base))
-    net = IntentNet(base, len(label_list), dropout=cfg.dropout)
     freeze = cfg.freeze_layers if cfg.freeze_layers is not None else (0 if device.type == "cuda" else 3)
-    net.freeze_lower(freeze)
-
-    def collate(batch: list[tuple[str, int]]) -> dict[str, torch.Tensor]:
-        enc = tokenizer(
-            [b[0] for b in batch],
-            padding=True,
-            truncation=True,
-            max_length=cfg.max_length,
-            return_tensors="pt",
-        )
-        return {
-            "input_ids": enc["input_ids"],
-            "attention_mask": enc["attention_mask"],
-            "labels": torch.tensor([b[1] for b in batch]),
-        }
-
-    gen = torch.Generator().manual_seed(cfg.seed)
-    loader = DataLoader(
-        list(zip(train_texts, y, strict=True)),
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        collate_fn=collate,
-        generator=gen,
-        drop_last=len(y) > cfg.batch_size,
-    )
-    head_params = list(net.head.parameters())
-    trainable = [p for p in net.encoder.parameters() if p.requires_grad]
-    decay = [p for p in trainable if p.ndim > 1]
-    no_decay = [p for p in trainable if p.ndim <= 1]
-    optim = torch.optim.AdamW(
-        [
-            {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
-            {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
-            {"params": head_params, "lr": cfg.head_lr, "weight_decay": 0.0},
-        ]
-    )
-    steps_per_epoch = math.ceil(len(loader) / max(accel.num_processes, 1))
-    total = cfg.epochs * steps_per_epoch
-    if cfg.max_steps is not None:
-        total = min(total, cfg.max_steps)
-    sched = get_linear_schedule_with_warmup(optim, int(cfg.warmup_ratio * total), max(total, 1))
-    net, optim, loader, sched = accel.prepare(net, optim, loader, sched)
-    weights = _class_weights(y, len(label_list)) if cfg.class_weighting else None
-    loss_fn = torch.nn.CrossEntropyLoss(
-        weight=weights.to(device) if weights is not None else None, label_smoothing=cfg.label_smoothing
-    )
-
-    best_f1, best_state, best_epoch, bad, step, history = -1.0, None, 0, 0, 0, []
-    bar = tqdm(total=total, disable=not (progress and accel.is_main_process), desc="train intents")
-    for epoch in range(cfg.epochs):
-        net.train()
-        for batch in loader:
-            logits, _ = net(batch["input_ids"], batch["attention_mask"])
-            loss = loss_fn(logits.float(), batch["labels"])
-            accel.backward(loss)
-            optim.step()
-            sched.step()
-            optim.zero_grad(set_to_none=True)
-            step += 1
-            bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
-            if step >= total:
-                break
-        plain = accel.unwrap_model(net)
-        plain.eval()
-        decision = [None]
-        if accel.is_main_process:
-            logits_v, _ = forward_texts(
-                plain,
+    n_members = max(1, int(cfg.members))
+    members: list[IntentNet] = []
+    runs: list[dict[str, Any]] = []
+    parallel = cfg.parallel_members if cfg.parallel_members is not None else device.type == "cuda"
+    if n_members > 1 and parallel and accel.num_processes == 1:
+        # One small encoder leaves a GPU mostly idle (launch-bound): members train side by side.
+        args = (cfg, base, freeze, label_list, train_texts, y, list(val_texts), list(val_labels))
+        for state, run in _train_members_in_processes(args, [cfg.seed + k for k in range(n_members)]):
+            member = IntentNet(base, len(label_list), dropout=cfg.dropout)
+            member.load_state_dict(state)
+            members.append(member.to(device).eval())
+            runs.append(run)
+    else:
+        for k in range(n_members):
+            member, run = _train_member(
+                cfg,
+                cfg.seed + k,
+                accel,
+                base,
                 tokenizer,
+                freeze,
+                label_list,
+                train_texts,
+                y,
                 list(val_texts),
-                device,
-                max_length=cfg.max_length,
-                batch_size=cfg.eval_batch_size,
+                list(val_labels),
+                progress,
+                desc="train intents" if n_members == 1 else f"train intents {k + 1}/{n_members}",
             )
-            pred = [label_list[i] for i in logits_v.argmax(-1).tolist()]
-            gold = [lab if lab in index else OUT_OF_SCOPE for lab in val_labels]
-            f1 = _macro_f1(gold, pred) if val_texts else float(-epoch)
-            decision = [f1]
-        decision = broadcast_object_list(decision) if accel.num_processes > 1 else decision
-        f1 = float(decision[0])
-        history.append({"epoch": epoch + 1, "step": step, "val_macro_f1_argmax": f1})
-        if f1 > best_f1 + 1e-6:
-            best_f1, best_epoch, bad = f1, epoch + 1, 0
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in plain.state_dict().items()}
-        else:
-            bad += 1
-        if bad >= cfg.patience or step >= total:
-            break
-    bar.close()
-    plain = accel.unwrap_model(net)
-    if best_state is not None:
-        plain.load_state_dict(best_state)
-    plain.eval()
+            members.append(member)
+            runs.append(run)
+    plain: IntentNet | IntentEnsemble = members[0] if n_members == 1 else IntentEnsemble(members).eval()
+    history = [h for run in runs for h in run["history"]]
+    step = sum(run["steps"] for run in runs)
+    best_epoch = runs[0]["best_epoch"] if n_members == 1 else [run["best_epoch"] for run in runs]
     train_seconds = time.perf_counter() - t0
 
     result_metrics: dict[str, Any] = {}
@@ -325,6 +416,7 @@ def train_intent_model(
             "device": str(device),
             "num_processes": accel.num_processes,
             "frozen_layers": freeze,
+            "members": n_members,
         }
         head = None
         if cfg.multilingual_head and val_texts:

@@ -22,6 +22,9 @@ class LocalGenerator:
     `model_path=None` uses the bundled SmolLM2-135M-Instruct (converted once, see bundled_generator_path).
     `adapter_path` is a peft LoRA adapter folder, merged into the weights at load time (no per-token cost);
     one that fails to load is logged and skipped. Uses CUDA + bfloat16 when available, CPU + float32 otherwise.
+    `decoder`: "static" decodes through a StaticDecoder (static KV cache, one CUDA graph replay per token),
+    "hf" through `model.generate`; "auto" picks static on CUDA and hf on CPU, where `generate` measured
+    faster (2.2 s against 5.7 s for 60 tokens: the static cache attends over all its slots).
     """
 
     def __init__(
@@ -35,7 +38,11 @@ class LocalGenerator:
         dtype: str | None = None,
         prefix_cache: bool = True,
         adapter_path: Path | None = None,
+        decoder: str = "auto",
+        max_cache_len: int = 2048,
     ) -> None:
+        if decoder not in ("auto", "static", "hf"):
+            raise ValueError("decoder must be 'auto', 'static' or 'hf'")
         self.model_path = Path(model_path) if model_path is not None else None
         self.adapter_path = Path(adapter_path) if adapter_path is not None else None
         self.adapter_loaded = False
@@ -45,6 +52,8 @@ class LocalGenerator:
         self.cache_dir = cache_dir
         self.dtype = dtype
         self.prefix_cache = prefix_cache
+        self.decoder = decoder
+        self.max_cache_len = max_cache_len
         self.name = f"local:{self.model_path.name if self.model_path else 'smollm2-135m-instruct'}"
         self.last_finish_reason: str | None = None  # "stop", "length", "timeout" or "cancelled"
         self._model = None
@@ -52,6 +61,7 @@ class LocalGenerator:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._prefixes: dict[tuple[int, ...], object] = {}  # system-prompt KV caches, reused per request
+        self._static = None  # StaticDecoder when decoder resolves to "static"
 
     # -- loading -------------------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -89,6 +99,15 @@ class LocalGenerator:
             self._eos = sorted(flat)
             self._pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self._eos[0]
             self._tokenizer = tokenizer
+            if self.decoder == "static" or (self.decoder == "auto" and str(self.device).startswith("cuda")):
+                from assistant.generation.static_decode import StaticDecoder
+
+                static = StaticDecoder(
+                    model, max_cache_len=self.max_cache_len, repetition_penalty=self.repetition_penalty
+                )
+                static.warm_up()
+                self._static = static
+                self.prefix_cache = False  # the static path prefills the whole prompt in one pass
             self._model = model
             if self.prefix_cache:
                 from assistant.generation.prompt import SYSTEM_PROMPTS
@@ -172,7 +191,15 @@ class LocalGenerator:
         except BaseException as exc:
             self._lock.release()
             raise GenerationError(f"generation failed to start: {exc}") from exc
-        self._work(inputs, messages, None, criteria, max_new_tokens, failure, result)  # releases the lock
+        if self._static_fits(inputs, max_new_tokens):
+            try:
+                result.append(list(self._static_tokens(inputs, criteria, max_new_tokens)))
+            except Exception as exc:
+                failure.append(exc)
+            finally:
+                self._lock.release()
+        else:
+            self._work(inputs, messages, None, criteria, max_new_tokens, failure, result)  # releases the lock
         text = self._tokenizer.decode(result[0], skip_special_tokens=True).strip() if result else ""
         if failure:
             raise GenerationError(f"generation failed: {failure[0]}", partial=text) from failure[0]
@@ -199,6 +226,13 @@ class LocalGenerator:
         failure: list[BaseException] = []
         try:
             inputs = self._encode(messages)
+        except BaseException as exc:
+            self._lock.release()
+            raise GenerationError(f"generation failed to start: {exc}") from exc
+        if self._static_fits(inputs, max_new_tokens):
+            yield from self._static_stream(inputs, criteria, max_new_tokens, timeout_s)
+            return
+        try:
             streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
             worker = threading.Thread(
                 target=self._work,
@@ -243,6 +277,53 @@ class LocalGenerator:
                 )
         finally:
             cancel.set()  # stops the worker if the consumer went away early
+
+    def _static_fits(self, inputs, max_new_tokens: int) -> bool:
+        return self._static is not None and self._static.fits(inputs["input_ids"].shape[1], max_new_tokens)
+
+    def _static_tokens(self, inputs, criteria, max_new_tokens: int) -> Iterator[int]:
+        """New token ids (EOS dropped) from the StaticDecoder; sets `last_finish_reason`. Caller holds the lock."""
+        eos = set(self._eos)
+        n = 0
+        last = None
+        for tok in self._static.tokens(inputs["input_ids"], max_new_tokens, eos, criteria.check):
+            n, last = n + 1, tok
+            if tok in eos:
+                break
+            yield tok
+        if criteria.fired:
+            self.last_finish_reason = criteria.fired
+        elif last is not None and last in eos:
+            self.last_finish_reason = "stop"
+        else:
+            self.last_finish_reason = "length" if n >= max_new_tokens else "stop"
+
+    def _static_stream(self, inputs, criteria, max_new_tokens: int, timeout_s: float) -> Iterator[str]:
+        """Text pieces decoded in this thread, token by token (no worker thread, no streamer queue)."""
+        ids: list[int] = []
+        sent = ""
+        try:
+            try:
+                for tok in self._static_tokens(inputs, criteria, max_new_tokens):
+                    ids.append(tok)
+                    text = self._tokenizer.decode(ids, skip_special_tokens=True)
+                    if text.endswith("\ufffd"):  # a multi-byte character is not complete yet
+                        continue
+                    piece, sent = text[len(sent) :], text
+                    if piece:
+                        yield piece
+            except Exception as exc:
+                raise GenerationError(f"generation failed: {exc}", partial=sent) from exc
+            text = self._tokenizer.decode(ids, skip_special_tokens=True)
+            if text[len(sent) :] and not text.endswith("\ufffd"):
+                yield text[len(sent) :]
+                sent = text
+            if criteria.fired == "timeout":
+                raise GenerationError(
+                    f"generation timed out after {timeout_s:.1f}s", reason="timeout", partial=sent
+                )
+        finally:
+            self._lock.release()
 
     def _work(
         self,

@@ -103,3 +103,39 @@ def test_model_folder_is_self_contained(trained, tmp_path: Path) -> None:  # typ
     moved = tmp_path / "elsewhere"
     shutil.copytree(trained.result.out_dir, moved)
     assert IntentClassifier.load(moved).predict(["where is my bank card"])[0].name == "card_arrival"
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["sequential", "processes"])
+def test_ensemble_averages_members_and_round_trips(tmp_path: Path, parallel: bool) -> None:
+    import torch
+
+    from tests.training.conftest import make_dataset
+    from training.inference import forward_texts
+    from training.model import IntentEnsemble
+
+    train_x, train_y, test_x, _ = make_dataset(seed=1)
+    out = tmp_path / "ens"
+    res = train_intent_model(
+        train_x,
+        train_y,
+        out,
+        config=TrainConfig.fast(members=2, epochs=1, parallel_members=parallel),
+        progress=False,
+    )
+    assert res.metrics["members"] == 2 and len(res.metrics["best_epoch"]) == 2
+    assert (out / "member-1" / "encoder" / "model.safetensors").exists()
+    assert json.loads((out / "config.json").read_text())["members"] == 2
+    clf = IntentClassifier.load(out)
+    clf.warm_up()
+    assert isinstance(clf._net, IntentEnsemble) and len(clf._net.members) == 2
+    # The ensemble's logits are the mean of its members' logits; embeddings are concatenated.
+    kw = {"max_length": 32, "batch_size": 16}
+    logits, emb = forward_texts(clf._net, clf._tokenize, test_x[:6], clf.device, **kw)
+    parts = [forward_texts(m, clf._tokenize, test_x[:6], clf.device, **kw) for m in clf._net.members]
+    assert torch.allclose(logits, torch.stack([p[0] for p in parts]).mean(0), atol=1e-5)
+    assert emb.shape[1] == 2 * parts[0][1].shape[1]
+    assert not torch.allclose(parts[0][0], parts[1][0])  # different seeds, different members
+    preds = clf.predict(test_x)
+    assert len(preds) == len(test_x) and all(0.0 <= p.confidence <= 1.0 for p in preds)
+    again = IntentClassifier.load(out).predict(test_x)
+    assert [p.name for p in again] == [p.name for p in preds]
