@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -87,6 +88,29 @@ def _store_base_data(settings: Settings, files: list[Path]) -> list[Path]:
     return kept
 
 
+def sweep_stale_work(models_dir: Path) -> list[Path]:
+    """Remove `train-PID-*` work folders whose process is gone (a retrain killed with -9); return them."""
+    removed = []
+    for work in Path(models_dir).glob("train-*"):
+        parts = work.name.split("-")
+        pid = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+        if pid is not None and (pid == os.getpid() or _alive(pid)):
+            continue  # a retrain is running right now
+        shutil.rmtree(work, ignore_errors=True)
+        removed.append(work)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def retrain(
     settings: Settings,
     files: list[Path] | None = None,
@@ -116,7 +140,8 @@ def retrain(
     train_x, train_y, held_x, held_y = split_heldout(texts, labels)
     registry = ModelRegistry(settings.intents_dir)
     settings.models_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="train-", dir=settings.models_dir))
+    sweep_stale_work(settings.models_dir)
+    work = Path(tempfile.mkdtemp(prefix=f"train-{os.getpid()}-", dir=settings.models_dir))
     try:
         started = time.perf_counter()
         # Customer data is multilingual: blend in the multilingual-e5 head unless told otherwise.

@@ -91,3 +91,30 @@ def test_retrain_from_logs_registers_and_applies_the_promotion_rule(tmp_path: Pa
     assert ("promote" in second.reason) or ("keep current" in second.reason)
     meta = registry.metadata(second.version)
     assert meta["data_fingerprint"] != registry.metadata(first.version)["data_fingerprint"]
+
+
+def test_sweep_removes_work_of_dead_retrains_only(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from assistant.learning import sweep_stale_work
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(dead.stdout)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        killed = tmp_path / f"train-{dead_pid}-abc"  # a retrain killed with -9
+        legacy = tmp_path / "train-x1y2z3"  # the old name, without a pid
+        running = tmp_path / f"train-{live.pid}-def"  # another process training right now
+        mine = tmp_path / f"train-{os.getpid()}-ghi"  # this process's own retrain
+        for d in (killed, legacy, running, mine):
+            (d / "model").mkdir(parents=True)
+        removed = sweep_stale_work(tmp_path)
+        assert sorted(removed) == sorted([killed, legacy])
+        assert running.exists() and mine.exists() and not killed.exists() and not legacy.exists()
+    finally:
+        live.kill()
+        live.wait()
