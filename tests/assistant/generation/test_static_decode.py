@@ -71,7 +71,10 @@ def test_static_chinese_stream_never_splits_a_character(pair):
 
 def test_static_timeout_and_release(pair):
     static, _ = pair
-    messages = [{"role": "system", "content": "Be verbose."}, {"role": "user", "content": "Tell me a long story."}]
+    messages = [
+        {"role": "system", "content": "Be verbose."},
+        {"role": "user", "content": "Tell me a long story."},
+    ]
     start = time.perf_counter()
     with pytest.raises(GenerationError) as info:
         static.generate(messages, max_new_tokens=400, timeout_s=0.5)
