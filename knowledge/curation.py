@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from knowledge.store import unit_rev
 from knowledge.types import Template
@@ -40,33 +40,38 @@ class CurationMixin:
         actor: str,
         action: str,
         detail: dict | None = None,
-        vectors: Any = None,
+        embedded: bool = False,
     ) -> None:
-        """Embed the units' new revisions, store their vectors (not live), then stage them in SQLite."""
+        """Embed the units' new revisions, store their vectors (not live), then stage them in SQLite.
+
+        `embedded`: the caller already stored the vectors (ingest embeds many files' units in one batch).
+        """
+        if not embedded:
+            self._embed_new(units)
+        self.store.stage_document(doc, units, actor, action, detail)
+
+    def _embed_new(self: KnowledgeBase, units: list[dict]) -> None:
+        """Embed the unit revisions SQLite does not hold yet and store their vectors in Chroma (not live)."""
         revs = [unit_rev(u) for u in units]
         have = self.store.existing_revs(revs)
-        fresh = [i for i, r in enumerate(revs) if r not in have]
-        if fresh:
-            if vectors is None:
-                from knowledge.kb import embed_text
-
-                vecs = self.embedder.embed_passages([embed_text(units[i]) for i in fresh])
-            else:
-                vecs = vectors[fresh]
-            self._upsert_vectors([{**units[i], "id": revs[i]} for i in fresh], vecs, live=set())
-        self.store.stage_document(doc, units, actor, action, detail)
+        fresh = {r: u for r, u in zip(revs, units, strict=True) if r not in have}
+        self._embed_and_upsert([{**u, "id": r} for r, u in fresh.items()], live=set())
 
     def _refresh_live_flags(self: KnowledgeBase, before: set[str]) -> None:
         """After the live pointer moved: make sure the live units have vectors, flip their `live` flags."""
         after = self.store.live_revs()
         try:
-            have = self.vectors.ids()
-            missing = self.store.units(sorted(after - have))
+            indexes = [index for _, index in self._indexes()]
+            have = {id(index): index.ids() for index in indexes}
+            missing = self.store.units(sorted(after - set().union(*have.values())))
             if missing:
-                self._embed_and_upsert(list(missing.values()))
-            changed = sorted((before ^ after) & (have | set(missing)))
-            self.vectors.set_live({i: i in after for i in changed})
-            self.vectors.delete(self.store.collect_garbage())
+                self._embed_and_upsert(list(missing.values()), live=after)
+            garbage = self.store.collect_garbage()
+            for index in indexes:
+                # Just embedded units already carry their flag; only older vectors need flipping.
+                changed = sorted((before ^ after) & have[id(index)])
+                index.set_live({i: i in after for i in changed})
+                index.delete(garbage)
         except Exception as exc:  # SQLite already serves the new version; the next warm_up re-syncs Chroma
             log.warning(
                 "could not update the vector index after a version change: %s: %s", type(exc).__name__, exc

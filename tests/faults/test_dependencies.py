@@ -118,6 +118,27 @@ def test_chroma_server_down_falls_back_to_lexical_and_recovers(launch, tmp_path:
         chroma.stop()
 
 
+def test_chroma_server_down_at_start_serves_lexically_then_syncs(launch, tmp_path: Path) -> None:
+    chroma = Chroma(tmp_path / "chroma-data", _free_port(), tmp_path / "chroma.log")  # not started
+    try:
+        server = launch({"LEPTON_CHROMA_URL": f"http://127.0.0.1:{chroma.port}"}, name="chroma-late")
+        assert server.healthy()  # the assistant came up although its vector store is unreachable
+        question, down = _rag_question(server.url)
+        assert down["route"] == "rag" and down["sources"], down
+        assert "lexical retrieval until it is back" in server.log()
+
+        chroma.start()  # an empty server: the next sync fills it from SQLite
+        time.sleep(11)  # past the knowledge base's sync retry interval (10 s)
+        _chat(server.url, question)  # this query runs the sync
+        warnings = server.log().count("vector search failed")
+        _, back = _chat(server.url, question)
+        assert back["route"] == "rag" and back["sources"]
+        time.sleep(0.5)
+        assert server.log().count("vector search failed") == warnings, "dense retrieval did not come back"
+    finally:
+        chroma.stop()
+
+
 class StandIn:
     """An OpenAI-compatible chat server: mode "ok" answers at once, "slow" waits `delay` seconds first."""
 

@@ -71,19 +71,44 @@ def test_ingest_search_publish_and_reindex_through_a_chroma_server(
 
     host, port = chroma_url.rsplit(":", 1)
     client = chromadb.HttpClient(host=host.split("//")[1], port=int(port))
-    [col] = client.list_collections()
-    stored = client.get_collection(col.name if hasattr(col, "name") else col)
-    assert stored.count() == kb.stats()["chunks"] + kb.stats()["templates"]
+    # MiniLM's collection, and multilingual-e5's for the Chinese article (MiniLM reads English only).
+    stored = [client.get_collection(getattr(c, "name", c)) for c in client.list_collections()]
+    assert sorted(c.name for c in stored) == ["lepton-e5-384", "lepton-minilm-384"]
+    assert sum(c.count() for c in stored) == kb.stats()["chunks"] + kb.stats()["templates"]
 
     shipping = next(d for d in kb.documents() if d["uri"].endswith("shipping.md"))
     kb.edit_document(shipping["id"], "# Shipping\n\nWe deliver by drone to Mars colonies.\n", actor="ops")
     assert not any("drone" in h.text for h in kb.search("deliver to Mars by drone", k=3))  # a draft
     kb.publish("ops")
     assert "drone" in kb.search("deliver to Mars by drone", k=1)[0].text
-    live = stored.get(where={"live": True}, include=[])["ids"]
+    live = [i for c in stored for i in c.get(where={"live": True}, include=[])["ids"]]
     assert sorted(live) == sorted(kb.store.live_revs())
 
     assert kb.reindex() == kb.stats()["chunks"] + kb.stats()["templates"]
     again = KnowledgeBase(tmp_path / "kb", embedder=minilm, chroma_url=chroma_url)
     assert "drone" in again.search("deliver to Mars by drone", k=1)[0].text
     assert not any("Express" in h.text for h in again.search("express shipping price", k=5))
+
+
+def test_a_chroma_server_down_at_start_leaves_lexical_search_then_recovers(
+    tmp_path: Path, minilm: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import knowledge.kb as kb_module
+
+    docs = write_corpus(tmp_path / "docs")
+    KnowledgeBase(tmp_path / "kb", embedder=minilm).ingest([docs])  # built with embedded Chroma
+    port = _free_port()  # nothing listens there: the server is "down" when the assistant starts
+    kb = KnowledgeBase(tmp_path / "kb", embedder=minilm, chroma_url=f"http://127.0.0.1:{port}")
+    kb.warm_up()  # must not raise: the assistant would never become ready
+    assert not kb._synced
+    hits = kb.search("return items within 30 days for a full refund")
+    assert hits and hits[0].snippet  # answered from SQLite FTS5
+    # The sync is retried, not on every query: a query inside the retry interval does not call it.
+    calls: list[int] = []
+    monkeypatch.setattr(kb, "_sync", lambda: calls.append(1))
+    kb.search("refund")
+    assert calls == []
+    monkeypatch.setattr(kb_module, "SYNC_RETRY_S", 0.0)
+    kb._sync_retry_at = 0.0
+    kb.search("refund")
+    assert calls == [1] and kb._synced  # the (stubbed) sync succeeded: back to normal

@@ -159,8 +159,10 @@ def test_schema_1_database_is_migrated_to_version_1(tmp_path: Path, minilm: Embe
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
+    import knowledge.kb
     from knowledge import KnowledgeBase, make_embedder
 
+    knowledge.kb.INGEST_BATCH_FILES = 1  # one file per embedding call, so the kill lands mid-ingest
     emb = make_embedder("minilm")
     slow = emb.embed_passages
     def embed(texts):
@@ -175,9 +177,8 @@ def test_kill9_during_ingest_keeps_the_published_version(tmp_path: Path, minilm:
     docs = write_corpus(tmp_path / "docs")
     kb = KnowledgeBase(tmp_path / "kb", embedder=minilm)
     kb.ingest([docs])
-    kb._vectors = (
-        None  # close our Chroma client before another process writes (embedded Chroma is one-process)
-    )
+    # Close our Chroma clients before another process writes (embedded Chroma is one-process).
+    kb._vectors = kb._ml_vectors = None
     kb._store = None
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -220,4 +221,4 @@ def test_kill9_during_ingest_keeps_the_published_version(tmp_path: Path, minilm:
     assert kb.stats()["documents"] == 43
     assert kb.search("KH-LAMP-037 lighthouse lamp", k=3)
     units = kb.store.all_revs()
-    assert kb.vectors.ids() == units and kb.draft_changes() == []
+    assert kb.vectors.ids() | kb.ml_vectors.ids() == units and kb.draft_changes() == []
