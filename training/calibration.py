@@ -24,6 +24,7 @@ class OOSDetector:
     means: torch.Tensor | None = None
     precision: torch.Tensor | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    bank: torch.Tensor | None = None  # normalised in-scope training embeddings, for the "knn" score
 
     @property
     def oos_index(self) -> int | None:
@@ -34,7 +35,9 @@ class OOSDetector:
         return torch.tensor([i for i, lab in enumerate(self.labels) if lab != OUT_OF_SCOPE], dtype=torch.long)
 
     def score(self, logits: torch.Tensor, emb: torch.Tensor, method: str | None = None) -> torch.Tensor:
-        return ood.scores(method or self.method, logits, emb, self.in_scope, self.means, self.precision)
+        return ood.scores(
+            method or self.method, logits, emb, self.in_scope, self.means, self.precision, self.bank
+        )
 
     def detect(self, logits: torch.Tensor, emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (is_oos bool tensor, in-scope score tensor)."""
@@ -52,6 +55,8 @@ class OOSDetector:
                 {"means": self.means.contiguous(), "precision": self.precision.contiguous()},
                 str(folder / "mahalanobis.safetensors"),
             )
+        if self.bank is not None:  # float16: the bank only ranks neighbours
+            save_file({"bank": self.bank.half().contiguous()}, str(folder / "knn_bank.safetensors"))
 
     @classmethod
     def load(cls, folder: Path, labels: list[str]) -> OOSDetector:
@@ -62,4 +67,7 @@ class OOSDetector:
         if (folder / "mahalanobis.safetensors").exists():
             t = load_file(str(folder / "mahalanobis.safetensors"))
             means, precision = t["means"], t["precision"]
-        return cls(labels, method, threshold, means, precision, meta)
+        bank = None
+        if (folder / "knn_bank.safetensors").exists():
+            bank = load_file(str(folder / "knn_bank.safetensors"))["bank"].float()
+        return cls(labels, method, threshold, means, precision, meta, bank)

@@ -1,11 +1,12 @@
-"""Out-of-scope scores (max-softmax, energy, Mahalanobis) and threshold selection."""
+"""Out-of-scope scores (max-softmax, energy, Mahalanobis, nearest neighbours) and threshold selection."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-METHODS = ("msp", "energy", "mahalanobis")
+METHODS = ("msp", "energy", "mahalanobis", "knn")
+KNN_K = 10  # neighbours averaged by the "knn" score (Sun et al. 2022 use the k-th; the mean is steadier)
 
 
 def fit_mahalanobis(emb: np.ndarray, y: np.ndarray, classes: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -29,8 +30,12 @@ def scores(
     in_scope: torch.Tensor,
     means: torch.Tensor | None = None,
     precision: torch.Tensor | None = None,
+    bank: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """In-scope score per row (higher = more in scope) over the in-scope logit columns."""
+    """In-scope score per row (higher = more in scope) over the in-scope logit columns.
+
+    "knn": mean cosine similarity to the KNN_K nearest in-scope training embeddings (`bank`, L2-normalised).
+    """
     z = logits.float()[:, in_scope]
     if method == "msp":
         return torch.softmax(logits.float(), -1)[:, in_scope].max(-1).values
@@ -43,6 +48,12 @@ def scores(
         mp = means @ precision
         md = (xp * x).sum(-1, keepdim=True) - 2 * xp @ means.T + (mp * means).sum(-1)[None, :]
         return -md.min(-1).values
+    if method == "knn":
+        if bank is None or len(bank) == 0:
+            return torch.zeros(len(logits))
+        x = torch.nn.functional.normalize(emb.float(), dim=-1)
+        sims = x @ bank.float().T
+        return sims.topk(min(KNN_K, sims.shape[1]), dim=-1).values.mean(-1)
     raise ValueError(f"unknown OOS method {method!r}")
 
 

@@ -85,7 +85,8 @@ def fit_detector(
     full = np.full((len(in_scope), means.shape[1]), 1e3, dtype=np.float32)
     for row, c in enumerate(classes):
         full[in_scope.index(c)] = means[row]
-    det = OOSDetector(labels, means=torch.from_numpy(full), precision=torch.from_numpy(prec))
+    bank = torch.nn.functional.normalize(emb_tr.float(), dim=-1).half().float()  # as stored
+    det = OOSDetector(labels, means=torch.from_numpy(full), precision=torch.from_numpy(prec), bank=bank)
     logits, emb = forward_texts(net, tokenizer, val_texts, device, **kw)
     is_oos_gold = np.array([lab == OUT_OF_SCOPE for lab in val_labels], dtype=bool)
     argmax = logits.argmax(-1).numpy()
