@@ -455,10 +455,6 @@ class KnowledgeBase(CurationMixin):
         ranked = sorted((i for i in scores if scores[i] >= self.min_score), key=lambda i: -scores[i])[:k]
         return [_hit(units[i], scores[i]) for i in ranked]
 
-    def _dense_blind(self, query: str) -> bool:
-        """True when the main embedder does not read the query (kept for callers; see `_foreign`)."""
-        return self._foreign(query, None)
-
     def templates(self, intent: str | None = None, language: str | None = None) -> list[Template]:
         return self.store.templates(intent, language)
 
