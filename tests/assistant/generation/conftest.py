@@ -7,6 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from assistant.generation import Passage
+
+# One grounded question shared by the generator tests.
+PASSAGES = [
+    Passage(
+        id="returns-1",
+        title="Return policy",
+        text="Most items can be returned within 30 days from delivery, in original condition with all accessories.",
+        language="en",
+    )
+]
+QUESTION = "How long do I have to return an item?"
+
 
 @pytest.fixture(scope="session")
 def converted(tmp_path_factory) -> tuple[Path, float]:

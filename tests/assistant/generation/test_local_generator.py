@@ -9,22 +9,12 @@ import pytest
 
 from assistant.generation import (
     GenerationError,
-    Passage,
     build_messages,
     bundled_generator_path,
 )
+from tests.assistant.generation.conftest import PASSAGES, QUESTION
 
 pytestmark = pytest.mark.slow
-
-PASSAGES = [
-    Passage(
-        id="returns-1",
-        title="Return policy",
-        text="Most items can be returned within 30 days from delivery, in original condition with all accessories.",
-        language="en",
-    )
-]
-QUESTION = "How long do I have to return an item?"
 
 
 def test_conversion_creates_plain_hf_folder(converted):

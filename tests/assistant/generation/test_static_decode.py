@@ -10,19 +10,12 @@ import time
 
 import pytest
 
-from assistant.generation import GenerationError, LocalGenerator, Passage, build_messages
+from assistant.generation import GenerationError, LocalGenerator, build_messages
+from tests.assistant.generation.conftest import PASSAGES, QUESTION
 
 pytestmark = pytest.mark.slow
 
-PASSAGES = [
-    Passage(
-        id="returns-1",
-        title="Return policy",
-        text="Most items can be returned within 30 days from delivery, in original condition with all accessories.",
-        language="en",
-    )
-]
-MESSAGES = build_messages("How long do I have to return an item?", PASSAGES, "en")
+MESSAGES = build_messages(QUESTION, PASSAGES, "en")
 
 
 @pytest.fixture(scope="module")
