@@ -59,15 +59,21 @@ class StaticDecoder:
         self._cache.reset()
         self._seen.zero_()
 
+    def _penalise(self, scores):
+        """HF's repetition penalty on every token seen so far (prompt included)."""
+        import torch
+
+        if self.repetition_penalty == 1.0:
+            return scores
+        p = self.repetition_penalty
+        return torch.where(self._seen, torch.where(scores < 0, scores * p, scores / p), scores)
+
     def _step(self) -> None:
         """One token: forward at `_pos`, penalise seen tokens, argmax into `_next`/`_tok`, advance `_pos`."""
-        import torch
 
         logits = self.model(input_ids=self._tok, position_ids=self._pos, cache=self._cache, use_cache=True)
         scores = logits.logits[0, -1].float()
-        if self.repetition_penalty != 1.0:
-            p = self.repetition_penalty
-            scores = torch.where(self._seen, torch.where(scores < 0, scores * p, scores / p), scores)
+        scores = self._penalise(scores)
         nxt = scores.argmax()
         self._next.copy_(nxt)
         self._seen.index_fill_(0, nxt.view(1), True)
@@ -104,9 +110,7 @@ class StaticDecoder:
         )
         scores = out.logits[0, -1].float()
         self._seen.index_fill_(0, input_ids[0], True)
-        if self.repetition_penalty != 1.0:
-            p = self.repetition_penalty
-            scores = torch.where(self._seen, torch.where(scores < 0, scores * p, scores / p), scores)
+        scores = self._penalise(scores)
         nxt = scores.argmax()
         self._seen.index_fill_(0, nxt.view(1), True)
         self._tok.copy_(nxt.view(1, 1))
