@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,11 @@ from training.inference import forward_texts
 from training.trainer import score_predictions, train_intent_model
 
 DATASETS = ("banking77", "clinc150")
+
+
+def _is_main_process() -> bool:
+    """Under `accelerate launch` / torchrun every rank trains; only rank 0 scores the test split."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _outputs(clf: IntentClassifier, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,6 +100,8 @@ def eval_banking77(
         texts, labels = cap_per_class(texts, labels, per_class, config.seed)
     test_x, test_y = load_intent_csv(path / "test.csv")
     res = train_intent_model(texts, labels, out_dir, config=config, progress=progress)
+    if not _is_main_process():
+        return {}
     clf = IntentClassifier.load(out_dir)
     logits, _ = _outputs(clf, test_x)
     pred = [clf.labels[i] for i in logits.argmax(-1).tolist()]
@@ -155,6 +163,8 @@ def eval_clinc150(
     test = d["test"] + d["oos_test"]
     tx, ty = [t for t, _ in test], [OUT_OF_SCOPE if lab == "oos" else lab for _, lab in test]
     res = train_intent_model(x, y, out_dir, config=config, val_texts=vx, val_labels=vy, progress=progress)
+    if not _is_main_process():
+        return {}
     clf = IntentClassifier.load(out_dir)
     logits, emb = _outputs(clf, tx)
     det = clf._detector
@@ -267,7 +277,8 @@ def main(argv: list[str] | None = None) -> None:
         per_class=a.per_class,
         dump_scores=a.dump_scores,
     )
-    print(json.dumps(res, indent=2) if a.json else res)
+    if res:  # empty on ranks other than 0
+        print(json.dumps(res, indent=2) if a.json else res)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ class IntentNet(nn.Module):
     def __init__(self, encoder_path: Path, num_labels: int, dropout: float = 0.1) -> None:
         super().__init__()
         self.encoder = AutoModel.from_pretrained(str(encoder_path), dtype=torch.float32)
+        if getattr(self.encoder, "pooler", None) is not None:
+            # Mean pooling never reads BERT's pooler; DDP (several processes) fails on weights without grads.
+            self.encoder.pooler.requires_grad_(False)
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, num_labels)

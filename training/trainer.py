@@ -25,6 +25,7 @@ from training import ood
 from training.calibration import OOSDetector
 from training.classifier import decide
 from training.config import OUT_OF_SCOPE, TrainConfig, TrainResult
+from training.contrastive import PairBatchSampler, supcon_loss
 from training.data import stratified_split
 from training.inference import forward_texts
 from training.model import IntentEnsemble, IntentNet, default_base_model
@@ -34,6 +35,13 @@ def _seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def _accelerator() -> Accelerator:
+    """bf16 on CUDA; without CUDA say cpu=True, or Accelerate ignores a `torchrun` / `accelerate launch`
+    world on CPU and every process trains alone and writes the same model folder."""
+    cuda = torch.cuda.is_available()
+    return Accelerator(mixed_precision="bf16" if cuda else "no", cpu=not cuda)
 
 
 def _class_weights(y: list[int], n: int) -> torch.Tensor:
@@ -185,15 +193,20 @@ def _train_member(
             "labels": torch.tensor([b[1] for b in batch]),
         }
 
-    gen = torch.Generator().manual_seed(seed)
-    loader = DataLoader(
-        list(zip(train_texts, y, strict=True)),
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        collate_fn=collate,
-        generator=gen,
-        drop_last=len(y) > cfg.batch_size,
-    )
+    rows = list(zip(train_texts, y, strict=True))
+    if cfg.contrastive_weight > 0:
+        sampler = PairBatchSampler(y, cfg.batch_size, seed)
+        loader = DataLoader(rows, batch_sampler=sampler, collate_fn=collate)
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        loader = DataLoader(
+            rows,
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            collate_fn=collate,
+            generator=gen,
+            drop_last=len(y) > cfg.batch_size,
+        )
     head_params = list(net.head.parameters())
     trainable = [p for p in net.encoder.parameters() if p.requires_grad]
     decay = [p for p in trainable if p.ndim > 1]
@@ -216,13 +229,18 @@ def _train_member(
         weight=weights.to(device) if weights is not None else None, label_smoothing=cfg.label_smoothing
     )
 
+    oos_index = index.get(OUT_OF_SCOPE, -1)
     best_f1, best_state, best_epoch, bad, step, history = -1.0, None, 0, 0, 0, []
     bar = tqdm(total=total, disable=not (progress and accel.is_main_process), desc=desc)
     for epoch in range(cfg.epochs):
         net.train()
         for batch in loader:
-            logits, _ = net(batch["input_ids"], batch["attention_mask"])
+            logits, emb = net(batch["input_ids"], batch["attention_mask"])
             loss = loss_fn(logits.float(), batch["labels"])
+            if cfg.contrastive_weight > 0:
+                loss = loss + cfg.contrastive_weight * supcon_loss(
+                    emb, _contrastive_labels(batch["labels"], oos_index), cfg.contrastive_temperature
+                )
             accel.backward(loss)
             optim.step()
             sched.step()
@@ -262,10 +280,18 @@ def _train_member(
     return plain, {"seed": seed, "best_epoch": best_epoch, "steps": step, "history": history}
 
 
+def _contrastive_labels(labels: torch.Tensor, oos_index: int) -> torch.Tensor:
+    """Out-of-scope rows get a label of their own: they push intents away but form no cluster."""
+    if oos_index < 0:
+        return labels
+    own = -1 - torch.arange(len(labels), device=labels.device)
+    return torch.where(labels == oos_index, own, labels)
+
+
 def _member_worker(args: tuple, seed: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Process-pool entry point: train one member, return its CPU state dict and run record."""
     cfg, base, freeze, label_list, train_texts, y, val_texts, val_labels = args
-    accel = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    accel = _accelerator()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     net, run = _train_member(
         cfg,
@@ -334,7 +360,7 @@ def train_intent_model(
     index = {lab: i for i, lab in enumerate(label_list)}
     y = [index[lab] for lab in train_labels]
 
-    accel = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    accel = _accelerator()
     device = accel.device
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     freeze = cfg.freeze_layers if cfg.freeze_layers is not None else (0 if device.type == "cuda" else 3)
@@ -449,7 +475,7 @@ def train_intent_model(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     accel.wait_for_everyone()
-    if not result_metrics:
+    if not result_metrics and (out_dir / "metrics.json").exists():  # other ranks: what rank 0 wrote
         result_metrics = json.loads((out_dir / "metrics.json").read_text())
     return TrainResult(
         out_dir=out_dir, metrics=result_metrics, config={**cfg.to_dict(), "base_model": str(base)}
