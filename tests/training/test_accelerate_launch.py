@@ -60,7 +60,9 @@ def test_two_processes_train_one_model_and_print_once(tmp_path: Path) -> None:
         "max_length=32",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    run = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, env=env)
+    run = subprocess.run(
+        cmd, cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, env=env
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     # Only rank 0 scores the test split and prints its JSON.
     assert run.stdout.count('"dataset"') == 1
