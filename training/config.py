@@ -43,6 +43,9 @@ class TrainConfig:
     # pairs); 0 = plain cross-entropy. Meant to tighten intent clusters for the distance-based OOS scores.
     contrastive_weight: float = 0.0
     contrastive_temperature: float = 0.1
+    # With out_of_scope rows in the data: add this weight x cross-entropy that sends mixtures of two
+    # intents' embeddings to out_of_scope (pseudo outliers; training/pseudo_oos.py). 0 = off.
+    pseudo_oos_weight: float = 0.0
 
     @classmethod
     def fast(cls, **overrides: Any) -> TrainConfig:

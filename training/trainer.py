@@ -29,6 +29,7 @@ from training.contrastive import PairBatchSampler, supcon_loss
 from training.data import stratified_split
 from training.inference import forward_texts
 from training.model import IntentEnsemble, IntentNet, default_base_model
+from training.pseudo_oos import mixed_outliers
 
 
 def _seed_all(seed: int) -> None:
@@ -241,6 +242,15 @@ def _train_member(
                 loss = loss + cfg.contrastive_weight * supcon_loss(
                     emb, _contrastive_labels(batch["labels"], oos_index), cfg.contrastive_temperature
                 )
+            if cfg.pseudo_oos_weight > 0 and oos_index >= 0:
+                mixed = mixed_outliers(emb, batch["labels"], oos_index)
+                if mixed is not None:
+                    inner = accel.unwrap_model(net)
+                    target = torch.full((len(mixed),), oos_index, device=mixed.device)
+                    mixed_logits = inner.head(inner.dropout(mixed)).float()
+                    loss = loss + cfg.pseudo_oos_weight * torch.nn.functional.cross_entropy(
+                        mixed_logits, target
+                    )
             accel.backward(loss)
             optim.step()
             sched.step()
