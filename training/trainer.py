@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -158,22 +158,24 @@ def _atomic_publish(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+class MemberJob(NamedTuple):
+    """What every ensemble member trains on; only the seed differs (picklable for worker processes)."""
+
+    cfg: TrainConfig
+    base: Path
+    freeze: int
+    label_list: list[str]
+    train_texts: list[str]
+    y: list[int]
+    val_texts: list[str]
+    val_labels: list[str]
+
+
 def _train_member(
-    cfg: TrainConfig,
-    seed: int,
-    accel: Accelerator,
-    base: Path,
-    tokenizer: Any,
-    freeze: int,
-    label_list: list[str],
-    train_texts: list[str],
-    y: list[int],
-    val_texts: list[str],
-    val_labels: list[str],
-    progress: bool,
-    desc: str,
+    job: MemberJob, seed: int, accel: Accelerator, tokenizer: Any, progress: bool, desc: str
 ) -> tuple[IntentNet, dict[str, Any]]:
     """Fine-tune one encoder + head from `seed`; return it (best val epoch loaded, eval mode) and its run."""
+    cfg, base, freeze, label_list, train_texts, y, val_texts, val_labels = job
     _seed_all(seed)
     device = accel.device
     index = {lab: i for i, lab in enumerate(label_list)}
@@ -298,37 +300,23 @@ def _contrastive_labels(labels: torch.Tensor, oos_index: int) -> torch.Tensor:
     return torch.where(labels == oos_index, own, labels)
 
 
-def _member_worker(args: tuple, seed: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def _member_worker(job: MemberJob, seed: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Process-pool entry point: train one member, return its CPU state dict and run record."""
-    cfg, base, freeze, label_list, train_texts, y, val_texts, val_labels = args
-    accel = _accelerator()
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
-    net, run = _train_member(
-        cfg,
-        seed,
-        accel,
-        base,
-        tokenizer,
-        freeze,
-        label_list,
-        train_texts,
-        y,
-        val_texts,
-        val_labels,
-        False,
-        "",
-    )
+    tokenizer = AutoTokenizer.from_pretrained(str(job.base))
+    net, run = _train_member(job, seed, _accelerator(), tokenizer, False, "")
     return {k: v.detach().cpu() for k, v in net.state_dict().items()}, run
 
 
-def _train_members_in_processes(args: tuple, seeds: list[int]) -> list[tuple[dict[str, torch.Tensor], dict]]:
+def _train_members_in_processes(
+    job: MemberJob, seeds: list[int]
+) -> list[tuple[dict[str, torch.Tensor], dict]]:
     """Train one member per seed, each in its own (spawned) process, concurrently."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("spawn")  # CUDA cannot be used from forked children
     with ProcessPoolExecutor(max_workers=len(seeds), mp_context=ctx) as pool:
-        futures = [pool.submit(_member_worker, args, seed) for seed in seeds]
+        futures = [pool.submit(_member_worker, job, seed) for seed in seeds]
         return [f.result() for f in futures]
 
 
@@ -378,31 +366,18 @@ def train_intent_model(
     members: list[IntentNet] = []
     runs: list[dict[str, Any]] = []
     parallel = cfg.parallel_members if cfg.parallel_members is not None else device.type == "cuda"
+    job = MemberJob(cfg, base, freeze, label_list, train_texts, y, list(val_texts), list(val_labels))
     if n_members > 1 and parallel and accel.num_processes == 1:
         # One small encoder leaves a GPU mostly idle (launch-bound): members train side by side.
-        args = (cfg, base, freeze, label_list, train_texts, y, list(val_texts), list(val_labels))
-        for state, run in _train_members_in_processes(args, [cfg.seed + k for k in range(n_members)]):
+        for state, run in _train_members_in_processes(job, [cfg.seed + k for k in range(n_members)]):
             member = IntentNet(base, len(label_list), dropout=cfg.dropout)
             member.load_state_dict(state)
             members.append(member.to(device).eval())
             runs.append(run)
     else:
         for k in range(n_members):
-            member, run = _train_member(
-                cfg,
-                cfg.seed + k,
-                accel,
-                base,
-                tokenizer,
-                freeze,
-                label_list,
-                train_texts,
-                y,
-                list(val_texts),
-                list(val_labels),
-                progress,
-                desc="train intents" if n_members == 1 else f"train intents {k + 1}/{n_members}",
-            )
+            desc = "train intents" if n_members == 1 else f"train intents {k + 1}/{n_members}"
+            member, run = _train_member(job, cfg.seed + k, accel, tokenizer, progress, desc)
             members.append(member)
             runs.append(run)
     plain: IntentNet | IntentEnsemble = members[0] if n_members == 1 else IntentEnsemble(members).eval()
