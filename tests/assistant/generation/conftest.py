@@ -19,6 +19,11 @@ PASSAGES = [
     )
 ]
 QUESTION = "How long do I have to return an item?"
+# A prompt that makes the model talk on: the timeout tests need a reply that cannot finish in time.
+LONG_STORY = [
+    {"role": "system", "content": "Be verbose."},
+    {"role": "user", "content": "Tell me a long story."},
+]
 
 
 @pytest.fixture(scope="session")

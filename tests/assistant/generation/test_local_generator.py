@@ -12,7 +12,7 @@ from assistant.generation import (
     build_messages,
     bundled_generator_path,
 )
-from tests.assistant.generation.conftest import PASSAGES, QUESTION
+from tests.assistant.generation.conftest import LONG_STORY, PASSAGES, QUESTION
 
 pytestmark = pytest.mark.slow
 
@@ -52,10 +52,7 @@ def test_stream_pieces_concatenate_to_generate(generator):
 
 
 def test_timeout_raises_quickly(generator):
-    messages = [
-        {"role": "system", "content": "Be verbose."},
-        {"role": "user", "content": "Tell me a long story."},
-    ]
+    messages = LONG_STORY
     start = time.perf_counter()
     with pytest.raises(GenerationError) as info:
         generator.generate(messages, max_new_tokens=400, timeout_s=0.5)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from assistant.generation import GenerationError, LocalGenerator, build_messages
-from tests.assistant.generation.conftest import PASSAGES, QUESTION
+from tests.assistant.generation.conftest import LONG_STORY, PASSAGES, QUESTION
 
 pytestmark = pytest.mark.slow
 
@@ -64,10 +64,7 @@ def test_static_chinese_stream_never_splits_a_character(pair):
 
 def test_static_timeout_and_release(pair):
     static, _ = pair
-    messages = [
-        {"role": "system", "content": "Be verbose."},
-        {"role": "user", "content": "Tell me a long story."},
-    ]
+    messages = LONG_STORY
     start = time.perf_counter()
     with pytest.raises(GenerationError) as info:
         static.generate(messages, max_new_tokens=400, timeout_s=0.5)
