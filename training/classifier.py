@@ -33,7 +33,7 @@ def decide(
 ) -> list[IntentPrediction]:
     """Turn network outputs into predictions: top in-scope labels plus the OOS decision."""
     labels = detector.labels
-    probs = torch.softmax(logits.float(), -1)
+    probs = detector.probs(logits, emb)
     in_scope = detector.in_scope
     flags, _ = detector.detect(logits, emb)
     k = min(top_k, len(in_scope))

@@ -29,6 +29,9 @@ class TrainConfig:
     oos_as_class: bool = True  # train out_of_scope examples as their own class
     ood_method: str = "auto"  # "auto" | "msp" | "energy" | "mahalanobis"
     fallback_in_scope_recall: float = 0.97  # threshold quantile when val has no OOS examples
+    # Operating point on val OOS examples: None = best mean(in-scope accuracy, OOS recall); a share such as
+    # 0.85 = best in-scope accuracy among thresholds that reject at least that share of OOS queries.
+    min_oos_recall: float | None = None
     eval_batch_size: int = 128
     max_steps: int | None = None  # hard cap on optimizer steps (tests)
     # Fine-tune this many encoders from seeds seed, seed+1, ... on the same split and average their logits
@@ -46,6 +49,9 @@ class TrainConfig:
     # With out_of_scope rows in the data: add this weight x cross-entropy that sends mixtures of two
     # intents' embeddings to out_of_scope (pseudo outliers; training/pseudo_oos.py). 0 = off.
     pseudo_oos_weight: float = 0.0
+    # Blend a vote of the nearest training rows (fine-tuned embeddings) into the head's probabilities, with
+    # k, temperature and weight chosen on validation (weight 0 when it does not help there).
+    knn_vote: bool = True
 
     @classmethod
     def fast(cls, **overrides: Any) -> TrainConfig:

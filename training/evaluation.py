@@ -103,15 +103,21 @@ def eval_banking77(
     if not _is_main_process():
         return {}
     clf = IntentClassifier.load(out_dir)
-    logits, _ = _outputs(clf, test_x)
-    pred = [clf.labels[i] for i in logits.argmax(-1).tolist()]
+    logits, emb = _outputs(clf, test_x)
+    det = clf._detector
+    assert det is not None
+    # Closed set: the top label (no OOS rejection), from the head blended with the kNN vote if chosen.
+    pred = [clf.labels[i] for i in det.probs(logits, emb).argmax(-1).tolist()]
     s = score_predictions(test_y, pred)
+    head_pred = [clf.labels[i] for i in logits.argmax(-1).tolist()]
     if dump is not None:
         np.savez_compressed(dump, **_member_logits(clf, "test", test_x, test_y))
     return {
         **_common(res, "banking77"),
         "accuracy": s["accuracy"],
         "macro_f1": s["macro_f1"],
+        "head_accuracy": score_predictions(test_y, head_pred)["accuracy"],
+        "knn_vote": res.metrics.get("knn_vote"),
         "n_test": len(test_y),
     }
 
@@ -134,7 +140,7 @@ def _dump_scores(
         ("test", tx, ty, (t_logits, t_emb)),
     ):
         logits, emb = outs
-        pred = np.array([clf.labels[i] for i in logits.argmax(-1).tolist()])
+        pred = np.array([clf.labels[i] for i in det.probs(logits, emb).argmax(-1).tolist()])
         g = np.array(gold)
         arrays[f"{split}_is_oos"] = g == OUT_OF_SCOPE
         arrays[f"{split}_correct"] = (pred == g) & (g != OUT_OF_SCOPE)
@@ -184,7 +190,7 @@ def eval_clinc150(
             "auroc": _auroc(auroc_s[~is_oos], auroc_s[is_oos]),
         }
     ins = det.in_scope
-    closed = [clf.labels[int(ins[j])] for j in logits[:, ins].argmax(-1).tolist()]
+    closed = [clf.labels[int(ins[j])] for j in det.probs(logits, emb)[:, ins].argmax(-1).tolist()]
     pairs = [(g, c) for g, c in zip(ty, closed, strict=True) if g != OUT_OF_SCOPE]
     closed_acc = sum(g == c for g, c in pairs) / max(len(pairs), 1)
     if dump is not None:
@@ -198,6 +204,7 @@ def eval_clinc150(
         "oos_method": det.method,
         "oos_threshold": det.threshold,
         "closed_set_in_scope_accuracy": closed_acc,
+        "knn_vote": res.metrics.get("knn_vote"),
         "per_method_test": per_method,
         "val_operating_point": det.info["per_method"][det.method],
     }

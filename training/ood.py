@@ -58,9 +58,14 @@ def scores(
 
 
 def choose_threshold(
-    in_scores: np.ndarray, in_correct: np.ndarray, oos_scores: np.ndarray, fallback_recall: float
+    in_scores: np.ndarray,
+    in_correct: np.ndarray,
+    oos_scores: np.ndarray,
+    fallback_recall: float,
+    min_oos_recall: float | None = None,
 ) -> tuple[float, dict[str, float | None]]:
-    """Pick the threshold that maximises mean(in-scope accuracy, OOS recall) on validation.
+    """Pick the threshold that maximises mean(in-scope accuracy, OOS recall) on validation, or, with
+    `min_oos_recall`, the best in-scope accuracy among thresholds that catch that share of OOS queries.
 
     In-scope accuracy counts a rejected in-scope query as wrong. With no OOS examples, keep
     `fallback_recall` of in-scope validation queries above the threshold.
@@ -78,6 +83,8 @@ def choose_threshold(
     acc = (len(s_in_ok) - np.searchsorted(s_in_ok, cands, side="left")) / n_in
     rec = np.searchsorted(s_oos, cands, side="left") / len(s_oos)
     obj = (acc + rec) / 2
+    if min_oos_recall is not None and bool((rec >= min_oos_recall).any()):
+        obj = np.where(rec >= min_oos_recall, acc, -1.0)
     best = int(np.argmax(obj))
     return float(cands[best]), {
         "val_in_scope_accuracy": float(acc[best]),

@@ -28,6 +28,7 @@ from training.config import OUT_OF_SCOPE, TrainConfig, TrainResult
 from training.contrastive import PairBatchSampler, supcon_loss
 from training.data import stratified_split
 from training.inference import forward_texts
+from training.knn_vote import choose_vote
 from training.model import IntentEnsemble, IntentNet, default_base_model
 from training.pseudo_oos import mixed_outliers
 
@@ -90,18 +91,28 @@ def fit_detector(
     classes = sorted(set(y_tr.tolist()))
     means, prec = ood.fit_mahalanobis(emb_tr.numpy(), y_tr, classes)
     # Rows of `means` must align with in-scope label columns; classes absent from training get a far mean.
-    in_scope = [i for i, lab in enumerate(labels) if lab != OUT_OF_SCOPE]
-    full = np.full((len(in_scope), means.shape[1]), 1e3, dtype=np.float32)
+    in_scope_ids = [i for i, lab in enumerate(labels) if lab != OUT_OF_SCOPE]
+    full = np.full((len(in_scope_ids), means.shape[1]), 1e3, dtype=np.float32)
     for row, c in enumerate(classes):
-        full[in_scope.index(c)] = means[row]
+        full[in_scope_ids.index(c)] = means[row]
     bank = torch.nn.functional.normalize(emb_tr.float(), dim=-1).half().float()  # as stored
-    det = OOSDetector(labels, means=torch.from_numpy(full), precision=torch.from_numpy(prec), bank=bank)
+    det = OOSDetector(
+        labels,
+        means=torch.from_numpy(full),
+        precision=torch.from_numpy(prec),
+        bank=bank,
+        bank_labels=torch.from_numpy(y_tr).long(),
+    )
     logits, emb = forward_texts(net, tokenizer, val_texts, device, **kw)
     is_oos_gold = np.array([lab == OUT_OF_SCOPE for lab in val_labels], dtype=bool)
-    argmax = logits.argmax(-1).numpy()
-    pred_label = np.array([labels[i] for i in argmax])
-    correct = (pred_label == np.array(val_labels)) & ~is_oos_gold
-    argmax_oos = pred_label == OUT_OF_SCOPE
+    if cfg.knn_vote:
+        gold = np.array([idx.get(lab, -1) if lab != OUT_OF_SCOPE else -1 for lab in val_labels])
+        det.knn = choose_vote(logits, emb, gold, bank, det.bank_labels)
+    argmax_oos = np.array([labels[i] == OUT_OF_SCOPE for i in logits.argmax(-1).tolist()], dtype=bool)
+    in_scope = det.in_scope
+    top_in = det.probs(logits, emb)[:, in_scope].argmax(-1).tolist()
+    pred_in = np.array([labels[int(in_scope[j])] for j in top_in])
+    correct = (pred_in == np.array(val_labels)) & ~argmax_oos & ~is_oos_gold
     results: dict[str, dict[str, float]] = {}
     for method in ood.METHODS:
         s = det.score(logits, emb, method).numpy()
@@ -109,7 +120,9 @@ def fit_detector(
         s = np.where(argmax_oos, -np.inf, s)
         in_s, in_ok = s[~is_oos_gold], correct[~is_oos_gold]
         finite_oos = s[is_oos_gold]
-        thr, info = ood.choose_threshold(in_s, in_ok, finite_oos, cfg.fallback_in_scope_recall)
+        thr, info = ood.choose_threshold(
+            in_s, in_ok, finite_oos, cfg.fallback_in_scope_recall, cfg.min_oos_recall
+        )
         if not math.isfinite(thr):
             thr = float(np.min(in_s[np.isfinite(in_s)])) - 1e-6 if np.isfinite(in_s).any() else 0.0
         results[method] = {"threshold": thr, **info}
@@ -416,6 +429,7 @@ def train_intent_model(
             "oos_method": detector.method,
             "oos_threshold": detector.threshold,
             "oos_calibration": detector.info,
+            "knn_vote": detector.knn.to_dict() if detector.knn is not None else None,
             "train_seconds": round(train_seconds, 2),
             "total_seconds": round(time.perf_counter() - t0, 2),
             "best_epoch": best_epoch,

@@ -41,3 +41,17 @@ def test_knn_bank_round_trips_through_the_model_folder(tmp_path) -> None:
     assert torch.allclose(back.score(logits, emb), det.score(logits, emb), atol=1e-2)
     flags, _ = back.detect(logits, emb)
     assert flags.tolist() == [False, True]
+
+
+def test_a_minimum_oos_recall_trades_recall_for_in_scope_accuracy() -> None:
+    in_scores = np.arange(1.0, 11.0)  # ten in-scope queries, all classified right
+    oos_scores = np.array([0.5, 1.5, 2.5, 3.5])
+    ok = np.ones(10, dtype=bool)
+    thr, info = ood.choose_threshold(in_scores, ok, oos_scores, 0.97)
+    assert (info["val_oos_recall"], info["val_in_scope_accuracy"]) == (1.0, 0.7)  # best mean: 0.85
+    thr, info = ood.choose_threshold(in_scores, ok, oos_scores, 0.97, min_oos_recall=0.5)
+    assert (info["val_oos_recall"], info["val_in_scope_accuracy"]) == (0.5, 0.9)
+    assert 1.5 < thr <= 2.0
+    # A recall no threshold reaches falls back to the mean objective rather than failing.
+    _, info = ood.choose_threshold(in_scores, ok, np.array([0.5]), 0.97, min_oos_recall=1.1)
+    assert info["val_oos_recall"] == 1.0

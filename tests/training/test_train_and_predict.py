@@ -32,6 +32,11 @@ def test_model_folder_is_complete(trained) -> None:  # type: ignore[no-untyped-d
     assert m["train_seconds"] > 0 and 0.0 <= m["macro_f1"] <= 1.0
     assert m["oos_method"] in ("msp", "energy", "mahalanobis")
     assert json.loads((out / "metrics.json").read_text())["macro_f1"] == m["macro_f1"]
+    # The kNN vote was searched on validation and only kept when it did not lose to the head alone.
+    vote = m["knn_vote"]
+    assert vote["weight"] == 0.0 or vote["val_accuracy"] > vote["val_accuracy_head"]
+    assert json.loads((out / "calibration.json").read_text())["knn_vote"] == vote
+    assert (out / "knn_bank.safetensors").exists()
 
 
 def test_beats_chance_and_flags_oos(trained) -> None:  # type: ignore[no-untyped-def]
