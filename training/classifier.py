@@ -108,7 +108,7 @@ class IntentClassifier:
         assert self._net is not None and self._detector is not None
         if self._head is not None and self._head.weight == 0.0:
             # Validation gave MiniLM no weight in the blend: skip its forward pass (half the CPU per turn).
-            return self._blended(None, list(texts))
+            return self._blended(None, None, list(texts))
         logits, emb = forward_texts(
             self._net,
             self._tokenize,
@@ -118,18 +118,18 @@ class IntentClassifier:
             batch_size=batch_size,
         )
         if self._head is not None:
-            return self._blended(logits, list(texts))
+            return self._blended(logits, emb, list(texts))
         return decide(logits, emb, self._detector)
 
     def _blended(
-        self, logits: torch.Tensor | None, texts: list[str], top_k: int = 5
+        self, logits: torch.Tensor | None, emb: torch.Tensor | None, texts: list[str], top_k: int = 5
     ) -> list[IntentPrediction]:
-        """Predictions from the MiniLM probabilities blended with the multilingual head's."""
-        assert self._head is not None
-        if logits is None:
+        """Predictions from the MiniLM probabilities (with the kNN vote) blended with the multilingual head's."""
+        assert self._head is not None and self._detector is not None
+        if logits is None or emb is None:
             probs = self._head.predict_proba(texts)
         else:
-            probs = self._head.blend(torch.softmax(logits.float(), -1).cpu().numpy(), texts)
+            probs = self._head.blend(self._detector.probs(logits, emb).numpy(), texts)
         names = decide_names(
             probs, self.labels, OUT_OF_SCOPE if OUT_OF_SCOPE in self.labels else None, self._head.threshold
         )

@@ -449,7 +449,7 @@ def train_intent_model(
             from training.multilingual_head import MultilingualHead, calibrate
 
             head = MultilingualHead.fit(train_texts, train_labels, label_list)
-            probs_v = torch.softmax(logits_v.float(), -1).cpu().numpy()
+            probs_v = detector.probs(logits_v, emb_v).numpy()  # the head + kNN vote, as served
             oos = OUT_OF_SCOPE if OUT_OF_SCOPE in label_list else None
             blended = calibrate(head, probs_v, list(val_texts), list(val_labels), oos)
             result_metrics.update(
