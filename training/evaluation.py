@@ -251,6 +251,18 @@ def evaluate_intents(
         return out
 
 
+def _parse_override(current: Any, value: str) -> Any:
+    """A `--set` value typed like the field's default; a None default takes JSON (0.85, 3, true, null)."""
+    if isinstance(current, bool):
+        return value.lower() in ("1", "true", "yes")
+    if current is not None:
+        return type(current)(value)
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", choices=DATASETS, required=True)
@@ -270,11 +282,7 @@ def main(argv: list[str] | None = None) -> None:
     for kv in a.set:
         k, v = kv.split("=", 1)
         cur = getattr(TrainConfig(), k)
-        overrides[k] = (
-            v.lower() in ("1", "true", "yes")
-            if isinstance(cur, bool)
-            else (type(cur)(v) if cur is not None else (int(v) if v.isdigit() else v))
-        )
+        overrides[k] = _parse_override(cur, v)
     res = evaluate_intents(
         a.dataset,
         a.path,
