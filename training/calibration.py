@@ -46,6 +46,11 @@ class OOSDetector:
         """Label probabilities: the head's softmax, blended with the kNN vote when one was chosen."""
         return blended_probs(logits, emb, self.bank, self.bank_labels, self.knn)
 
+    def top_in_scope(self, logits: torch.Tensor, emb: torch.Tensor) -> list[str]:
+        """The most probable in-scope label per row (served probabilities; the OOS decision left aside)."""
+        ins = self.in_scope
+        return [self.labels[int(ins[j])] for j in self.probs(logits, emb)[:, ins].argmax(-1).tolist()]
+
     def detect(self, logits: torch.Tensor, emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (is_oos bool tensor, in-scope score tensor)."""
         s = self.score(logits, emb)

@@ -189,8 +189,7 @@ def eval_clinc150(
             "oos_recall": s["oos_recall"],
             "auroc": _auroc(auroc_s[~is_oos], auroc_s[is_oos]),
         }
-    ins = det.in_scope
-    closed = [clf.labels[int(ins[j])] for j in det.probs(logits, emb)[:, ins].argmax(-1).tolist()]
+    closed = det.top_in_scope(logits, emb)
     pairs = [(g, c) for g, c in zip(ty, closed, strict=True) if g != OUT_OF_SCOPE]
     closed_acc = sum(g == c for g, c in pairs) / max(len(pairs), 1)
     if dump is not None:

@@ -91,10 +91,10 @@ def fit_detector(
     classes = sorted(set(y_tr.tolist()))
     means, prec = ood.fit_mahalanobis(emb_tr.numpy(), y_tr, classes)
     # Rows of `means` must align with in-scope label columns; classes absent from training get a far mean.
-    in_scope_ids = [i for i, lab in enumerate(labels) if lab != OUT_OF_SCOPE]
-    full = np.full((len(in_scope_ids), means.shape[1]), 1e3, dtype=np.float32)
+    in_scope = [i for i, lab in enumerate(labels) if lab != OUT_OF_SCOPE]
+    full = np.full((len(in_scope), means.shape[1]), 1e3, dtype=np.float32)
     for row, c in enumerate(classes):
-        full[in_scope_ids.index(c)] = means[row]
+        full[in_scope.index(c)] = means[row]
     bank = torch.nn.functional.normalize(emb_tr.float(), dim=-1).half().float()  # as stored
     det = OOSDetector(
         labels,
@@ -109,9 +109,7 @@ def fit_detector(
         gold = np.array([idx.get(lab, -1) if lab != OUT_OF_SCOPE else -1 for lab in val_labels])
         det.knn = choose_vote(logits, emb, gold, bank, det.bank_labels)
     argmax_oos = np.array([labels[i] == OUT_OF_SCOPE for i in logits.argmax(-1).tolist()], dtype=bool)
-    in_scope = det.in_scope
-    top_in = det.probs(logits, emb)[:, in_scope].argmax(-1).tolist()
-    pred_in = np.array([labels[int(in_scope[j])] for j in top_in])
+    pred_in = np.array(det.top_in_scope(logits, emb))
     correct = (pred_in == np.array(val_labels)) & ~argmax_oos & ~is_oos_gold
     results: dict[str, dict[str, float]] = {}
     for method in ood.METHODS:
