@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # The learning loop: retrain from reviewed turns every N new reviews and/or every H hours (0 = off).
     retrain_every_reviewed: int = 0
     retrain_interval_hours: float = 0.0
+    # Intent training: after early stopping, retrain on all rows, held-out split included (twice the time).
+    intent_refit: bool = False
     # How often a running server looks for a newly promoted intent model.
     model_poll_s: float = 3.0
     # Customer surfaces: chat without a widget key is refused when true.

@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,8 @@ def retrain(
         started = time.perf_counter()
         # Customer data is multilingual: blend in the multilingual-e5 head unless told otherwise.
         cfg = config or TrainConfig(multilingual_head=True)
+        if settings.intent_refit:
+            cfg = replace(cfg, refit=True)
         result = train_intent_model(train_x, train_y, work / "model", config=cfg)
         metrics = {
             **result.metrics,

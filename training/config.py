@@ -52,6 +52,10 @@ class TrainConfig:
     # Blend a vote of the nearest training rows (fine-tuned embeddings) into the head's probabilities, with
     # k, temperature and weight chosen on validation (weight 0 when it does not help there).
     knn_vote: bool = True
+    # After early stopping on the held-out split, retrain on all rows (train + that split) for the best
+    # epoch count, keeping what val chose (OOS method + threshold, kNN vote). About twice the training time;
+    # only when the split was carved from the given rows (an explicit val set is never trained on).
+    refit: bool = False
 
     @classmethod
     def fast(cls, **overrides: Any) -> TrainConfig:

@@ -82,6 +82,7 @@ def _common(result: Any, dataset: str) -> dict[str, Any]:
         "best_epoch": m["best_epoch"],
         "epochs_run": m["epochs_run"],
         "n_train": m["n_train"],
+        "refit": m.get("refit"),  # {"n_train", "epochs", ...} when the model was retrained on all rows
         "model_dir": str(result.out_dir),
     }
 

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -71,6 +72,39 @@ def score_predictions(gold: list[str], pred: list[str]) -> dict[str, float]:
     return out
 
 
+def fit_statistics(
+    net: IntentNet | IntentEnsemble,
+    tokenizer: Any,
+    labels: list[str],
+    cfg: TrainConfig,
+    device: torch.device,
+    fit_texts: list[str],
+    fit_labels: list[str],
+) -> OOSDetector:
+    """A detector holding what the in-scope training rows give: Mahalanobis means + precision, kNN bank."""
+    idx = {lab: i for i, lab in enumerate(labels)}
+    ins = [(t, idx[lab]) for t, lab in zip(fit_texts, fit_labels, strict=True) if lab != OUT_OF_SCOPE]
+    _, emb_tr = forward_texts(
+        net, tokenizer, [t for t, _ in ins], device, max_length=cfg.max_length, batch_size=cfg.eval_batch_size
+    )
+    y_tr = np.array([c for _, c in ins])
+    classes = sorted(set(y_tr.tolist()))
+    means, prec = ood.fit_mahalanobis(emb_tr.numpy(), y_tr, classes)
+    # Rows of `means` must align with in-scope label columns; classes absent from training get a far mean.
+    in_scope = [i for i, lab in enumerate(labels) if lab != OUT_OF_SCOPE]
+    full = np.full((len(in_scope), means.shape[1]), 1e3, dtype=np.float32)
+    for row, c in enumerate(classes):
+        full[in_scope.index(c)] = means[row]
+    bank = torch.nn.functional.normalize(emb_tr.float(), dim=-1).half().float()  # as stored
+    return OOSDetector(
+        labels,
+        means=torch.from_numpy(full),
+        precision=torch.from_numpy(prec),
+        bank=bank,
+        bank_labels=torch.from_numpy(y_tr).long(),
+    )
+
+
 def fit_detector(
     net: IntentNet,
     tokenizer: Any,
@@ -85,29 +119,12 @@ def fit_detector(
     """Fit Mahalanobis stats on in-scope training embeddings and choose the method + threshold on val."""
     kw = {"max_length": cfg.max_length, "batch_size": cfg.eval_batch_size}
     idx = {lab: i for i, lab in enumerate(labels)}
-    ins = [(t, idx[lab]) for t, lab in zip(fit_texts, fit_labels, strict=True) if lab != OUT_OF_SCOPE]
-    _, emb_tr = forward_texts(net, tokenizer, [t for t, _ in ins], device, **kw)
-    y_tr = np.array([c for _, c in ins])
-    classes = sorted(set(y_tr.tolist()))
-    means, prec = ood.fit_mahalanobis(emb_tr.numpy(), y_tr, classes)
-    # Rows of `means` must align with in-scope label columns; classes absent from training get a far mean.
-    in_scope = [i for i, lab in enumerate(labels) if lab != OUT_OF_SCOPE]
-    full = np.full((len(in_scope), means.shape[1]), 1e3, dtype=np.float32)
-    for row, c in enumerate(classes):
-        full[in_scope.index(c)] = means[row]
-    bank = torch.nn.functional.normalize(emb_tr.float(), dim=-1).half().float()  # as stored
-    det = OOSDetector(
-        labels,
-        means=torch.from_numpy(full),
-        precision=torch.from_numpy(prec),
-        bank=bank,
-        bank_labels=torch.from_numpy(y_tr).long(),
-    )
+    det = fit_statistics(net, tokenizer, labels, cfg, device, fit_texts, fit_labels)
     logits, emb = forward_texts(net, tokenizer, val_texts, device, **kw)
     is_oos_gold = np.array([lab == OUT_OF_SCOPE for lab in val_labels], dtype=bool)
     if cfg.knn_vote:
         gold = np.array([idx.get(lab, -1) if lab != OUT_OF_SCOPE else -1 for lab in val_labels])
-        det.knn = choose_vote(logits, emb, gold, bank, det.bank_labels)
+        det.knn = choose_vote(logits, emb, gold, det.bank, det.bank_labels)
     argmax_oos = np.array([labels[i] == OUT_OF_SCOPE for i in logits.argmax(-1).tolist()], dtype=bool)
     pred_in = np.array(det.top_in_scope(logits, emb))
     correct = (pred_in == np.array(val_labels)) & ~argmax_oos & ~is_oos_gold
@@ -276,6 +293,12 @@ def _train_member(
                 break
         plain = accel.unwrap_model(net)
         plain.eval()
+        if not val_texts:  # a refit (or no val at all): train every epoch, keep the last weights
+            history.append({"seed": seed, "epoch": epoch + 1, "step": step})
+            best_epoch = epoch + 1
+            if step >= total:
+                break
+            continue
         decision = [None]
         if accel.is_main_process:
             logits_v, _ = forward_texts(
@@ -283,7 +306,7 @@ def _train_member(
             )
             pred = [label_list[i] for i in logits_v.argmax(-1).tolist()]
             gold = [lab if lab in index else OUT_OF_SCOPE for lab in val_labels]
-            f1 = _macro_f1(gold, pred) if val_texts else float(-epoch)
+            f1 = _macro_f1(gold, pred)
             decision = [f1]
         decision = broadcast_object_list(decision) if accel.num_processes > 1 else decision
         f1 = float(decision[0])
@@ -319,16 +342,104 @@ def _member_worker(job: MemberJob, seed: int) -> tuple[dict[str, torch.Tensor], 
 
 
 def _train_members_in_processes(
-    job: MemberJob, seeds: list[int]
+    work: list[tuple[MemberJob, int]],
 ) -> list[tuple[dict[str, torch.Tensor], dict]]:
-    """Train one member per seed, each in its own (spawned) process, concurrently."""
+    """Train one member per (job, seed), each in its own (spawned) process, concurrently."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("spawn")  # CUDA cannot be used from forked children
-    with ProcessPoolExecutor(max_workers=len(seeds), mp_context=ctx) as pool:
-        futures = [pool.submit(_member_worker, job, seed) for seed in seeds]
+    with ProcessPoolExecutor(max_workers=len(work), mp_context=ctx) as pool:
+        futures = [pool.submit(_member_worker, job, seed) for job, seed in work]
         return [f.result() for f in futures]
+
+
+def _train_members(
+    work: list[tuple[MemberJob, int]], parallel: bool, accel: Accelerator, tokenizer: Any, progress: bool
+) -> tuple[list[IntentNet], list[dict[str, Any]]]:
+    """Train one member per (job, seed): side by side in processes when `parallel`, else one by one."""
+    members: list[IntentNet] = []
+    runs: list[dict[str, Any]] = []
+    if len(work) > 1 and parallel and accel.num_processes == 1:
+        # One small encoder leaves a GPU mostly idle (launch-bound): members train side by side.
+        for (job, _), (state, run) in zip(work, _train_members_in_processes(work), strict=True):
+            member = IntentNet(job.base, len(job.label_list), dropout=job.cfg.dropout)
+            member.load_state_dict(state)
+            members.append(member.to(accel.device).eval())
+            runs.append(run)
+        return members, runs
+    for k, (job, seed) in enumerate(work):
+        desc = "train intents" if len(work) == 1 else f"train intents {k + 1}/{len(work)}"
+        member, run = _train_member(job, seed, accel, tokenizer, progress, desc)
+        members.append(member)
+        runs.append(run)
+    return members, runs
+
+
+def _as_model(members: list[IntentNet]) -> IntentNet | IntentEnsemble:
+    return members[0] if len(members) == 1 else IntentEnsemble(members).eval()
+
+
+def _refit(
+    cfg: TrainConfig,
+    job: MemberJob,
+    runs: list[dict[str, Any]],
+    accel: Accelerator,
+    tokenizer: Any,
+    progress: bool,
+    parallel: bool,
+    detector: OOSDetector | None,
+    head: Any,
+    metrics: dict[str, Any],
+) -> tuple[IntentNet | IntentEnsemble, OOSDetector | None, Any]:
+    """Retrain every member on train + the held-out rows for its best epoch count (no early stopping).
+
+    What was chosen on val stays (OOS method and threshold, kNN vote, multilingual blend weight); the
+    Mahalanobis statistics, the kNN bank and the multilingual head are refitted on all rows. The val
+    metrics stay those of the first model: the refitted one has seen val.
+    """
+    t0 = time.perf_counter()
+    index = {lab: i for i, lab in enumerate(job.label_list)}
+    extra = [(t, lab) for t, lab in zip(job.val_texts, job.val_labels, strict=True) if lab in index]
+    texts = job.train_texts + [t for t, _ in extra]
+    labels = [job.label_list[i] for i in job.y] + [lab for _, lab in extra]
+    y = job.y + [index[lab] for _, lab in extra]
+    work = [
+        (
+            job._replace(
+                cfg=replace(cfg, epochs=max(int(run["best_epoch"]), 1)),
+                train_texts=texts,
+                y=y,
+                val_texts=[],
+                val_labels=[],
+            ),
+            int(run["seed"]),
+        )
+        for run in runs
+    ]
+    members, refit_runs = _train_members(work, parallel, accel, tokenizer, progress)
+    model = _as_model(members)
+    seconds = time.perf_counter() - t0
+    if detector is None:  # ranks other than 0 only train
+        return model, None, None
+    fitted = fit_statistics(model, tokenizer, job.label_list, cfg, accel.device, texts, labels)
+    chosen = {"method": detector.method, "threshold": detector.threshold, "knn": detector.knn}
+    detector = replace(fitted, **chosen, info={**detector.info, "refit": True})
+    if head is not None:
+        from training.multilingual_head import MultilingualHead
+
+        weight, threshold = head.weight, head.threshold
+        head = MultilingualHead.fit(texts, labels, job.label_list)
+        head.weight, head.threshold = weight, threshold
+    metrics["refit"] = {
+        "n_train": len(texts),
+        "epochs": [r["best_epoch"] for r in refit_runs],
+        "steps": sum(r["steps"] for r in refit_runs),
+        "seconds": round(seconds, 2),
+    }
+    metrics["train_seconds"] = round(metrics["train_seconds"] + seconds, 2)
+    metrics["total_seconds"] = round(metrics["total_seconds"] + time.perf_counter() - t0, 2)
+    return model, detector, head
 
 
 def train_intent_model(
@@ -355,6 +466,7 @@ def train_intent_model(
     _seed_all(cfg.seed)
     if len(texts) != len(labels):
         raise ValueError("texts and labels differ in length")
+    carved = val_texts is None or val_labels is None  # val held out of the given rows (refit may use it)
     if val_texts is None or val_labels is None:
         texts, labels, val_texts, val_labels = stratified_split(texts, labels, cfg.val_fraction, cfg.seed)
     train_texts, train_labels = list(texts), list(labels)
@@ -374,30 +486,20 @@ def train_intent_model(
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     freeze = cfg.freeze_layers if cfg.freeze_layers is not None else (0 if device.type == "cuda" else 3)
     n_members = max(1, int(cfg.members))
-    members: list[IntentNet] = []
-    runs: list[dict[str, Any]] = []
     parallel = cfg.parallel_members if cfg.parallel_members is not None else device.type == "cuda"
     job = MemberJob(cfg, base, freeze, label_list, train_texts, y, list(val_texts), list(val_labels))
-    if n_members > 1 and parallel and accel.num_processes == 1:
-        # One small encoder leaves a GPU mostly idle (launch-bound): members train side by side.
-        for state, run in _train_members_in_processes(job, [cfg.seed + k for k in range(n_members)]):
-            member = IntentNet(base, len(label_list), dropout=cfg.dropout)
-            member.load_state_dict(state)
-            members.append(member.to(device).eval())
-            runs.append(run)
-    else:
-        for k in range(n_members):
-            desc = "train intents" if n_members == 1 else f"train intents {k + 1}/{n_members}"
-            member, run = _train_member(job, cfg.seed + k, accel, tokenizer, progress, desc)
-            members.append(member)
-            runs.append(run)
-    plain: IntentNet | IntentEnsemble = members[0] if n_members == 1 else IntentEnsemble(members).eval()
+    members, runs = _train_members(
+        [(job, cfg.seed + k) for k in range(n_members)], parallel, accel, tokenizer, progress
+    )
+    plain = _as_model(members)
     history = [h for run in runs for h in run["history"]]
     step = sum(run["steps"] for run in runs)
     best_epoch = runs[0]["best_epoch"] if n_members == 1 else [run["best_epoch"] for run in runs]
     train_seconds = time.perf_counter() - t0
 
     result_metrics: dict[str, Any] = {}
+    detector: OOSDetector | None = None
+    head: Any = None
     if accel.is_main_process:
         detector = fit_detector(
             plain,
@@ -442,7 +544,6 @@ def train_intent_model(
             "frozen_layers": freeze,
             "members": n_members,
         }
-        head = None
         if cfg.multilingual_head and val_texts:
             from training.multilingual_head import MultilingualHead, calibrate
 
@@ -460,6 +561,20 @@ def train_intent_model(
                 multilingual_weight=blended["weight"],
                 multilingual_threshold=blended["threshold"],
             )
+    if cfg.refit and carved and val_texts:
+        plain, detector, head = _refit(
+            cfg,
+            job,
+            runs,
+            accel,
+            tokenizer,
+            progress,
+            parallel,
+            detector,
+            head,
+            result_metrics,
+        )
+    if detector is not None:  # rank 0
         run_config = {**cfg.to_dict(), "base_model": str(base), "labels": label_list}
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))

@@ -356,6 +356,12 @@ def train_intents(
         bool, typer.Option("--from-logs", help="Add the reviewed turns of the review queue.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Promote even if it measures worse.")] = False,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit", help="After early stopping, retrain on all rows (about twice the time; intent_refit)."
+        ),
+    ] = False,
     home: Home = None,
 ) -> None:
     """Train an intent model, score it on a fixed held-out set, and promote it if it is not worse."""
@@ -367,7 +373,7 @@ def train_intents(
     for f in files:
         if not f.is_file():
             _fail(f"no such file: {f}")
-    settings = _settings(home)
+    settings = _settings(home, **({"intent_refit": True} if refit else {}))
     first = not (settings.intents_dir / "current.json").exists()
     try:
         outcome = retrain(settings, files or None, from_logs=from_logs, always_promote=force or first)

@@ -91,6 +91,11 @@ def test_retrain_from_logs_registers_and_applies_the_promotion_rule(tmp_path: Pa
     assert ("promote" in second.reason) or ("keep current" in second.reason)
     meta = registry.metadata(second.version)
     assert meta["data_fingerprint"] != registry.metadata(first.version)["data_fingerprint"]
+    assert "refit" not in second.metrics
+    # `intent_refit` (LEPTON_INTENT_REFIT, `lepton train intents --refit`): the model is retrained on all rows.
+    refit_settings = load_settings(home=tmp_path / "home", intent_refit=True)
+    third = retrain(refit_settings, from_logs=True, config=FAST)
+    assert third.metrics["refit"]["n_train"] == third.metrics["n_train"] + third.metrics["n_val"]
 
 
 def test_sweep_removes_work_of_dead_retrains_only(tmp_path: Path) -> None:

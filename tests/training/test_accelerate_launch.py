@@ -1,4 +1,5 @@
-"""The intent trainer under `accelerate launch` with two processes (CPU, gloo): the multi-GPU code path."""
+"""The intent trainer under `accelerate launch` with two processes (CPU, gloo): the multi-GPU code path,
+refit included."""
 
 from __future__ import annotations
 
@@ -58,6 +59,8 @@ def test_two_processes_train_one_model_and_print_once(tmp_path: Path) -> None:
         "batch_size=16",
         "--set",
         "max_length=32",
+        "--set",
+        "refit=true",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     run = subprocess.run(
@@ -72,4 +75,8 @@ def test_two_processes_train_one_model_and_print_once(tmp_path: Path) -> None:
     assert metrics["num_processes"] == 2
     # Each process sees half the batches: 2 epochs x (n_train // 16 batches) / 2 processes.
     assert metrics["steps"] == 2 * (metrics["n_train"] // 16) // 2
+    # The refit (all rows, best epoch count) also ran sharded, and rank 0 wrote its model.
+    refit = metrics["refit"]
+    assert printed["refit"] == refit and refit["n_train"] == len(train_x)
+    assert abs(refit["steps"] - refit["epochs"][0] * (refit["n_train"] // 16) / 2) <= refit["epochs"][0]
     assert IntentClassifier.load(out).predict(["where is my bank card"])[0].name == "card_arrival"

@@ -144,3 +144,35 @@ def test_ensemble_averages_members_and_round_trips(tmp_path: Path, parallel: boo
     assert len(preds) == len(test_x) and all(0.0 <= p.confidence <= 1.0 for p in preds)
     again = IntentClassifier.load(out).predict(test_x)
     assert [p.name for p in again] == [p.name for p in preds]
+
+
+def test_refit_trains_on_all_rows_and_keeps_the_val_choices(tmp_path: Path, trained) -> None:  # type: ignore[no-untyped-def]
+    from training.calibration import OOSDetector
+
+    cfg = TrainConfig.fast(epochs=2, patience=5, refit=True)
+    res = train_intent_model(trained.train_x, trained.train_y, tmp_path / "m", config=cfg, progress=False)
+    m = res.metrics
+    # The refit saw every given row, for as many epochs as early stopping chose on the held-out ones.
+    assert m["refit"]["n_train"] == len(trained.train_x) == m["n_train"] + m["n_val"]
+    assert m["refit"]["epochs"] == [m["best_epoch"]]
+    assert 0 < m["refit"]["seconds"] < m["train_seconds"] <= m["total_seconds"]
+    labels = json.loads((res.out_dir / "labels.json").read_text())
+    det = OOSDetector.load(res.out_dir, labels)
+    assert (det.method, det.threshold) == (m["oos_method"], m["oos_threshold"])
+    assert det.info["refit"] is True
+    in_scope_rows = sum(y != OUT_OF_SCOPE for y in trained.train_y)
+    assert det.bank is not None and len(det.bank) == in_scope_rows  # the bank holds the held-out rows too
+    preds = IntentClassifier.load(res.out_dir).predict(trained.test_x)
+    in_scope = [(p.name, g) for p, g in zip(preds, trained.test_y, strict=True) if g != OUT_OF_SCOPE]
+    assert sum(p == g for p, g in in_scope) / len(in_scope) > 0.6
+    # An explicit validation set is never trained on.
+    res2 = train_intent_model(
+        trained.train_x,
+        trained.train_y,
+        tmp_path / "m2",
+        config=cfg,
+        val_texts=trained.test_x,
+        val_labels=trained.test_y,
+        progress=False,
+    )
+    assert "refit" not in res2.metrics and res2.metrics["n_train"] == len(trained.train_x)
