@@ -106,7 +106,7 @@ def fit_statistics(
 
 
 def fit_detector(
-    net: IntentNet,
+    net: IntentNet | IntentEnsemble,
     tokenizer: Any,
     labels: list[str],
     cfg: TrainConfig,
