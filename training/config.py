@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from training.ood import METHODS
+
 OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -27,7 +29,7 @@ class TrainConfig:
     patience: int = 2  # epochs without val improvement before stopping
     class_weighting: bool = True  # inverse-sqrt-frequency loss weights
     oos_as_class: bool = True  # train out_of_scope examples as their own class
-    ood_method: str = "auto"  # "auto" | "msp" | "energy" | "mahalanobis"
+    ood_method: str = "auto"  # "auto" | "msp" | "energy" | "mahalanobis" | "knn"
     fallback_in_scope_recall: float = 0.97  # threshold quantile when val has no OOS examples
     # Operating point on val OOS examples: None = best mean(in-scope accuracy, OOS recall); a share such as
     # 0.85 = best in-scope accuracy among thresholds that reject at least that share of OOS queries.
@@ -56,6 +58,39 @@ class TrainConfig:
     # epoch count, keeping what val chose (OOS method + threshold, kNN vote). About twice the training time;
     # only when the split was carved from the given rows (an explicit val set is never trained on).
     refit: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse values that would fail deep inside a training run, or silently train nothing."""
+        rules = (
+            ("epochs", self.epochs >= 1, ">= 1"),
+            ("batch_size", self.batch_size >= 1, ">= 1"),
+            ("lr", self.lr > 0, "> 0"),
+            ("head_lr", self.head_lr > 0, "> 0"),
+            ("weight_decay", self.weight_decay >= 0, ">= 0"),
+            ("warmup_ratio", 0 <= self.warmup_ratio < 1, "in [0, 1)"),
+            ("label_smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
+            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
+            ("max_length", self.max_length >= 4, ">= 4"),
+            ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
+            ("patience", self.patience >= 1, ">= 1"),
+            ("ood_method", self.ood_method in ("auto", *METHODS), f"one of {('auto', *METHODS)}"),
+            ("fallback_in_scope_recall", 0 < self.fallback_in_scope_recall <= 1, "in (0, 1]"),
+            (
+                "min_oos_recall",
+                self.min_oos_recall is None or 0 < self.min_oos_recall <= 1,
+                "null or in (0, 1]",
+            ),
+            ("eval_batch_size", self.eval_batch_size >= 1, ">= 1"),
+            ("max_steps", self.max_steps is None or self.max_steps >= 1, "null or >= 1"),
+            ("members", self.members >= 1, ">= 1"),
+            ("freeze_layers", self.freeze_layers is None or self.freeze_layers >= 0, "null or >= 0"),
+            ("contrastive_weight", self.contrastive_weight >= 0, ">= 0"),
+            ("contrastive_temperature", self.contrastive_temperature > 0, "> 0"),
+            ("pseudo_oos_weight", self.pseudo_oos_weight >= 0, ">= 0"),
+        )
+        bad = [f"{name} must be {rule} (got {getattr(self, name)!r})" for name, ok, rule in rules if not ok]
+        if bad:
+            raise ValueError("; ".join(bad))
 
     @classmethod
     def fast(cls, **overrides: Any) -> TrainConfig:

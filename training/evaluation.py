@@ -11,7 +11,8 @@ import argparse
 import json
 import os
 import tempfile
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -234,8 +235,7 @@ def evaluate_intents(
     clinc150  -> {"dataset", "in_scope_accuracy", "oos_recall", "train_seconds", ...}
     `per_class` caps training examples per intent for quick estimates.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS}")
+    check_dataset(dataset, Path(path))
     cfg = config or TrainConfig()
 
     def fn(out: Path) -> dict[str, Any]:
@@ -251,16 +251,61 @@ def evaluate_intents(
         return out
 
 
+def check_dataset(dataset: str, path: Path) -> None:
+    """ValueError naming what is missing, before any training starts."""
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, not {dataset!r}")
+    if not path.exists():
+        raise ValueError(f"no such file or folder: {path}")
+    if dataset == "banking77":
+        missing = [name for name in ("train.csv", "test.csv") if not (path / name).is_file()]
+        if missing:
+            raise ValueError(f"{path} lacks {' and '.join(missing)} (Banking77's train and test splits)")
+        return
+    file = path / "data_full.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{file}: not CLINC150's data_full.json ({exc})") from None
+    splits = ("train", "val", "test", "oos_train", "oos_val", "oos_test")
+    lacking = [k for k in splits if not isinstance(data, dict) or not isinstance(data.get(k), list)]
+    if lacking:
+        raise ValueError(f"{file}: CLINC150's data_full.json needs the lists {', '.join(lacking)}")
+
+
+def config_from_overrides(pairs: Sequence[str], base: TrainConfig | None = None) -> TrainConfig:
+    """`base` (default TrainConfig()) with `KEY=VALUE` overrides; ValueError names a bad key or value."""
+    base = base or TrainConfig()
+    names = [f.name for f in fields(TrainConfig)]
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or key not in names:
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {', '.join(names)}")
+        try:
+            overrides[key] = _parse_override(getattr(base, key), value.strip())
+        except ValueError as exc:
+            raise ValueError(f"--set {pair!r}: {exc}") from None
+    try:
+        return replace(base, **overrides)  # TrainConfig checks the ranges
+    except TypeError as exc:  # e.g. a JSON list where a number belongs
+        raise ValueError(f"--set: {exc}") from None
+
+
 def _parse_override(current: Any, value: str) -> Any:
     """A `--set` value typed like the field's default; a None default takes JSON (0.85, 3, true, null)."""
     if isinstance(current, bool):
-        return value.lower() in ("1", "true", "yes")
+        word = value.lower()
+        if word not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"{value!r} is not true or false")
+        return word in ("1", "true", "yes", "on")
     if current is not None:
         return type(current)(value)
     try:
         return json.loads(value)
     except json.JSONDecodeError:
-        return value
+        raise ValueError(f"{value!r} is not a number, true/false or null") from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -278,22 +323,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrainConfig override")
     a = p.parse_args(argv)
-    overrides: dict[str, Any] = {}
-    for kv in a.set:
-        k, v = kv.split("=", 1)
-        cur = getattr(TrainConfig(), k)
-        overrides[k] = _parse_override(cur, v)
+    try:
+        cfg = config_from_overrides(a.set)
+        check_dataset(a.dataset, a.path)
+    except ValueError as exc:
+        p.error(str(exc))
     res = evaluate_intents(
         a.dataset,
         a.path,
-        TrainConfig(**overrides),
+        cfg,
         out_dir=a.out,
         progress=not a.json,
         per_class=a.per_class,
         dump_scores=a.dump_scores,
     )
     if res:  # empty on ranks other than 0
-        print(json.dumps(res, indent=2) if a.json else res)
+        print(json.dumps(res) if a.json else json.dumps(res, indent=2))
 
 
 if __name__ == "__main__":

@@ -513,16 +513,25 @@ def eval_intents(
     dataset: Annotated[str, typer.Option(help="banking77 or clinc150")],
     path: Annotated[Path, typer.Option(help="The dataset's folder, e.g. ../shared/datasets/banking77")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", metavar="KEY=VALUE", help="Training setting, e.g. --set refit=true (repeatable)."
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Keep the trained model in this folder.")] = None,
 ) -> None:
     """Train on the dataset's train split and score its test split (one JSON line)."""
-    from training.evaluation import evaluate_intents
+    from training.evaluation import check_dataset, config_from_overrides, evaluate_intents
 
     _setup_logging()
-    if dataset not in ("banking77", "clinc150"):
-        _fail("--dataset must be banking77 or clinc150")
-    if not path.exists():
-        _fail(f"no such folder: {path}")
-    result = evaluate_intents(dataset, path)
+    try:
+        check_dataset(dataset, path)
+        cfg = config_from_overrides(overrides or [])
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    result = evaluate_intents(dataset, path, cfg, out_dir=out, progress=not as_json)
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
 
 
