@@ -113,14 +113,16 @@ def fit_detector(
     device: torch.device,
     fit_texts: list[str],
     fit_labels: list[str],
-    val_texts: list[str],
+    val_outputs: tuple[torch.Tensor, torch.Tensor],
     val_labels: list[str],
 ) -> OOSDetector:
-    """Fit Mahalanobis stats on in-scope training embeddings and choose the method + threshold on val."""
-    kw = {"max_length": cfg.max_length, "batch_size": cfg.eval_batch_size}
+    """Fit Mahalanobis stats on in-scope training embeddings and choose the method + threshold on val.
+
+    `val_outputs` = the net's (logits, pooled embeddings) on the val texts, which the caller scores too.
+    """
     idx = {lab: i for i, lab in enumerate(labels)}
     det = fit_statistics(net, tokenizer, labels, cfg, device, fit_texts, fit_labels)
-    logits, emb = forward_texts(net, tokenizer, val_texts, device, **kw)
+    logits, emb = val_outputs
     is_oos_gold = np.array([lab == OUT_OF_SCOPE for lab in val_labels], dtype=bool)
     if cfg.knn_vote:
         gold = np.array([idx.get(lab, -1) if lab != OUT_OF_SCOPE else -1 for lab in val_labels])
@@ -501,6 +503,14 @@ def train_intent_model(
     detector: OOSDetector | None = None
     head: Any = None
     if accel.is_main_process:
+        logits_v, emb_v = forward_texts(
+            plain,
+            tokenizer,
+            list(val_texts),
+            device,
+            max_length=cfg.max_length,
+            batch_size=cfg.eval_batch_size,
+        )
         detector = fit_detector(
             plain,
             tokenizer,
@@ -509,16 +519,8 @@ def train_intent_model(
             device,
             train_texts,
             train_labels,
-            list(val_texts),
+            (logits_v, emb_v),
             list(val_labels),
-        )
-        logits_v, emb_v = forward_texts(
-            plain,
-            tokenizer,
-            list(val_texts),
-            device,
-            max_length=cfg.max_length,
-            batch_size=cfg.eval_batch_size,
         )
         preds = [p.name for p in decide(logits_v, emb_v, detector)] if val_texts else []
         val_scores = score_predictions(list(val_labels), preds) if val_texts else {}
