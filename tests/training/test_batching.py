@@ -31,9 +31,7 @@ def test_length_grouped_batches_cut_padding_and_keep_every_row() -> None:
     ids = list(range(len(texts)))  # the label doubles as the row id
     cfg = TrainConfig(batch_size=8, max_length=64)
     grouped = train_loader(texts, ids, cfg, seed=1, tokenizer=tokenizer)
-    plain = train_loader(
-        texts, ids, TrainConfig(batch_size=8, max_length=64, length_window=0), 1, tokenizer
-    )
+    plain = train_loader(texts, ids, TrainConfig(batch_size=8, max_length=64, length_window=0), 1, tokenizer)
 
     first, grouped_tokens = _epoch(grouped)
     second, _ = _epoch(grouped)
