@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
 import random
 from dataclasses import dataclass
@@ -71,6 +72,18 @@ def make_dataset(seed: int = 0) -> tuple[list[str], list[str], list[str], list[s
             test_x.append(t)
             test_y.append(label)
     return train_x, train_y, test_x, test_y
+
+
+def write_banking_like(folder: Path, seed: int = 0) -> Path:
+    """`make_dataset(seed)` as Banking77's layout: FOLDER/train.csv and test.csv with text,category."""
+    train_x, train_y, test_x, test_y = make_dataset(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, texts, labels in (("train.csv", train_x, train_y), ("test.csv", test_x, test_y)):
+        with open(folder / name, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["text", "category"])
+            writer.writerows(zip(texts, labels, strict=True))
+    return folder
 
 
 @dataclass

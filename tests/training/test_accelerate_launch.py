@@ -3,7 +3,6 @@ refit included."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
@@ -13,21 +12,11 @@ from pathlib import Path
 from training import IntentClassifier
 
 
-def _write_csv(path: Path, texts: list[str], labels: list[str]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "category"])
-        writer.writerows(zip(texts, labels, strict=True))
-
-
 def test_two_processes_train_one_model_and_print_once(tmp_path: Path) -> None:
-    from tests.training.conftest import make_dataset
+    from tests.training.conftest import make_dataset, write_banking_like
 
-    train_x, train_y, test_x, test_y = make_dataset(seed=3)
-    data = tmp_path / "data"
-    data.mkdir()
-    _write_csv(data / "train.csv", train_x, train_y)
-    _write_csv(data / "test.csv", test_x, test_y)
+    train_x = make_dataset(seed=3)[0]
+    data = write_banking_like(tmp_path / "data", seed=3)
     out = tmp_path / "model"
     # --multi_gpu makes accelerate start a torchrun world; without CUDA the trainer runs it on CPU (gloo).
     cmd = [

@@ -3,32 +3,19 @@ before any training, with a message and exit code 2."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.training.conftest import make_dataset
+from tests.training.conftest import write_banking_like
 from ui.cli import app
-
-
-def _write_csv(path: Path, texts: list[str], labels: list[str]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "category"])
-        writer.writerows(zip(texts, labels, strict=True))
 
 
 @pytest.fixture
 def banking_like(tmp_path: Path) -> Path:
-    train_x, train_y, test_x, test_y = make_dataset(seed=5)
-    data = tmp_path / "banking77"
-    data.mkdir()
-    _write_csv(data / "train.csv", train_x, train_y)
-    _write_csv(data / "test.csv", test_x, test_y)
-    return data
+    return write_banking_like(tmp_path / "banking77", seed=5)
 
 
 def test_eval_intents_prints_one_json_line_and_applies_settings(banking_like: Path, tmp_path: Path) -> None:
