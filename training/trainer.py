@@ -107,22 +107,17 @@ def fit_statistics(
 
 
 def fit_detector(
-    net: IntentNet | IntentEnsemble,
-    tokenizer: Any,
-    labels: list[str],
+    det: OOSDetector,
     cfg: TrainConfig,
-    device: torch.device,
-    fit_texts: list[str],
-    fit_labels: list[str],
     val_outputs: tuple[torch.Tensor, torch.Tensor],
     val_labels: list[str],
 ) -> OOSDetector:
-    """Fit Mahalanobis stats on in-scope training embeddings and choose the method + threshold on val.
+    """Choose the kNN vote, the OOS method and its threshold on val for `det` (from `fit_statistics`).
 
     `val_outputs` = the net's (logits, pooled embeddings) on the val texts, which the caller scores too.
     """
+    labels = det.labels
     idx = {lab: i for i, lab in enumerate(labels)}
-    det = fit_statistics(net, tokenizer, labels, cfg, device, fit_texts, fit_labels)
     logits, emb = val_outputs
     is_oos_gold = np.array([lab == OUT_OF_SCOPE for lab in val_labels], dtype=bool)
     if cfg.knn_vote:
@@ -476,7 +471,7 @@ def train_intent_model(
     if len(texts) != len(labels):
         raise ValueError("texts and labels differ in length")
     carved = val_texts is None or val_labels is None  # val held out of the given rows (refit may use it)
-    if val_texts is None or val_labels is None:
+    if carved:
         texts, labels, val_texts, val_labels = stratified_split(texts, labels, cfg.val_fraction, cfg.seed)
     train_texts, train_labels = list(texts), list(labels)
     if not cfg.oos_as_class:  # OOS examples only calibrate the detector
@@ -518,17 +513,8 @@ def train_intent_model(
             max_length=cfg.max_length,
             batch_size=cfg.eval_batch_size,
         )
-        detector = fit_detector(
-            plain,
-            tokenizer,
-            label_list,
-            cfg,
-            device,
-            train_texts,
-            train_labels,
-            (logits_v, emb_v),
-            list(val_labels),
-        )
+        stats = fit_statistics(plain, tokenizer, label_list, cfg, device, train_texts, train_labels)
+        detector = fit_detector(stats, cfg, (logits_v, emb_v), list(val_labels))
         preds = [p.name for p in decide(logits_v, emb_v, detector)] if val_texts else []
         val_scores = score_predictions(list(val_labels), preds) if val_texts else {}
         result_metrics = {

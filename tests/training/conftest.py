@@ -74,6 +74,10 @@ def make_dataset(seed: int = 0) -> tuple[list[str], list[str], list[str], list[s
     return train_x, train_y, test_x, test_y
 
 
+# `--set` flags for a tiny evaluation run (CLI and `accelerate launch` tests): two short epochs, then the refit.
+TINY_RUN = ["--set", "epochs=2", "--set", "batch_size=16", "--set", "max_length=32", "--set", "refit=true"]
+
+
 def write_banking_like(folder: Path, seed: int = 0) -> Path:
     """`make_dataset(seed)` as Banking77's layout: FOLDER/train.csv and test.csv with text,category."""
     train_x, train_y, test_x, test_y = make_dataset(seed)

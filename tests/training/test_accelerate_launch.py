@@ -13,7 +13,7 @@ from training import IntentClassifier
 
 
 def test_two_processes_train_one_model_and_print_once(tmp_path: Path) -> None:
-    from tests.training.conftest import make_dataset, write_banking_like
+    from tests.training.conftest import TINY_RUN, make_dataset, write_banking_like
 
     train_x = make_dataset(seed=3)[0]
     data = write_banking_like(tmp_path / "data", seed=3)
@@ -42,14 +42,7 @@ def test_two_processes_train_one_model_and_print_once(tmp_path: Path) -> None:
         "--out",
         str(out),
         "--json",
-        "--set",
-        "epochs=2",
-        "--set",
-        "batch_size=16",
-        "--set",
-        "max_length=32",
-        "--set",
-        "refit=true",
+        *TINY_RUN,
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     run = subprocess.run(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.training.conftest import write_banking_like
+from tests.training.conftest import TINY_RUN, write_banking_like
 from ui.cli import app
 
 
@@ -21,17 +21,7 @@ def banking_like(tmp_path: Path) -> Path:
 def test_eval_intents_prints_one_json_line_and_applies_settings(banking_like: Path, tmp_path: Path) -> None:
     out = tmp_path / "model"
     args = ["eval", "intents", "--dataset", "banking77", "--path", str(banking_like), "--json"]
-    settings = [
-        "--set",
-        "epochs=2",
-        "--set",
-        "batch_size=16",
-        "--set",
-        "max_length=32",
-        "--set",
-        "refit=true",
-    ]
-    result = CliRunner().invoke(app, [*args, *settings, "--out", str(out)])
+    result = CliRunner().invoke(app, [*args, *TINY_RUN, "--out", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
