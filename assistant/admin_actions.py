@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from assistant.conversations import CLOSED, HANDOFF
 from assistant.pipeline import Assistant
+from assistant.review_labels import UnknownIntent, check_label, known_intents
 from assistant.schema import ErrorResponse
 from assistant.security import ADMIN_PREFIX, require_admin
 from training import ModelRegistry
+from training.registry import VERSION
 from training.review import ReviewQueue
 
 log = logging.getLogger("lepton.admin")
-VERSION = re.compile(r"v\d{1,9}")
 
 
 class AgentReply(BaseModel):
@@ -33,6 +33,8 @@ class ReviewLabel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # An intent confirms or corrects the item; null discards it.
     intent: StrictStr | None = Field(default=None, max_length=120)
+    # Without it the intent must be one the assistant knows: a typo would become a class of its own.
+    new_intent: StrictBool = False
 
 
 def _not_found(what: str) -> HTTPException:
@@ -92,9 +94,18 @@ def actions_router(assistant: Assistant) -> APIRouter:
     @router.post("/review/{item_id}")
     def review_label(body: ReviewLabel, item_id: int = PathParam(ge=1, le=2**63 - 1)) -> dict[str, Any]:
         """Confirm or correct an item's intent (it joins the training data), or discard it."""
+        queue = _queue(assistant)
+        if queue.get(item_id) is None:
+            raise _not_found("review item")
+        intent = body.intent
+        if intent is not None:
+            try:
+                intent = check_label(intent, known_intents(settings, assistant.kb), new=body.new_intent)
+            except UnknownIntent as exc:
+                raise HTTPException(422, {"code": "unknown_intent", "message": str(exc)}) from None
         try:
-            return _queue(assistant).resolve(item_id, body.intent)
-        except KeyError:
+            return queue.resolve(item_id, intent)
+        except KeyError:  # removed meanwhile
             raise _not_found("review item") from None
 
     @router.get("/models")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+VERSION = re.compile(r"v\d{1,9}")  # version names: v0001, v0002, ...
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -86,7 +89,8 @@ class ModelRegistry:
 
     def promote(self, version: str) -> None:
         """Make `version` current; the previous current goes onto the rollback history."""
-        if not self.path_of(version).is_dir():
+        # A name, not a path: "v0001/../v0002" would otherwise pass the folder check.
+        if not VERSION.fullmatch(version) or not self.path_of(version).is_dir():
             raise KeyError(f"unknown model version {version!r}")
         with self._lock:
             ptr = self._read_pointer()

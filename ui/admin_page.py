@@ -23,6 +23,7 @@ from assistant import analytics
 from assistant.conversations import CLOSED, HANDOFF, ConversationStore
 from assistant.keys import KeyStore
 from assistant.pipeline import Assistant
+from assistant.review_labels import known_intents
 from training import ModelRegistry
 from ui.kb_admin import DOCUMENT, TEMPLATE, CurationError, KnowledgeCuration
 
@@ -112,12 +113,10 @@ class AdminConsole:
 
     def intent_names(self) -> list[str]:
         a = self.assistant
-        names: set[str] = set()
+        names = known_intents(a.settings, a.kb)
         if a.intents is not None:
             names.update(getattr(a.intents, "labels", []) or [])
-        if a.kb is not None:
-            names.update(t.intent for t in a.kb.templates())
-        return sorted(n for n in names if n)
+        return sorted(names)
 
     # -- header --------------------------------------------------------------------------------------
     def header(self) -> str:

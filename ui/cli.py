@@ -436,10 +436,14 @@ def models_list(home: Home = None, as_json: Annotated[bool, typer.Option("--json
         return
     for row in rows:
         mark = "*" if current and row.get("version") == current[0] else " "
-        held = (row.get("metrics") or {}).get("heldout", {})
-        print(
-            f"{mark} {row.get('version')}  {row.get('created', '')}  held-out macro-F1 {held.get('macro_f1', '-')}"
+        held = (row.get("metrics") or {}).get("heldout") or {}
+        score = (
+            f"held-out macro-F1 {100 * held['macro_f1']:.2f} %, accuracy {100 * held['accuracy']:.2f} %"
+            f" ({held.get('heldout_size', '?')} rows)"
+            if "macro_f1" in held and "accuracy" in held
+            else "not scored on a held-out set"
         )
+        print(f"{mark} {row.get('version')}  {row.get('created', '')}  {score}")
 
 
 @models_app.command("promote")
@@ -449,8 +453,8 @@ def models_promote(version: str, home: Home = None) -> None:
 
     try:
         ModelRegistry(_settings(home).intents_dir).promote(version)
-    except (KeyError, FileNotFoundError, ValueError) as exc:
-        _fail(f"no such version: {exc}")
+    except (KeyError, FileNotFoundError, ValueError):
+        _fail(f"no such version: {version!r} (lepton models list shows them)")
     print(f"{version} is current")
 
 
@@ -484,15 +488,28 @@ def review_list(
 
 
 @review_app.command("label")
-def review_label(item: int, intent: str, home: Home = None) -> None:
+def review_label(
+    item: int,
+    intent: str,
+    new: Annotated[
+        bool,
+        typer.Option("--new", help="INTENT is a new intent (otherwise it must be one the assistant knows)."),
+    ] = False,
+    home: Home = None,
+) -> None:
     """Confirm or correct the intent of review item ITEM; it joins the training data."""
+    from assistant.review_labels import UnknownIntent, check_label, known_intents
     from training.review import ReviewQueue
 
-    try:
-        row = ReviewQueue(_settings(home).home / "review.db").resolve(item, intent)
-    except KeyError:
+    settings = _settings(home)
+    queue = ReviewQueue(settings.home / "review.db")
+    if queue.get(item) is None:
         _fail(f"no review item #{item}")
-        return
+    try:
+        intent = check_label(intent, known_intents(settings), new=new)
+    except UnknownIntent as exc:
+        _fail(str(exc))
+    row = queue.resolve(item, intent)
     print(f"#{item} {row['status']} as {intent}")
 
 

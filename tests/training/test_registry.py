@@ -36,8 +36,10 @@ def test_register_promote_rollback(tmp_path: Path) -> None:
     assert reg.rollback() == "v0001"
     assert reg.current()[0] == "v0001"  # type: ignore[index]
     assert reg.rollback() is None
-    with pytest.raises(KeyError):
-        reg.promote("v0099")
+    for name in ("v0099", "v0001/../v0002", "../intents/versions/v0002", "", "V0002"):
+        with pytest.raises(KeyError):  # unknown, or a path rather than a version name
+            reg.promote(name)
+    assert reg.current()[0] == "v0001"  # type: ignore[index]
 
 
 def test_pointer_survives_a_crash_mid_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

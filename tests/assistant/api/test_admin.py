@@ -83,3 +83,32 @@ def test_admin_reads_a_turn_with_its_trace_and_its_session(live) -> None:
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json", "/healthz"])
 def test_public_pages_stay_public(live, path: str) -> None:
     assert httpx.get(f"{live.url}{path}").status_code == 200
+
+
+def test_review_labels_must_name_a_known_intent_unless_declared_new(live) -> None:
+    headers = {"Authorization": f"Bearer {live.admin_key}"}
+    queue = live.assistant.review
+    ids = []
+    for n, text in enumerate(["has my refund gone through", "refund still missing", "is the refund done"]):
+        queue.add(f"label-test-{n}", text, "thumbs_down", predicted="out_of_scope")
+        ids.append(next(i["id"] for i in queue.items() if i["turn_id"] == f"label-test-{n}"))
+
+    def label(item: int, **body: object) -> httpx.Response:
+        return httpx.post(f"{live.url}/v1/admin/review/{item}", headers=headers, json=body, timeout=60)
+
+    # This assistant has no intent model, training data or templates: refund_status is unknown until declared.
+    r = label(ids[0], intent="refund_status")
+    _assert_error(r, 422)
+    assert r.json()["error"]["code"] == "unknown_intent" and "new_intent" in r.json()["error"]["message"]
+    assert queue.get(ids[0])["status"] == "pending"
+    for bad in ["", "  ", "refund status", "x" * 121]:
+        _assert_error(label(ids[0], intent=bad, new_intent=True), 422)
+    assert label(ids[0], intent=" refund_status ", new_intent=True).json()["label"] == "refund_status"
+    # Now a reviewed label: known, and the near miss is pointed at it.
+    assert label(ids[1], intent="refund_status").json()["status"] == "corrected"
+    typo = label(ids[2], intent="refund_statsu")
+    _assert_error(typo, 422)
+    assert "Did you mean refund_status?" in typo.json()["error"]["message"]
+    assert label(ids[2], intent="out_of_scope").json()["status"] == "confirmed"
+    _assert_error(label(10**9, intent="refund_status"), 404)
+    assert queue.training_examples()[1].count("refund_status") == 2
