@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -81,8 +82,11 @@ class MultilingualHead:
 
 def calibrate(
     head: MultilingualHead, minilm_probs: np.ndarray, texts: list[str], gold: list[str], oos_label: str | None
-) -> dict[str, float]:
-    """Pick the blend weight and the in-scope probability floor that maximise validation macro-F1."""
+) -> dict[str, Any]:
+    """Pick the blend weight and the in-scope probability floor that maximise validation macro-F1.
+
+    Returns the best cell's macro_f1, accuracy, weight, threshold and val predictions (`names`).
+    """
     from sklearn.metrics import accuracy_score, f1_score
 
     e5 = head.predict_proba(texts)
@@ -98,6 +102,7 @@ def calibrate(
                     "accuracy": float(accuracy_score(gold, pred)),
                     "weight": w,
                     "threshold": tau,
+                    "names": pred,
                 }
     head.weight, head.threshold = best["weight"], best["threshold"]
     return best

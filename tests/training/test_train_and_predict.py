@@ -80,9 +80,7 @@ def test_in_memory_val_metrics_match_reloaded_model(tmp_path: Path, trained) -> 
         val_labels=trained.test_y,
         progress=False,
     )
-    preds = IntentClassifier.load(res.out_dir).predict(trained.test_x)
-    acc = sum(p.name == g for p, g in zip(preds, trained.test_y, strict=True)) / len(preds)
-    assert acc == pytest.approx(res.metrics["val_accuracy"])
+    _assert_val_metrics_describe(res, trained.test_x, trained.test_y)
     # retraining into the same folder replaces it atomically
     res2 = train_intent_model(
         trained.train_x,
@@ -92,6 +90,35 @@ def test_in_memory_val_metrics_match_reloaded_model(tmp_path: Path, trained) -> 
         progress=False,
     )
     assert res2.out_dir == res.out_dir and sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_val_metrics_describe_the_served_blend(tmp_path: Path, trained) -> None:  # type: ignore[no-untyped-def]
+    """With the multilingual head the served label comes from the blend: val_* must describe it, not MiniLM."""
+    res = train_intent_model(
+        trained.train_x,
+        trained.train_y,
+        tmp_path / "m",
+        config=TrainConfig.fast(epochs=1, multilingual_head=True),
+        val_texts=trained.test_x,
+        val_labels=trained.test_y,
+        progress=False,
+    )
+    _assert_val_metrics_describe(res, trained.test_x, trained.test_y)
+    assert {"minilm_val_accuracy", "minilm_val_in_scope_accuracy", "minilm_val_oos_recall"} <= set(
+        res.metrics
+    )
+
+
+def _assert_val_metrics_describe(res, texts: list[str], gold: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The recorded val accuracy, in-scope accuracy and OOS recall are those of the saved model, reloaded."""
+    preds = [p.name for p in IntentClassifier.load(res.out_dir).predict(texts)]
+    pairs = list(zip(preds, gold, strict=True))
+    in_scope = [p == g for p, g in pairs if g != OUT_OF_SCOPE]
+    caught = [p == OUT_OF_SCOPE for p, g in pairs if g == OUT_OF_SCOPE]
+    assert in_scope and caught
+    assert sum(p == g for p, g in pairs) / len(pairs) == pytest.approx(res.metrics["val_accuracy"])
+    assert sum(in_scope) / len(in_scope) == pytest.approx(res.metrics["val_in_scope_accuracy"])
+    assert sum(caught) / len(caught) == pytest.approx(res.metrics["val_oos_recall"])
 
 
 def test_concurrent_predict_matches_sequential(trained) -> None:  # type: ignore[no-untyped-def]
