@@ -75,17 +75,32 @@ def score_on(model_dir: Path, texts: list[str], labels: list[str]) -> dict[str, 
     }
 
 
-def _store_base_data(settings: Settings, files: list[Path]) -> list[Path]:
-    """Keep a copy of the original training data in the home, so later retrains can start from it."""
+def _store_base_data(settings: Settings, files: list[Path]) -> None:
+    """Make `files` the stored original training data (replacing the earlier set), so later retrains start from
+    them. The new set is staged next to the old one and swapped in by renames; `stored_base_data` repairs the
+    one gap a crash can leave (old set moved aside, new one not yet in place)."""
     target = base_data_dir(settings)
-    target.mkdir(parents=True, exist_ok=True)
-    kept = []
-    for f in files:
-        dest = target / f.name
-        if f.resolve() != dest.resolve():
-            shutil.copyfile(f, dest)
-        kept.append(dest)
-    return kept
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".data-new-", dir=target.parent))
+    for n, f in enumerate(files):
+        name = f.name if f.name.endswith(".csv") else f"{f.name}.csv"
+        # Two files of one name (from different folders) must not overwrite each other.
+        shutil.copyfile(f, staging / (name if not (staging / name).exists() else f"{n}-{name}"))
+    aside = target.with_name(f".data-old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, aside)
+    os.replace(staging, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def stored_base_data(settings: Settings) -> list[Path]:
+    """The stored original training data (CSV files), after repairing an interrupted swap."""
+    target = base_data_dir(settings)
+    if not target.exists():
+        aside = sorted(target.parent.glob(".data-old-*"))
+        if aside:
+            os.replace(aside[-1], target)
+    return sorted(target.glob("*.csv"))
 
 
 def sweep_stale_work(models_dir: Path) -> list[Path]:
@@ -125,12 +140,11 @@ def retrain(
     more than 0.5 point below the current model's on the same set. A crash anywhere before the pointer is
     replaced leaves the current model serving.
     """
-    if files:
-        files = _store_base_data(settings, files)
-    else:
-        files = sorted(base_data_dir(settings).glob("*.csv"))
-        if not files:
-            raise ValueError("no training data: give --data FILE.csv first")
+    new_data = list(files or [])
+    files = new_data or stored_base_data(settings)
+    if not files:
+        raise ValueError("no training data: give --data FILE.csv first")
+    # Read (and so check) the files where they are: bad data fails here and is never stored in the home.
     texts, labels = load_intent_csv(files)
     texts = [redact(t) for t in texts]
     reviewed = 0
@@ -160,6 +174,8 @@ def retrain(
         version = registry.register(
             result.out_dir, metrics=metrics, data_fingerprint=digest, config=result.config
         )
+        if new_data:  # a model trained on it exists: now it is the data later retrains start from
+            _store_base_data(settings, new_data)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     current = registry.current()

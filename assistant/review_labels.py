@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from assistant.config import Settings
+from assistant.learning import stored_base_data
 from knowledge.store import Store
 from knowledge.types import Template
 from training import OUT_OF_SCOPE, ModelRegistry, load_intent_csv
@@ -36,7 +37,7 @@ def known_intents(settings: Settings, kb: _Templates | None = None) -> set[str]:
     current = ModelRegistry(settings.intents_dir).current()
     if current and (current[1] / "labels.json").is_file():
         names.update(json.loads((current[1] / "labels.json").read_text()))
-    data = sorted((settings.intents_dir / "data").glob("*.csv"))
+    data = stored_base_data(settings)
     if data:
         with contextlib.suppress(ValueError):  # an empty or foreign CSV: the other sources still count
             names.update(load_intent_csv(data)[1])

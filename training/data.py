@@ -18,6 +18,21 @@ def _csv_files(path: Path | list[Path]) -> list[Path]:
     return files
 
 
+def _read_rows(file: Path, texts: list[str], labels: list[str]) -> None:
+    with open(file, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
+        label_col = next((fields[c] for c in _LABEL_COLUMNS if c in fields), None)
+        if "text" not in fields or label_col is None:
+            raise ValueError(f"{file}: needs a 'text' column and one of {', '.join(_LABEL_COLUMNS)}")
+        for row in reader:
+            text = (row.get(fields["text"]) or "").strip()
+            label = (row.get(label_col) or "").strip()
+            if text and label:
+                texts.append(text)
+                labels.append(label)
+
+
 def load_intent_csv(path: Path | list[Path]) -> tuple[list[str], list[str]]:
     """Read (texts, labels) from CSV files with a `text` column and an intent/category/label column.
 
@@ -25,21 +40,19 @@ def load_intent_csv(path: Path | list[Path]) -> tuple[list[str], list[str]]:
     """
     texts: list[str] = []
     labels: list[str] = []
-    for file in _csv_files(path):
-        with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
-            label_col = next((fields[c] for c in _LABEL_COLUMNS if c in fields), None)
-            if "text" not in fields or label_col is None:
-                raise ValueError(f"{file}: needs a 'text' column and one of {_LABEL_COLUMNS}")
-            for row in reader:
-                text = (row.get(fields["text"]) or "").strip()
-                label = (row.get(label_col) or "").strip()
-                if text and label:
-                    texts.append(text)
-                    labels.append(label)
+    files = _csv_files(path)
+    for file in files:
+        try:
+            _read_rows(file, texts, labels)
+        except UnicodeDecodeError:
+            raise ValueError(f"{file}: not UTF-8 text (save the CSV as UTF-8)") from None
+        except csv.Error as exc:
+            raise ValueError(f"{file}: not a readable CSV ({exc})") from None
+        except OSError as exc:
+            raise ValueError(f"{file}: cannot be read ({exc.strerror or exc})") from None
     if not texts:
-        raise ValueError(f"no labelled rows found in {path}")
+        names = ", ".join(str(f) for f in files) or str(path)
+        raise ValueError(f"no labelled rows (a text and an intent) found in {names}")
     return texts, labels
 
 

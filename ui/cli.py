@@ -349,7 +349,12 @@ def kb_reindex(actor: Actor = None, home: Home = None) -> None:
 @train_app.command("intents")
 def train_intents(
     data: Annotated[
-        list[Path] | None, typer.Option("--data", help="CSV with columns text,intent (or category).")
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="CSV with columns text,intent (or category). Once a model trained on them is registered, these "
+            "files replace the stored training data that later retrains start from.",
+        ),
     ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Train on the bundled demo intents.")] = False,
     from_logs: Annotated[

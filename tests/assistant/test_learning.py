@@ -79,6 +79,24 @@ def test_retrain_from_logs_registers_and_applies_the_promotion_rule(tmp_path: Pa
     registry = ModelRegistry(settings.intents_dir)
     assert first.promoted and registry.current()[0] == first.version
     assert (settings.intents_dir / "data" / "intents.csv").is_file()
+    stored = (settings.intents_dir / "data" / "intents.csv").read_bytes()
+
+    # Bad data is refused with the user's file named, and never replaces the stored data.
+    bad = {
+        "columns.csv": b"foo,bar\n1,2\n",
+        "latin1.csv": "text,intent\ncaf\xe9,greeting\n".encode("latin-1"),
+        "empty.csv": b"",
+        "blank.csv": b"text,intent\n,\n",
+        "one-intent.csv": b"text,intent\nhello,greeting\nhi,greeting\n",
+    }
+    for name, content in bad.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError) as err:
+            retrain(settings, [tmp_path / name], config=FAST)
+        assert name in str(err.value) or "intents" in str(err.value), err.value
+        assert [p.name for p in (settings.intents_dir / "data").iterdir()] == ["intents.csv"]
+        assert (settings.intents_dir / "data" / "intents.csv").read_bytes() == stored
+    assert registry.current()[0] == first.version and len(registry.list()) == 1
 
     q = ReviewQueue(settings.home / "review.db")
     q.add("turn-1", "i can't remember my password at all", "low_confidence", predicted="refund_status")
@@ -123,3 +141,19 @@ def test_sweep_removes_work_of_dead_retrains_only(tmp_path: Path) -> None:
     finally:
         live.kill()
         live.wait()
+
+
+def test_new_data_replaces_the_stored_set_and_an_interrupted_swap_is_repaired(tmp_path: Path) -> None:
+    from assistant.learning import _store_base_data, base_data_dir, stored_base_data
+
+    settings = load_settings(home=tmp_path / "home")
+    a, b = write_data(tmp_path / "a.csv"), write_data(tmp_path / "b.csv")
+    _store_base_data(settings, [a, b])
+    assert [p.name for p in stored_base_data(settings)] == ["a.csv", "b.csv"]
+    _store_base_data(settings, [b])
+    assert [p.name for p in stored_base_data(settings)] == ["b.csv"]
+    # A crash between the two renames leaves the old set aside and no data folder: it is put back.
+    target = base_data_dir(settings)
+    target.rename(target.with_name(".data-old-4242"))
+    assert [p.name for p in stored_base_data(settings)] == ["b.csv"]
+    assert not list(target.parent.glob(".data-*"))
