@@ -37,15 +37,16 @@ _ZH = r"(?:(?![的是在我您你住址和到寄送请])[\u4e00-\u9fff])"
 
 
 def _luhn(number: str) -> bool:
-    digits = [int(c) for c in number if c.isdigit()]
+    digits = [int(c) for c in number if c.isdecimal()]
     total = sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(reversed(digits)))
     return total % 10 == 0
 
 
 def _iban_ok(candidate: str) -> bool:
     s = re.sub(r"\s", "", candidate).upper()
-    rearranged = s[4:] + s[:4]
-    return 15 <= len(s) <= 34 and int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    if not (s.isascii() and 15 <= len(s) <= 34):  # (?i) lets [A-Z] match a few non-ASCII letters ("ſ")
+        return False
+    return int("".join(str(int(c, 36)) for c in s[4:] + s[:4])) % 97 == 1
 
 
 def _not_prose(candidate: str) -> bool:
@@ -132,7 +133,8 @@ _AFTER_PHONES: list[_Rule] = [
     (
         "[ADDRESS]",  # 北京市朝阳区建国路88号, 上海市黄浦区南京东路100弄3号401室
         re.compile(
-            rf"(?:{_ZH}{{1,8}}?(?:省|市|区|县|镇))*{_ZH}{{1,10}}?(?:路|街|大道|巷|弄|胡同)\d+(?:弄\d+)?号"
+            # Atomic and bounded: "北京市" repeated a thousand times must not backtrack exponentially.
+            rf"(?>(?:{_ZH}{{1,8}}?(?:省|市|区|县|镇)){{0,4}}){_ZH}{{1,10}}?(?:路|街|大道|巷|弄|胡同)\d+(?:弄\d+)?号"
             r"(?:[\u4e00-\u9fff\d]{0,6}?(?:室|楼|层|单元))?"
         ),
         None,

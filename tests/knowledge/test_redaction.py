@@ -81,3 +81,26 @@ def test_the_words_around_the_data_stay() -> None:
 )
 def test_ordinary_text_is_kept(text: str) -> None:
     assert redact(text) == text
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "北京市" * 1300,
+        "1 " * 2000,
+        "1-" * 2000,
+        "12 Main " * 500,
+        "DE89 " * 800,
+        "Apt 1 " * 600,
+        "calle " * 800,
+    ],
+)
+def test_long_adversarial_messages_finish(text: str) -> None:
+    # A message may be 4,000 characters; a pattern that backtracks exponentially would hang the chat here.
+    assert len(redact(text)) > 0
+
+
+def test_odd_characters_do_not_break_redaction() -> None:
+    for text in ["ſK İı ٣٤٥٦٧٨٩٠١٢٣٤٥٦ ² DEſſ 1234 5678 9012 34", "GB82 WEST ſſſſ 1234 5698 7654 32"]:
+        assert isinstance(redact(text), str)
