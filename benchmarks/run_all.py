@@ -25,6 +25,7 @@ BENCHMARKS = {
     "ingest": ([], ["--runs", "1", "--synthetic-docs", "40"]),
     "memory": ([], []),
     "train": ([], []),
+    "redaction": ([], ["--runs", "1"]),
 }
 USES_HOME = {"latency", "throughput", "memory"}
 
