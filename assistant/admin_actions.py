@@ -35,6 +35,8 @@ class ReviewLabel(BaseModel):
     intent: StrictStr | None = Field(default=None, max_length=120)
     # Without it the intent must be one the assistant knows: a typo would become a class of its own.
     new_intent: StrictBool = False
+    # Give every other pending item with the same text the same answer.
+    same_text: StrictBool = False
 
 
 def _not_found(what: str) -> HTTPException:
@@ -104,7 +106,7 @@ def actions_router(assistant: Assistant) -> APIRouter:
             except UnknownIntent as exc:
                 raise HTTPException(422, {"code": "unknown_intent", "message": str(exc)}) from None
         try:
-            return queue.resolve(item_id, intent)
+            return queue.resolve(item_id, intent, same_text=body.same_text)
         except KeyError:  # removed meanwhile
             raise _not_found("review item") from None
 

@@ -13,6 +13,11 @@ import sqlite_utils
 from knowledge.redaction import redact
 
 PENDING, CONFIRMED, CORRECTED, DISCARDED = "pending", "confirmed", "corrected", "discarded"
+# Items with `copies`: how many pending items (this one included) have the same text, up to case and blanks.
+_ROWS = (
+    "select i.*, (select count(*) from items j where j.status = 'pending'"
+    " and lower(trim(j.text)) = lower(trim(i.text))) as copies from items i"
+)
 
 
 class ReviewQueue:
@@ -81,30 +86,43 @@ class ReviewQueue:
             return True
 
     def items(self, status: str | None = PENDING, limit: int = 100) -> list[dict[str, Any]]:
-        where, params = ("where status = ?", [status]) if status else ("", [])
+        """Newest first; `copies` counts the pending items with the same text (this one included)."""
+        where, params = ("where i.status = ?", [status]) if status else ("", [])
         with self._lock:
             return list(
-                self.db.query(
-                    f"select * from items {where} order by created_at desc limit ?", [*params, limit]
-                )
+                self.db.query(f"{_ROWS} {where} order by i.created_at desc limit ?", [*params, limit])
             )
 
     def get(self, item_id: int) -> dict[str, Any] | None:
         with self._lock:
-            rows = list(self.db.query("select * from items where id = ?", [item_id]))
+            rows = list(self.db.query(f"{_ROWS} where i.id = ?", [item_id]))
         return rows[0] if rows else None
 
-    def resolve(self, item_id: int, label: str | None, reviewer: str = "admin") -> dict[str, Any]:
-        """Confirm the predicted intent, correct it (`label`), or discard the item (`label=None`)."""
+    def resolve(
+        self, item_id: int, label: str | None, reviewer: str = "admin", *, same_text: bool = False
+    ) -> dict[str, Any]:
+        """Confirm the predicted intent, correct it (`label`), or discard the item (`label=None`).
+
+        With `same_text`, every other pending item with the same text gets the same answer (a question asked
+        fifty times is reviewed once). The returned item's `also_resolved` counts those.
+        """
         item = self.get(item_id)
         if item is None:
             raise KeyError(item_id)
-        status = DISCARDED if label is None else CONFIRMED if label == item["predicted"] else CORRECTED
+        # One statement, so all of them change or none; each copy is confirmed or corrected against its own
+        # prediction.
         with self._lock:
-            self.db["items"].update(
-                item_id, {"status": status, "label": label, "reviewer": reviewer, "reviewed_at": time.time()}
-            )
-        return self.get(item_id) or {}
+            changed = self.db.execute(
+                "update items set status = case when ? is null then ? when predicted = ? then ? else ? end,"
+                " label = ?, reviewer = ?, reviewed_at = ?"
+                f" where id = ? or (? and status = '{PENDING}' and lower(trim(text)) = lower(trim(?)))",
+                [label, DISCARDED, label, CONFIRMED, CORRECTED, label, reviewer, time.time()]
+                + [item_id, same_text, item["text"]],
+            ).rowcount
+            self.db.conn.commit()
+        if not changed:  # removed in the meantime
+            raise KeyError(item_id)
+        return {**(self.get(item_id) or {}), "also_resolved": changed - 1}
 
     def training_examples(self) -> tuple[list[str], list[str]]:
         """(texts, intents) of every confirmed or corrected item."""

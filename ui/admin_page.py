@@ -327,6 +327,7 @@ class AdminConsole:
                 "predicted": i["predicted"] or "",
                 "confidence": round(i["confidence"] or 0.0, 3),
                 "language": i["language"],
+                "copies": i["copies"],
                 "queued (UTC)": _when(i["created_at"]),
             }
             for i in items
@@ -336,7 +337,10 @@ class AdminConsole:
             f"{k}: **{counts.get(k, 0)}**" for k in ("pending", "confirmed", "corrected", "discarded")
         )
         return (
-            _frame(rows, ["id", "message", "reasons", "predicted", "confidence", "language", "queued (UTC)"]),
+            _frame(
+                rows,
+                ["id", "message", "reasons", "predicted", "confidence", "language", "copies", "queued (UTC)"],
+            ),
             summary,
             gr.update(choices=self.intent_names()),
         )
@@ -353,9 +357,13 @@ class AdminConsole:
             f"**predicted:** `{item['predicted'] or '—'}` ({(item['confidence'] or 0):.2f}) · "
             f"turn `{item['turn_id']}`"
         )
+        if item["copies"] > 1 and item["status"] == "pending":
+            text += f"\n\n**{item['copies']} pending items** have this text."
         return str(item["id"]), text, gr.update(value=item["predicted"] or None)
 
-    def review_resolve(self, item_id: str, intent: str | None, action: str, request: gr.Request) -> str:
+    def review_resolve(
+        self, item_id: str, intent: str | None, same_text: bool, action: str, request: gr.Request
+    ) -> str:
         q = self.assistant.review
         if q is None or not item_id:
             raise gr.Error("Select an item first.")
@@ -372,8 +380,14 @@ class AdminConsole:
             label = intent
         else:
             label = None
-        done = q.resolve(int(item_id), label, reviewer=_user(request))
-        return f"Item {item_id}: **{done['status']}**" + (f" as `{label}`" if label else "") + "."
+        done = q.resolve(int(item_id), label, reviewer=_user(request), same_text=bool(same_text))
+        also = done.get("also_resolved", 0)
+        return (
+            f"Item {item_id}: **{done['status']}**"
+            + (f" as `{label}`" if label else "")
+            + (f", and {also} more with the same text" if also else "")
+            + "."
+        )
 
     # -- training ------------------------------------------------------------------------------------
     def training_view(self) -> tuple[pd.DataFrame, pd.DataFrame, Any, Any, Any, str]:
@@ -920,12 +934,15 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                             max_height=520,
                             elem_id="rv-table",
                         )
-                        rv_refresh = gr.Button("Refresh", size="sm")
+                        rv_refresh = gr.Button("Refresh", size="sm", elem_id="rv-refresh")
                     with gr.Column(scale=2):
                         rv_id = gr.Textbox(label="Item", interactive=False, elem_id="rv-id")
-                        rv_item = gr.Markdown("Select an item in the table.")
+                        rv_item = gr.Markdown("Select an item in the table.", elem_id="rv-item")
                         rv_intent = gr.Dropdown(
                             label="Intent", choices=[], allow_custom_value=False, elem_id="rv-intent"
+                        )
+                        rv_same = gr.Checkbox(
+                            value=True, label="Also the other pending items with this text", elem_id="rv-same"
                         )
                         with gr.Row():
                             rv_confirm = gr.Button(
@@ -933,7 +950,7 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                             )
                             rv_correct = gr.Button("Correct to selected", elem_id="rv-correct")
                             rv_discard = gr.Button("Discard", variant="stop", elem_id="rv-discard")
-                        rv_result = gr.Markdown()
+                        rv_result = gr.Markdown(elem_id="rv-result")
 
             # ------------------------------------------------------------------------------ training
             with gr.Tab("Training", id="training", elem_id="tab-training"):
@@ -1147,9 +1164,9 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
 
         rv_table.select(pick_item, None, [rv_id, rv_item, rv_intent], **private)
         for button, action in ((rv_confirm, "confirm"), (rv_correct, "correct"), (rv_discard, "discard")):
-            button.click(_bind(c.review_resolve, action), [rv_id, rv_intent], rv_result, **private).then(
-                c.review_table, None, review_out, **private
-            ).then(
+            button.click(
+                _bind(c.review_resolve, action), [rv_id, rv_intent, rv_same], rv_result, **private
+            ).then(c.review_table, None, review_out, **private).then(
                 lambda: ("", "Select the next item in the table.", gr.update(value=None)),
                 None,
                 [rv_id, rv_item, rv_intent],
@@ -1229,7 +1246,7 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
 
 
 def _bind(fn: Callable[..., str], action: str) -> Callable[..., str]:
-    def handler(item_id: str, intent: str | None, request: gr.Request) -> str:
-        return fn(item_id, intent, action, request)
+    def handler(item_id: str, intent: str | None, same_text: bool, request: gr.Request) -> str:
+        return fn(item_id, intent, same_text, action, request)
 
     return handler

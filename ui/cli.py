@@ -41,6 +41,9 @@ app.add_typer(keys_app, name="keys")
 
 console = Console(stderr=True)
 Home = Annotated[Path | None, typer.Option("--home", help="Data folder (default $LEPTON_HOME or ./.lepton).")]
+SameText = Annotated[
+    bool, typer.Option("--same-text", help="Also every other pending item with the same text (case aside).")
+]
 
 
 def _settings(home: Path | None, **overrides: object):
@@ -489,7 +492,10 @@ def review_list(
         print(json.dumps(items, ensure_ascii=False))
         return
     for it in items:
-        print(f"#{it['id']}  [{it['reasons']}]  {it['predicted']} ({it['confidence']:.2f})  {it['text']}")
+        copies = f"  ×{it['copies']}" if it.get("copies", 1) > 1 else ""
+        print(
+            f"#{it['id']}  [{it['reasons']}]  {it['predicted']} ({it['confidence']:.2f}){copies}  {it['text']}"
+        )
 
 
 @review_app.command("label")
@@ -500,6 +506,7 @@ def review_label(
         bool,
         typer.Option("--new", help="INTENT is a new intent (otherwise it must be one the assistant knows)."),
     ] = False,
+    same_text: SameText = False,
     home: Home = None,
 ) -> None:
     """Confirm or correct the intent of review item ITEM; it joins the training data."""
@@ -514,20 +521,26 @@ def review_label(
         intent = check_label(intent, known_intents(settings), new=new)
     except UnknownIntent as exc:
         _fail(str(exc))
-    row = queue.resolve(item, intent)
-    print(f"#{item} {row['status']} as {intent}")
+    row = queue.resolve(item, intent, same_text=same_text)
+    print(f"#{item} {row['status']} as {intent}{_also(row)}")
 
 
 @review_app.command("discard")
-def review_discard(item: int, home: Home = None) -> None:
+def review_discard(item: int, same_text: SameText = False, home: Home = None) -> None:
     """Drop review item ITEM (it never becomes training data)."""
     from training.review import ReviewQueue
 
     try:
-        ReviewQueue(_settings(home).home / "review.db").resolve(item, None)
+        row = ReviewQueue(_settings(home).home / "review.db").resolve(item, None, same_text=same_text)
     except KeyError:
         _fail(f"no review item #{item}")
-    print(f"#{item} discarded")
+        return
+    print(f"#{item} discarded{_also(row)}")
+
+
+def _also(row: dict) -> str:
+    n = row.get("also_resolved", 0)
+    return f" (and {n} more pending item{'s' if n != 1 else ''} with the same text)" if n else ""
 
 
 @eval_app.command("intents")

@@ -1,5 +1,6 @@
 """The admin console in a real browser (Debian's Chromium driven by Playwright) against `lepton serve`:
-admin-key login, editing and publishing a template, and an agent's reply reaching the customer's chat page."""
+admin-key login, editing and publishing a template, an agent's reply reaching the customer's chat page, and
+one review answering every copy of a question."""
 
 from __future__ import annotations
 
@@ -176,6 +177,34 @@ def check_agent_reply_reaches_customer(browser, url: str, key: str) -> None:
     customer.context.close()
 
 
+def check_review_answers_every_copy(browser, url: str, key: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    question = f"do you sell garden gnomes shaped like {tag}"
+    first, second = chat(url, question), chat(url, question.upper())  # two customers, one question
+    admin = browser.new_context().new_page()
+    login(admin, url, key)
+    admin.locator("#admin-header").wait_for(timeout=TIMEOUT_MS)
+    open_tab(admin, "Review queue")
+    admin.locator("#rv-refresh").click()
+    click_cell(admin, "rv-table", tag)
+    admin.locator("#rv-item").get_by_text("2 pending items", exact=False).wait_for(timeout=TIMEOUT_MS)
+    admin.locator("#rv-confirm").click()  # "also the other pending items with this text" is ticked
+    admin.locator("#rv-result").get_by_text("and 1 more with the same text", exact=False).wait_for(
+        timeout=TIMEOUT_MS
+    )
+    done = httpx.get(
+        f"{url}/v1/admin/review",
+        params={"status": "confirmed", "limit": 1000},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    ).json()["items"]
+    turns = {i["turn_id"]: i for i in done if tag in i["text"].lower()}
+    assert set(turns) == {first["message_id"], second["message_id"]}
+    assert {i["label"] for i in turns.values()} == {first["intent"]["name"]}
+    assert {i["reviewer"] for i in turns.values()} == {"alice"}
+    admin.context.close()
+
+
 # -- pytest wiring ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
@@ -206,6 +235,10 @@ def test_agent_reply_reaches_the_customer(server, browser, admin_key) -> None:
     check_agent_reply_reaches_customer(browser, server.url, admin_key)
 
 
+def test_review_answers_every_copy_of_a_question(server, browser, admin_key) -> None:
+    check_review_answers_every_copy(browser, server.url, admin_key)
+
+
 if (
     __name__ == "__main__"
 ):  # python tests/ui/test_admin_browser.py URL KEY: the flows against a running server
@@ -213,7 +246,12 @@ if (
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        for flow in (check_login, check_template_edit_and_publish, check_agent_reply_reaches_customer):
+        for flow in (
+            check_login,
+            check_template_edit_and_publish,
+            check_agent_reply_reaches_customer,
+            check_review_answers_every_copy,
+        ):
             flow(b, sys.argv[1], sys.argv[2])
             print("ok", flow.__name__)
         b.close()

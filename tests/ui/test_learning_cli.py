@@ -63,3 +63,24 @@ def test_models_list_promote_rollback(tmp_path: Path) -> None:
         assert f"no such version: {bad!r}" in run("models", "promote", bad, code=2)
     assert run("models", "rollback") == "v0001 is current"
     assert registry.current()[0] == "v0001"  # type: ignore[index]
+
+
+def test_review_same_text_answers_every_copy(tmp_path: Path) -> None:
+    settings = load_settings(home=tmp_path / "home")
+    queue = ReviewQueue(settings.home / "review.db")
+    for n, text in enumerate(["Do you sell gnomes?", "do you sell gnomes?", "Do you sell gnomes?", "hi"]):
+        queue.add(f"t{n}", text, "unanswered", predicted="out_of_scope")
+    home = ["--home", str(settings.home)]
+    runner = CliRunner()
+    listed = runner.invoke(app, ["review", "list", *home]).output
+    assert listed.count("×3") == 3 and "×" not in next(
+        line for line in listed.splitlines() if line.endswith("hi")
+    )
+    first = min(i["id"] for i in queue.items())
+    done = runner.invoke(app, ["review", "label", str(first), "out_of_scope", "--same-text", *home])
+    assert done.exit_code == 0 and "(and 2 more pending items with the same text)" in done.output
+    assert [i["text"] for i in queue.items()] == ["hi"]
+    last = queue.items()[0]["id"]
+    gone = runner.invoke(app, ["review", "discard", str(last), "--same-text", *home])
+    assert gone.exit_code == 0 and gone.output.strip() == f"#{last} discarded"
+    assert queue.counts() == {"confirmed": 3, "discarded": 1}

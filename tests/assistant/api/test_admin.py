@@ -112,3 +112,24 @@ def test_review_labels_must_name_a_known_intent_unless_declared_new(live) -> Non
     assert label(ids[2], intent="out_of_scope").json()["status"] == "confirmed"
     _assert_error(label(10**9, intent="refund_status"), 404)
     assert queue.training_examples()[1].count("refund_status") == 2
+
+
+def test_review_same_text_answers_every_pending_copy(live) -> None:
+    headers = {"Authorization": f"Bearer {live.admin_key}"}
+    queue = live.assistant.review
+    for n in range(3):
+        queue.add(f"gnome-{n}", "Do you sell garden gnomes?", "unanswered", predicted="out_of_scope")
+    ids = sorted(i["id"] for i in queue.items() if i["turn_id"].startswith("gnome-"))
+    listed = httpx.get(f"{live.url}/v1/admin/review", headers=headers, timeout=60).json()["items"]
+    assert {i["copies"] for i in listed if i["id"] in ids} == {3}
+    r = httpx.post(
+        f"{live.url}/v1/admin/review/{ids[0]}",
+        headers=headers,
+        json={"intent": "out_of_scope", "same_text": True},
+        timeout=60,
+    )
+    assert r.status_code == 200 and r.json()["also_resolved"] == 2
+    assert {queue.get(i)["status"] for i in ids} == {"confirmed"}
+    _assert_error(
+        httpx.post(f"{live.url}/v1/admin/review/{ids[0]}", headers=headers, json={"same_text": "yes"}), 422
+    )
