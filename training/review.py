@@ -15,7 +15,7 @@ from knowledge.redaction import redact
 PENDING, CONFIRMED, CORRECTED, DISCARDED = "pending", "confirmed", "corrected", "discarded"
 # Items with `copies`: how many pending items (this one included) have the same text, up to case and blanks.
 _ROWS = (
-    "select i.*, (select count(*) from items j where j.status = 'pending'"
+    f"select i.*, (select count(*) from items j where j.status = '{PENDING}'"
     " and lower(trim(j.text)) = lower(trim(i.text))) as copies from items i"
 )
 
