@@ -14,9 +14,10 @@ from knowledge.redaction import redact
 
 PENDING, CONFIRMED, CORRECTED, DISCARDED = "pending", "confirmed", "corrected", "discarded"
 # Items with `copies`: how many pending items (this one included) have the same text, up to case and blanks.
+# Counted once per query and joined (a count per row took 2.3 s for 200 rows of a 20,000-item queue).
 _ROWS = (
-    f"select i.*, (select count(*) from items j where j.status = '{PENDING}'"
-    " and lower(trim(j.text)) = lower(trim(i.text))) as copies from items i"
+    f"with c as (select lower(trim(text)) as k, count(*) as n from items where status = '{PENDING}' group by k)"
+    " select i.*, coalesce(c.n, 0) as copies from items i left join c on c.k = lower(trim(i.text))"
 )
 
 
