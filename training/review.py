@@ -126,11 +126,16 @@ class ReviewQueue:
         return {**(self.get(item_id) or {}), "also_resolved": changed - 1}
 
     def training_examples(self) -> tuple[list[str], list[str]]:
-        """(texts, intents) of every confirmed or corrected item."""
+        """(texts, intents) of the confirmed or corrected items: one row per distinct text (case and blanks
+        aside), with its latest answer. A question asked fifty times is one training example, not fifty that would
+        outweigh the rest and, landing on one side of the held-out split together, skew its scores."""
         with self._lock:
             rows = list(
                 self.db.query(
-                    "select text, label from items where status in (?, ?) order by id", [CONFIRMED, CORRECTED]
+                    "select text, label from (select text, label, row_number() over (partition by"
+                    " lower(trim(text)) order by reviewed_at desc, id desc) as newest, min(id) over (partition by"
+                    " lower(trim(text))) as first from items where status in (?, ?)) where newest = 1 order by first",
+                    [CONFIRMED, CORRECTED],
                 )
             )
         return [r["text"] for r in rows], [r["label"] for r in rows]

@@ -32,7 +32,22 @@ def test_items_count_pending_copies_and_same_text_resolves_them_together(tmp_pat
     assert q.get(ids["t1"])["reviewer"] == "erin"
     assert q.get(ids["t3"])["status"] == "discarded" and q.get(ids["t2"])["status"] == "pending"
     assert q.counts() == {"confirmed": 1, "corrected": 1, "discarded": 1, "pending": 1}
-    assert sorted(q.training_examples()[1]) == ["shipping_countries", "shipping_countries"]
+    # One training row per question, whatever the number of copies.
+    texts, labels = q.training_examples()
+    assert [t.strip().lower() for t in texts] == ["do you ship to canada?"] and labels == [
+        "shipping_countries"
+    ]
+
+
+def test_training_examples_keep_the_latest_answer_per_text(tmp_path: Path) -> None:
+    q = ReviewQueue(tmp_path / "review.db")
+    for n, text in enumerate(["cancel my order", "Cancel my order ", "where is it"]):
+        q.add(f"t{n}", text, "low_confidence", predicted="order_status")
+    a, b, c = sorted(i["id"] for i in q.items())
+    q.resolve(a, "order_status")
+    q.resolve(c, "order_status")
+    q.resolve(b, "cancel_order")  # a later reviewer answers the same question differently: the latest counts
+    assert q.training_examples() == (["Cancel my order ", "where is it"], ["cancel_order", "order_status"])
 
 
 def test_without_same_text_only_the_item_changes(tmp_path: Path) -> None:
