@@ -13,11 +13,18 @@ import sqlite_utils
 from knowledge.redaction import redact
 
 PENDING, CONFIRMED, CORRECTED, DISCARDED = "pending", "confirmed", "corrected", "discarded"
-# Items with `copies`: how many pending items (this one included) have the same text, up to case and blanks.
+
+
+def _key(text: str) -> str:
+    """SQL for what makes two items the same question: their text, case and surrounding blanks aside."""
+    return f"lower(trim({text}))"
+
+
+# Items with `copies`: how many pending items (this one included) have the same text.
 # Counted once per query and joined (a count per row took 2.3 s for 200 rows of a 20,000-item queue).
 _ROWS = (
-    f"with c as (select lower(trim(text)) as k, count(*) as n from items where status = '{PENDING}' group by k)"
-    " select i.*, coalesce(c.n, 0) as copies from items i left join c on c.k = lower(trim(i.text))"
+    f"with c as (select {_key('text')} as k, count(*) as n from items where status = '{PENDING}' group by k)"
+    f" select i.*, coalesce(c.n, 0) as copies from items i left join c on c.k = {_key('i.text')}"
 )
 
 
@@ -116,7 +123,7 @@ class ReviewQueue:
             changed = self.db.execute(
                 "update items set status = case when ? is null then ? when predicted = ? then ? else ? end,"
                 " label = ?, reviewer = ?, reviewed_at = ?"
-                f" where id = ? or (? and status = '{PENDING}' and lower(trim(text)) = lower(trim(?)))",
+                f" where id = ? or (? and status = '{PENDING}' and {_key('text')} = {_key('?')})",
                 [label, DISCARDED, label, CONFIRMED, CORRECTED, label, reviewer, time.time()]
                 + [item_id, same_text, item["text"]],
             ).rowcount
@@ -132,9 +139,9 @@ class ReviewQueue:
         with self._lock:
             rows = list(
                 self.db.query(
-                    "select text, label from (select text, label, row_number() over (partition by"
-                    " lower(trim(text)) order by reviewed_at desc, id desc) as newest, min(id) over (partition by"
-                    " lower(trim(text))) as first from items where status in (?, ?)) where newest = 1 order by first",
+                    f"select text, label from (select text, label, row_number() over (partition by {_key('text')}"
+                    f" order by reviewed_at desc, id desc) as newest, min(id) over (partition by {_key('text')})"
+                    " as first from items where status in (?, ?)) where newest = 1 order by first",
                     [CONFIRMED, CORRECTED],
                 )
             )
