@@ -117,7 +117,10 @@ class ConversationStore:
             return Session(id=uuid.uuid4().hex, created_at=now, updated_at=now)
 
     def log_turn(self, session: Session, turn: dict[str, Any]) -> str:
-        """Store one turn (message redacted) and the session's new state atomically; returns the turn id."""
+        """Store one turn (message and reply redacted) and the session's new state atomically; returns its id.
+
+        `turn["public"]`: texts the reply drew on (knowledge-base passages), whose data the reply may keep.
+        """
         turn_id = turn.get("id") or uuid.uuid4().hex
         now = time.time()
         session.updated_at = now
@@ -131,7 +134,8 @@ class ConversationStore:
             "confidence": turn.get("confidence"),
             "route": turn.get("route"),
             "sources": json.dumps(turn.get("sources", []), ensure_ascii=False),
-            "reply": redact(turn.get("reply", "")),
+            # The passages a reply quoted are public: the support address they give is no customer's data.
+            "reply": redact(turn.get("reply", ""), keep=turn.get("public", ())),
             "latency_ms": turn.get("latency_ms"),
             "trace": json.dumps(turn.get("trace", {}), ensure_ascii=False, default=str),
         }

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant import messages
@@ -93,6 +94,7 @@ class Assistant:
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._kb_lock = threading.Lock()
         self._intent_lock = threading.Lock()
+        self._generator_lock = threading.Lock()
         self._warm_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -145,13 +147,31 @@ class Assistant:
             if not g.base_url:
                 raise ValueError("generator.backend = 'openai' needs generator.base_url")
             return OpenAIGenerator(g.base_url, g.model, api_key=g.api_key, timeout_s=g.timeout_s)
-        from pathlib import Path
-
         from training.generator_lora import current_adapter
 
         model_path = Path(g.model_path) if g.model_path else None
         adapter = current_adapter(self.settings.home, model_path) if g.adapter == "current" else None
         return LocalGenerator(model_path, adapter_path=adapter, decoder=g.decoder)
+
+    def reload_generator(self) -> Path | None:
+        """Switch the local generator to the registry's current adapter if it changed (a promotion or a
+        rollback); the new model is loaded aside and swapped in, so no request waits or fails. Returns the
+        adapter in service (None: the base model)."""
+        g = self.settings.generator
+        if not isinstance(self.generator, LocalGenerator) or g.adapter != "current":
+            return None
+        from training.generator_lora import current_adapter
+
+        with self._generator_lock:  # the model watcher and an admin's promote may both ask: load once
+            current = self.generator
+            adapter = current_adapter(self.settings.home, current.model_path)
+            if adapter == current.adapter_path:
+                return adapter
+            fresh = LocalGenerator(current.model_path, adapter_path=adapter, decoder=g.decoder)
+            fresh.warm_up()
+            self.generator = fresh
+        log.info("generator adapter %s in service", adapter or "none (base model)")
+        return adapter
 
     def reload_intents(self) -> str | None:
         """Load the registry's current intent model if it changed; the swap is atomic for requests."""
@@ -279,6 +299,7 @@ class Assistant:
                 "route": turn.route,
                 "sources": [s.model_dump() for s in sources],
                 "reply": turn.reply,
+                "public": [h.text for h in turn.sources],
                 "latency_ms": latency,
                 "trace": turn.trace,
             },
@@ -465,16 +486,15 @@ class Assistant:
         g = self.settings.generator
         embed = self.kb.embedder.embed_passages
         verdict: dict[str, Any] = {"ok": False, "reason": "no generator"}
-        if self.generator is not None:
+        generator = self.generator  # one model for the whole reply, even if a new adapter comes in meanwhile
+        if generator is not None:
             prompt = build_messages(question, passages[:3], language)
             try:
                 if on_token is None:
-                    draft = self.generator.generate(
-                        prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s
-                    )
+                    draft = generator.generate(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s)
                 else:
                     pieces = []
-                    for piece in self.generator.stream(
+                    for piece in generator.stream(
                         prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s
                     ):
                         pieces.append(piece)

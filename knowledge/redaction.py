@@ -7,13 +7,14 @@ Order numbers (KH-12345678), dates, prices and quantities are not personal data 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import phonenumbers
 
 # Phone numbers are found by libphonenumber: international (+..) numbers anywhere, national ones in these
 # regions, and only numbers valid for their region (so years, prices and order numbers stay).
 PHONE_REGIONS = ("US", "GB", "CN", "DE", "FR", "ES", "IT", "IN", "AU")
+TAG = re.compile(r"\[(?:EMAIL|PHONE|CARD|IBAN|ID|IP|ACCOUNT|NUMBER|ADDRESS)\]")
 
 _STOPWORDS = re.compile(
     r"(?i)\b(?:a|an|the|on|in|of|for|to|my|our|your|and|or|at|by|with|from|is|was|are|it|i|we|you|after|"
@@ -142,13 +143,13 @@ _AFTER_PHONES: list[_Rule] = [
 ]
 
 
-def _apply(rule: _Rule, text: str) -> str:
+def _apply(rule: _Rule, text: str, public: str) -> str:
     tag, pattern, check = rule
 
     def swap(m: re.Match[str]) -> str:
         key = next((k for k in ("pii", "zh") if k in pattern.groupindex and m.group(k)), None)
         found = m.group(key) if key else m.group(0)
-        if check is not None and not check(found):
+        if (check is not None and not check(found)) or (public and found in public):
             return m.group(0)
         if key is None:
             return tag
@@ -170,7 +171,7 @@ def _glued(text: str, start: int, end: int) -> bool:
 _DIGIT_STRETCH = re.compile(r"\+?\(?\d(?:[\d ().-]{0,3}\d){5,}\)?")
 
 
-def _phones(text: str) -> str:
+def _phones(text: str, public: str) -> str:
     spans = []
     for stretch in _DIGIT_STRETCH.finditer(text):
         if len(stretch.group()) > 64:  # a longer blob of digits is no phone number: [NUMBER] takes its runs
@@ -180,7 +181,7 @@ def _phones(text: str) -> str:
                 stretch.group(), region, leniency=phonenumbers.Leniency.VALID
             ):
                 start, end = stretch.start() + m.start, stretch.start() + m.end
-                if not _glued(text, start, end):
+                if not _glued(text, start, end) and not (public and text[start:end] in public):
                     spans.append((start, end))
     spans.sort()
     merged: list[list[int]] = []
@@ -196,11 +197,21 @@ def _phones(text: str) -> str:
     return "".join(out) + text[last:]
 
 
-def redact(text: str) -> str:
-    """`text` with emails, phone / card / account / ID numbers, IP and street addresses replaced by tags."""
+def redact(text: str, keep: Iterable[str] = ()) -> str:
+    """`text` with emails, phone / card / account / ID numbers, IP and street addresses replaced by tags.
+
+    `keep`: public texts, such as the knowledge-base passages a reply quoted; a value found verbatim in one of
+    them is the company's own (its support address, its hotline) and stays.
+    """
+    public = "\n".join(keep)
     for rule in _BEFORE_PHONES:
-        text = _apply(rule, text)
-    text = _phones(text)
+        text = _apply(rule, text, public)
+    text = _phones(text, public)
     for rule in _AFTER_PHONES:
-        text = _apply(rule, text)
+        text = _apply(rule, text, public)
     return text
+
+
+def has_tags(text: str) -> bool:
+    """Whether `text` holds a redaction tag (some personal data was taken out of it)."""
+    return bool(TAG.search(text))

@@ -34,6 +34,25 @@ def test_turns_are_logged_with_redacted_personal_data(tmp_path: Path) -> None:
     assert store.counts() == {"turns": 1, "sessions": 1}
 
 
+def test_a_reply_keeps_the_contact_details_of_the_passages_it_quoted(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.db")
+    passage = "Email privacy@kestrel.example or call 1-800-555-0199 to delete your data."
+    turn_id = store.log_turn(
+        store.session(None),
+        {
+            "message": "delete my data, I am jane@example.com, call me on 1-800-555-0199",
+            "reply": "Email privacy@kestrel.example (we will not write to jane@example.com).",
+            "public": [passage],
+        },
+    )
+    row = store.turn(turn_id)
+    assert row["reply"] == "Email privacy@kestrel.example (we will not write to [EMAIL])."
+    assert (
+        row["message"] == "delete my data, I am [EMAIL], call me on [PHONE]"
+    )  # the customer's side: all of it
+    assert "public" not in row
+
+
 def test_session_state_survives_a_new_store(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path / "c.db")
     session = store.session(None)

@@ -113,3 +113,11 @@ def test_personal_data_is_redacted_in_the_log(demo_assistant) -> None:
     )
     row = demo_assistant.store.turn(r.message_id)
     assert "jane.doe@example.com" not in row["message"] and "4111" not in row["message"]
+
+
+def test_the_logged_reply_keeps_the_company_contact_it_quoted(demo_assistant) -> None:
+    r = demo_assistant.chat("Do you sell my personal data?")
+    assert r.route == "template" and "privacy@kestrel.example" in r.reply
+    row = demo_assistant.store.turn(r.message_id)
+    # The template is public text: its address is the company's, so the log (and any training pair) keeps it.
+    assert row["reply"] == r.reply and "[EMAIL]" not in row["reply"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.redaction import redact
+from knowledge.redaction import has_tags, redact
 
 # (text, what must disappear, tag that replaces it)
 PERSONAL = [
@@ -104,3 +104,14 @@ def test_long_adversarial_messages_finish(text: str) -> None:
 def test_odd_characters_do_not_break_redaction() -> None:
     for text in ["ſK İı ٣٤٥٦٧٨٩٠١٢٣٤٥٦ ² DEſſ 1234 5678 9012 34", "GB82 WEST ſſſſ 1234 5698 7654 32"]:
         assert isinstance(redact(text), str)
+
+
+def test_values_from_public_text_are_kept() -> None:
+    passage = "Questions? Write to support@kestrel.example or call 1-800-555-0199 (8:00-20:00)."
+    reply = "Call 1-800-555-0199 or write to support@kestrel.example; we have jane@example.com on file."
+    kept = redact(reply, keep=[passage])
+    assert kept == "Call 1-800-555-0199 or write to support@kestrel.example; we have [EMAIL] on file."
+    # Only verbatim values: the same number written another way is not known to be the company's.
+    assert redact("Call (800) 555-0199.", keep=[passage]) == "Call [PHONE]."
+    assert redact(reply) == "Call [PHONE] or write to [EMAIL]; we have [EMAIL] on file."
+    assert has_tags(redact(reply)) and not has_tags("Call [the desk]") and not has_tags(passage)
