@@ -167,7 +167,16 @@ def check_lora(model_dir: Path, results: list[dict], steps: int = 30) -> None:
     res = gl.train_generator(home, gl.GeneratorTrainConfig(steps=steps), min_pairs=4, model_path=model_dir)
     gen = LocalGenerator(model_dir, adapter_path=res.path, prefix_cache=False)
     text = gen.generate(_prompt(gen), max_new_tokens=40)
-    emit(results, {"check": "lora", **res.metrics, "adapter_loaded": gen.adapter_loaded, "reply": text[:200]})
+    emit(
+        results,
+        {
+            "check": "lora",
+            **res.metrics,
+            "promoted": res.promoted,
+            "adapter_loaded": gen.adapter_loaded,
+            "reply": text[:200],
+        },
+    )
 
 
 def check_intents(dataset: str, data: Path, results: list[dict]) -> None:

@@ -2,9 +2,12 @@
 
 A pair is a logged turn (HOME/conversations.db `turns`) whose reply got a thumbs-up (`feedback.rating = 'up'`),
 or whose route is template/rag and whose review item a person confirmed (HOME/review.db, status confirmed).
-The logged text is already redacted. Training uses the runtime's chat format (`build_messages`, with the
-turn's cited snippets as passages) and puts the loss on the answer tokens only. The adapter is registered
-in a ModelRegistry at HOME/models/generator and promoted; the local generator loads the current one.
+The logged text is already redacted: a reply that lost data to a tag ("write to [EMAIL]") is left out, or the
+model would learn to write tags; a question asked several times counts once (its latest answer). Training uses
+the runtime's chat format (`build_messages`, with the turn's cited snippets as passages) and puts the loss on
+the answer tokens only. A fifth of the questions (fixed by a hash of the text) is held out: the adapter is
+registered in a ModelRegistry at HOME/models/generator and promoted only when its answer loss on those is
+lower than the served model's (the current adapter, or the base model); the server loads the current one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 from assistant.generation.passage import Passage
 from assistant.generation.prompt import build_messages
+from knowledge.redaction import has_tags
 from training.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -63,11 +67,13 @@ class GeneratorTrainConfig:
 
 @dataclass
 class GeneratorTrainResult:
-    """What a run produced: the registered (and promoted) version and its metrics."""
+    """What a run produced: the registered version, whether it was promoted and why, and its metrics."""
 
     version: str
     path: Path
     metrics: dict[str, Any]
+    promoted: bool = False
+    reason: str = ""
 
 
 def generator_registry(home: Path) -> ModelRegistry:
@@ -165,6 +171,37 @@ def collect_pairs(home: Path) -> list[Pair]:
     return pairs
 
 
+def _key(question: str) -> str:
+    return " ".join(question.lower().split())
+
+
+def training_pairs(home: Path) -> tuple[list[Pair], dict[str, int]]:
+    """The approved pairs fit to train on, and how many were left out (`redacted`, `duplicates`).
+
+    A reply with a redaction tag is left out: the model would learn to answer "write to [EMAIL]". Of a question
+    asked several times only the latest answer counts, so fifty copies do not outweigh the rest.
+    """
+    approved = collect_pairs(home)
+    clean = [p for p in approved if not has_tags(p.answer)]
+    latest = {_key(p.question): p for p in clean}  # oldest first: the last one wins
+    pairs = [p for p in clean if latest[_key(p.question)] is p]
+    return pairs, {"redacted": len(approved) - len(clean), "duplicates": len(clean) - len(pairs)}
+
+
+def split_pairs(pairs: list[Pair], share: float = 0.2) -> tuple[list[Pair], list[Pair]]:
+    """(train, held_out): a question is held out when its hash falls in the first `share`, so it keeps its side
+    as the logs grow; at least one pair is held out (the one with the smallest hash) when there are two or more."""
+
+    def rank(p: Pair) -> float:
+        return int(hashlib.sha256(_key(p.question).encode()).hexdigest()[:12], 16) / 16**12
+
+    held = [p for p in pairs if rank(p) < share]
+    if not held and len(pairs) >= 2:
+        held = [min(pairs, key=rank)]
+    out = {id(p) for p in held}
+    return [p for p in pairs if id(p) not in out], held
+
+
 def fingerprint(pairs: list[Pair]) -> str:
     h = hashlib.sha256()
     for p in pairs:
@@ -231,6 +268,21 @@ def _mean_loss(
     return total / max(tokens, 1)
 
 
+def _served_loss(
+    path: Path, adapter: Path, dtype: Any, device: str, held: list, pad_id: int, size: int
+) -> float:
+    """Held-out answer loss of the base model with the served adapter."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device)
+    model = PeftModel.from_pretrained(base, str(adapter))
+    try:
+        return _mean_loss(model, held, pad_id, device, size)
+    finally:
+        del model, base
+
+
 def train_generator(
     home: Path,
     config: GeneratorTrainConfig | None = None,
@@ -240,22 +292,33 @@ def train_generator(
     cache_dir: Path | None = None,
     device: str | None = None,
     promote: bool = True,
+    force: bool = False,
 ) -> GeneratorTrainResult:
-    """LoRA-tune the local generator on HOME's approved pairs, register the adapter and promote it.
+    """LoRA-tune the local generator on HOME's approved pairs, register the adapter, promote it if it measures
+    better.
 
-    Raises NotEnoughPairs (before loading any model) when there are fewer than `min_pairs` pairs.
+    Better: a lower answer loss on the held-out pairs (`split_pairs`) than the served model's, the current
+    adapter for this base or else the base model itself; `force` promotes regardless, `promote=False` never.
+    Raises NotEnoughPairs (before loading any model) when fewer than `min_pairs` pairs are fit to train on.
     Uses CUDA with bfloat16 weights when available (LoRA weights stay float32), CPU float32 otherwise.
     """
     from assistant.generation._env import set_offline
 
     config = config or GeneratorTrainConfig()
     home = Path(home)
-    pairs = collect_pairs(home)
+    pairs, left_out = training_pairs(home)
     if len(pairs) < min_pairs:
+        skipped = (
+            f" ({left_out['redacted']} replies with redacted data and {left_out['duplicates']} repeated"
+            " questions left out)"
+            if any(left_out.values())
+            else ""
+        )
         raise NotEnoughPairs(
-            f"only {len(pairs)} approved question/answer pairs in {home} (need at least {min_pairs}): "
+            f"only {len(pairs)} approved question/answer pairs in {home}{skipped} (need at least {min_pairs}): "
             "thumbs-up replies or confirmed reviews of template/rag turns"
         )
+    train_pairs, held_pairs = split_pairs(pairs)
     set_offline()
     import torch
     from peft import LoraConfig, get_peft_model
@@ -272,7 +335,10 @@ def train_generator(
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     eos_id = _end_of_turn(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_id
-    examples = [encode_pair(tokenizer, p, eos_id, config.max_length) for p in pairs]
+    examples = [encode_pair(tokenizer, p, eos_id, config.max_length) for p in train_pairs]
+    held = [encode_pair(tokenizer, p, eos_id, config.max_length) for p in held_pairs]
+    size = max(1, config.batch_size)
+    served = generator_registry(home).current() if current_adapter(home, model_path) else None
 
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device)
     lora = LoraConfig(
@@ -282,9 +348,12 @@ def train_generator(
         target_modules=list(config.target_modules),
         task_type="CAUSAL_LM",
     )
-    model = get_peft_model(model, lora)
-    size = max(1, config.batch_size)
+    model = get_peft_model(model, lora)  # a fresh adapter adds zero: the model is still the base one
     loss_before = _mean_loss(model, examples, pad_id, device, size)
+    held_base = _mean_loss(model, held, pad_id, device, size)
+    held_served = (
+        _served_loss(path, served[1], dtype, device, held, pad_id, size) if served is not None else held_base
+    )
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
@@ -309,11 +378,19 @@ def train_generator(
             log.info("step %d/%d loss %.4f", step + 1, config.steps, losses[-1])
     seconds = time.perf_counter() - start
     loss_after = _mean_loss(model, examples, pad_id, device, size)
+    held_after = _mean_loss(model, held, pad_id, device, size)
 
     metrics = {
+        "heldout_loss": round(held_after, 4),
+        "heldout_loss_base": round(held_base, 4),
+        "heldout_loss_served": round(held_served, 4),
+        "served": served[0] if served is not None else "base",
         "train_loss_before": round(loss_before, 4),
         "train_loss_after": round(loss_after, 4),
-        "pairs": len(pairs),
+        "pairs": len(train_pairs),
+        "heldout_pairs": len(held_pairs),
+        "left_out_redacted": left_out["redacted"],
+        "left_out_duplicates": left_out["duplicates"],
         "steps": config.steps,
         "seconds": round(seconds, 2),
         "seconds_per_step": round(seconds / max(config.steps, 1), 3),
@@ -330,6 +407,20 @@ def train_generator(
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if promote:
+    better = round(held_after, 4) < round(held_served, 4)
+    versus = (
+        f"held-out answer loss {held_after:.4f} against {held_served:.4f} for the served {metrics['served']}"
+    )
+    if not promote:
+        promoted, reason = False, "registered only (promotion not asked for)"
+    elif not held_pairs and not force:
+        promoted, reason = False, "no held-out pair to measure it on (needs two or more pairs)"
+    elif better or force:
+        promoted, reason = True, versus + ("" if better else " (forced)")
+    else:
+        promoted, reason = False, versus + ": not better"
+    if promoted:
         registry.promote(version)
-    return GeneratorTrainResult(version=version, path=registry.path_of(version), metrics=metrics)
+    return GeneratorTrainResult(
+        version=version, path=registry.path_of(version), metrics=metrics, promoted=promoted, reason=reason
+    )

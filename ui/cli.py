@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -30,7 +30,10 @@ kb_app = typer.Typer(
 )
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate on public datasets.", no_args_is_help=True)
-models_app = typer.Typer(help="The intent model registry.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="The model registries: intent models, and the generator's adapters (--generator).",
+    no_args_is_help=True,
+)
 review_app = typer.Typer(help="The review queue of turns a person should look at.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(train_app, name="train")
@@ -402,12 +405,14 @@ def train_generator_cmd(
     min_pairs: Annotated[
         int, typer.Option("--min-pairs", min=1, help="Refuse with fewer approved pairs.")
     ] = 20,
+    force: Annotated[bool, typer.Option("--force", help="Promote even if it measures worse.")] = False,
     home: Home = None,
 ) -> None:
     """LoRA-tune the local generator on approved question/answer pairs (thumbs-up or confirmed reviews).
 
-    The adapter is registered under HOME/models/generator and promoted; the local generator loads it on
-    the next start (set generator.adapter = "off" to ignore it). Meant for a GPU; a few steps run on CPU.
+    A fifth of the questions is held out; the adapter is registered under HOME/models/generator and promoted
+    only if its answer loss there is lower than the served model's. A running server switches to it within
+    model_poll_s (set generator.adapter = "off" to ignore adapters). Meant for a GPU; a few steps run on CPU.
     """
     from training.generator_lora import GeneratorTrainConfig, NotEnoughPairs, train_generator
 
@@ -419,24 +424,64 @@ def train_generator_cmd(
             GeneratorTrainConfig(steps=steps),
             min_pairs=min_pairs,
             model_path=Path(settings.generator.model_path) if settings.generator.model_path else None,
+            force=force,
         )
     except NotEnoughPairs as exc:
         _fail(str(exc))
         return
     m = result.metrics
+    left = m["left_out_redacted"] + m["left_out_duplicates"]
     console.print(
-        f"{m['pairs']} pairs, {m['steps']} steps in {m['seconds']:.1f}s ({m['seconds_per_step']:.2f}s/step on "
-        f"{m['device']}); answer loss {m['train_loss_before']:.4f} -> {m['train_loss_after']:.4f}"
+        f"{m['pairs']} pairs ({m['heldout_pairs']} more held out"
+        + (
+            f"; {m['left_out_redacted']} with redacted data and {m['left_out_duplicates']} repeats left out"
+            if left
+            else ""
+        )
+        + f"), {m['steps']} steps in {m['seconds']:.1f}s ({m['seconds_per_step']:.2f}s/step on {m['device']}); "
+        f"{result.reason}"
     )
-    print(f"generator adapter {result.version} promoted")
+    print(
+        f"generator adapter {result.version} {'promoted' if result.promoted else 'registered, not promoted'}"
+    )
+
+
+Generator = Annotated[
+    bool, typer.Option("--generator", help="The generator's LoRA adapters instead of the intent models.")
+]
+
+
+def _registry(home: Path | None, generator: bool) -> Any:
+    from training import ModelRegistry
+    from training.generator_lora import generator_registry
+
+    settings = _settings(home)
+    return generator_registry(settings.home) if generator else ModelRegistry(settings.intents_dir)
+
+
+def _score(metrics: dict[str, Any], generator: bool) -> str:
+    if generator:
+        if "heldout_loss" not in metrics:
+            return "not scored on held-out pairs"
+        return (
+            f"held-out answer loss {metrics['heldout_loss']:.4f} (base {metrics['heldout_loss_base']:.4f};"
+            f" {metrics['pairs']} pairs, {metrics['heldout_pairs']} held out)"
+        )
+    held = metrics.get("heldout") or {}
+    if "macro_f1" in held and "accuracy" in held:
+        return (
+            f"held-out macro-F1 {100 * held['macro_f1']:.2f} %, accuracy {100 * held['accuracy']:.2f} %"
+            f" ({held.get('heldout_size', '?')} rows)"
+        )
+    return "not scored on a held-out set"
 
 
 @models_app.command("list")
-def models_list(home: Home = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Every intent model version with its metrics; * marks the current one."""
-    from training import ModelRegistry
-
-    registry = ModelRegistry(_settings(home).intents_dir)
+def models_list(
+    home: Home = None, generator: Generator = False, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """Every intent model version (or generator adapter) with its metrics; * marks the current one."""
+    registry = _registry(home, generator)
     current = registry.current()
     rows = registry.list()
     if as_json:
@@ -444,34 +489,25 @@ def models_list(home: Home = None, as_json: Annotated[bool, typer.Option("--json
         return
     for row in rows:
         mark = "*" if current and row.get("version") == current[0] else " "
-        held = (row.get("metrics") or {}).get("heldout") or {}
-        score = (
-            f"held-out macro-F1 {100 * held['macro_f1']:.2f} %, accuracy {100 * held['accuracy']:.2f} %"
-            f" ({held.get('heldout_size', '?')} rows)"
-            if "macro_f1" in held and "accuracy" in held
-            else "not scored on a held-out set"
-        )
+        score = _score(row.get("metrics") or {}, generator)
         print(f"{mark} {row.get('version')}  {row.get('created', '')}  {score}")
 
 
 @models_app.command("promote")
-def models_promote(version: str, home: Home = None) -> None:
+def models_promote(version: str, home: Home = None, generator: Generator = False) -> None:
     """Make VERSION the model the server uses (picked up without a restart)."""
-    from training import ModelRegistry
-
     try:
-        ModelRegistry(_settings(home).intents_dir).promote(version)
+        _registry(home, generator).promote(version)
     except (KeyError, FileNotFoundError, ValueError):
-        _fail(f"no such version: {version!r} (lepton models list shows them)")
+        flag = " --generator" if generator else ""
+        _fail(f"no such version: {version!r} (lepton models list{flag} shows them)")
     print(f"{version} is current")
 
 
 @models_app.command("rollback")
-def models_rollback(home: Home = None) -> None:
+def models_rollback(home: Home = None, generator: Generator = False) -> None:
     """Return to the previously current model."""
-    from training import ModelRegistry
-
-    version = ModelRegistry(_settings(home).intents_dir).rollback()
+    version = _registry(home, generator).rollback()
     if version is None:
         _fail("nothing to roll back to")
     print(f"{version} is current")

@@ -12,7 +12,15 @@ from assistant.conversations import ConversationStore
 from assistant.feedback import FeedbackStore
 from assistant.generation import LocalGenerator, build_messages
 from assistant.pipeline import Assistant
-from training.generator_lora import collect_pairs, current_adapter, generator_registry
+from training.generator_lora import (
+    GeneratorTrainConfig,
+    collect_pairs,
+    current_adapter,
+    generator_registry,
+    split_pairs,
+    train_generator,
+    training_pairs,
+)
 from training.review import CONFIRMED, ReviewQueue
 from ui.cli import app
 
@@ -99,6 +107,31 @@ def test_pairs_are_thumbs_up_or_confirmed_answers(tmp_path: Path) -> None:
     assert collect_pairs(tmp_path / "empty") == []
 
 
+def test_replies_with_redacted_data_and_repeats_are_left_out(tmp_path: Path) -> None:
+    contact = ("who do I write to", "Write to privacy@kestrel.example.", "rag", "en", [REFUND], "up")
+    repeat = ("How long do refunds take ", "Within 5 business days.", "rag", "en", [REFUND], "up")
+    home = make_home(tmp_path, [*TURNS, contact, repeat])
+    # The log keeps the support address only when a cited passage holds it; this one does not.
+    assert collect_pairs(home)[4].answer == "Write to [EMAIL]."
+    pairs, left_out = training_pairs(home)
+    assert left_out == {"redacted": 1, "duplicates": 1}
+    assert [p.question for p in pairs] == [t[0] for t in TURNS[1:4]] + [repeat[0].strip()]
+    assert pairs[-1].answer == "Within 5 business days."  # the latest answer to a repeated question
+
+
+def test_held_out_questions_keep_their_side(tmp_path: Path) -> None:
+    turns = [(f"question number {i}", f"answer {i}", "rag", "en", [], "up") for i in range(40)]
+    pairs, _ = training_pairs(make_home(tmp_path, turns))
+    train, held = split_pairs(pairs[:20])
+    assert (
+        held and len(train) + len(held) == 20 and not {p.question for p in train} & {p.question for p in held}
+    )
+    train2, held2 = split_pairs(pairs)
+    assert {p.question for p in held} <= {p.question for p in held2}
+    assert 4 <= len(held2) <= 14  # about a fifth of 40
+    assert len(split_pairs(pairs[:2])[1]) == 1 and split_pairs(pairs[:1]) == (pairs[:1], [])
+
+
 def test_too_few_pairs_refused(tmp_path: Path) -> None:
     home = make_home(tmp_path)
     result = CliRunner().invoke(
@@ -109,21 +142,79 @@ def test_too_few_pairs_refused(tmp_path: Path) -> None:
     assert generator_registry(home).current() is None and not (home / "models" / "generator").exists()
 
 
+# Answers in one house style ("Kestrel here: ...") the base model cannot guess: held-out questions show whether
+# an adapter learned it.
+STYLED = [
+    (q, f"Kestrel here: {a}", "rag", "en", [src], "up")
+    for q, a, src in [
+        ("how long do refunds take", "refunds reach your card within 5 business days.", REFUND),
+        ("when will I get my money back", "refunds reach your card within 5 business days.", REFUND),
+        ("is my refund on its way", "refunds reach your card within 5 business days.", REFUND),
+        ("refund timing?", "refunds reach your card within 5 business days.", REFUND),
+        ("how fast is shipping", "standard shipping takes 3 to 5 business days.", SHIPPING),
+        ("when does my parcel arrive", "standard shipping takes 3 to 5 business days.", SHIPPING),
+        ("delivery time please", "standard shipping takes 3 to 5 business days.", SHIPPING),
+        ("can I get express delivery", "express shipping takes 1 to 2 business days.", SHIPPING),
+        ("is there faster shipping", "express shipping takes 1 to 2 business days.", SHIPPING),
+        ("how quick is express", "express shipping takes 1 to 2 business days.", SHIPPING),
+        ("do refunds go to my card", "refunds go back to the original payment method.", REFUND),
+        ("where does the refund go", "refunds go back to the original payment method.", REFUND),
+    ]
+]
+
+
+@pytest.mark.slow
+def test_promoted_only_when_held_out_answers_improve(tmp_path: Path) -> None:
+    home = make_home(tmp_path, STYLED)
+    first = train_generator(home, GeneratorTrainConfig(steps=12, learning_rate=1e-3), min_pairs=10)
+    m = first.metrics
+    assert m["pairs"] + m["heldout_pairs"] == 12 and m["heldout_pairs"] >= 1 and m["served"] == "base"
+    assert m["heldout_loss"] < m["heldout_loss_base"] == m["heldout_loss_served"]
+    assert first.promoted and generator_registry(home).current()[0] == first.version == "v0001"
+
+    # A learning rate that wrecks the model: registered for the record, never served.
+    wrecked = train_generator(home, GeneratorTrainConfig(steps=3, learning_rate=0.5), min_pairs=10)
+    assert wrecked.metrics["served"] == "v0001"
+    assert wrecked.metrics["heldout_loss_served"] == m["heldout_loss"]  # the served adapter, re-measured
+    assert wrecked.metrics["heldout_loss"] > wrecked.metrics["heldout_loss_served"]
+    assert not wrecked.promoted and "not better" in wrecked.reason
+    assert generator_registry(home).current()[0] == "v0001"
+
+    listed = CliRunner().invoke(app, ["models", "list", "--generator", "--home", str(home)])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert (
+        lines[0].startswith("* v0001")
+        and lines[1].startswith("  v0002")
+        and "held-out answer loss" in lines[1]
+    )
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["models", "promote", "v0002", "--generator", "--home", str(home)]).exit_code == 0
+    )
+    assert current_adapter(home) == generator_registry(home).path_of("v0002")
+    back = runner.invoke(app, ["models", "rollback", "--generator", "--home", str(home)])
+    assert back.exit_code == 0 and "v0001 is current" in back.output
+    missing = runner.invoke(app, ["models", "promote", "v0009", "--generator", "--home", str(home)])
+    assert missing.exit_code == 2 and "lepton models list --generator" in missing.output
+
+
 @pytest.mark.slow
 def test_train_register_and_load(tmp_path: Path) -> None:
     home = make_home(tmp_path)
     result = CliRunner().invoke(
-        app, ["train", "generator", "--home", str(home), "--steps", "4", "--min-pairs", "4"]
+        app, ["train", "generator", "--home", str(home), "--steps", "4", "--min-pairs", "4", "--force"]
     )
     assert result.exit_code == 0, result.output
-    assert "generator adapter v0001 promoted" in result.output
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "generator adapter v0001 promoted" in said and "held-out answer loss" in said
 
     registry = generator_registry(home)
     version, path = registry.current()
     assert version == "v0001" and (path / "adapter_config.json").is_file()
     meta = registry.metadata(version)
     m = meta["metrics"]
-    assert m["pairs"] == 4 and m["steps"] == 4 and m["seconds"] > 0
+    assert m["pairs"] + m["heldout_pairs"] == 4 and m["steps"] == 4 and m["seconds"] > 0
     assert m["train_loss_after"] < m["train_loss_before"]
     assert current_adapter(home) == path
     assert current_adapter(home, tmp_path / "other-model") is None  # trained on another base: not used
@@ -137,3 +228,17 @@ def test_train_register_and_load(tmp_path: Path) -> None:
     off = Assistant(Settings(home=home, generator={"adapter": "off"}))._make_generator()
     assert isinstance(on, LocalGenerator) and on.adapter_path == path
     assert isinstance(off, LocalGenerator) and off.adapter_path is None
+
+    # A running assistant follows promotions and rollbacks, loading the new model aside before the swap.
+    copy = registry.register(path, metrics=m, data_fingerprint="copy", config=meta["config"])
+    served = Assistant(Settings(home=home))
+    served.generator = on
+    assert served.reload_generator() == path and served.generator is on  # unchanged: nothing reloaded
+    registry.promote(copy)
+    assert served.reload_generator() == registry.path_of(copy)
+    assert served.generator is not on and served.generator.adapter_loaded
+    registry.rollback()
+    assert served.reload_generator() == path and served.generator.adapter_path == path
+    unadapted = Assistant(Settings(home=home, generator={"adapter": "off"}))
+    unadapted.generator = off
+    assert unadapted.reload_generator() is None and unadapted.generator is off
