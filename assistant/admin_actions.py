@@ -1,4 +1,5 @@
-"""The admin API's write side: agent takeover and replies, the review queue, intent model versions."""
+"""The admin API's write side: agent takeover and replies, the review queue, intent model and generator adapter
+versions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from assistant.review_labels import UnknownIntent, check_label, known_intents
 from assistant.schema import ErrorResponse
 from assistant.security import ADMIN_PREFIX, require_admin
 from training import ModelRegistry
+from training.generator_lora import generator_registry
 from training.registry import VERSION
 from training.review import ReviewQueue
 
@@ -138,6 +140,44 @@ def actions_router(assistant: Assistant) -> APIRouter:
         if version is None:
             raise HTTPException(409, {"code": "conflict", "message": "Nothing to roll back to."})
         return {"current": version, "serving": assistant.reload_intents()}
+
+    def adapter_serving() -> str | None:
+        """The adapter version the local generator has merged (None: base model, or no local generator)."""
+        path = getattr(assistant.generator, "adapter_path", None)
+        return path.parent.name if path is not None and assistant.generator.adapter_loaded else None
+
+    def adapter_reloaded() -> dict[str, Any]:
+        current = generator_registry(settings.home).current()
+        assistant.reload_generator()  # loads aside, then swaps: requests meanwhile use the previous model
+        return {"current": current[0] if current else None, "serving": adapter_serving()}
+
+    @router.get("/generator")
+    def generator_versions() -> dict[str, Any]:
+        """The generator's LoRA adapter versions (`lepton train generator`); `serving` names the merged one."""
+        registry = generator_registry(settings.home)
+        current = registry.current()
+        return {
+            "current": current[0] if current else None,
+            "serving": adapter_serving(),
+            "adapter_setting": settings.generator.adapter,
+            "versions": registry.list(),
+        }
+
+    @router.post("/generator/{version}/promote")
+    def promote_adapter(version: str) -> dict[str, Any]:
+        if not VERSION.fullmatch(version):
+            raise _not_found("adapter version")
+        try:
+            generator_registry(settings.home).promote(version)
+        except KeyError:
+            raise _not_found("adapter version") from None
+        return adapter_reloaded()
+
+    @router.post("/generator/rollback")
+    def rollback_adapter() -> dict[str, Any]:
+        if generator_registry(settings.home).rollback() is None:
+            raise HTTPException(409, {"code": "conflict", "message": "Nothing to roll back to."})
+        return adapter_reloaded()
 
     @router.post("/models/retrain", status_code=202)
     def retrain_now() -> dict[str, Any]:

@@ -25,6 +25,7 @@ from assistant.keys import KeyStore
 from assistant.pipeline import Assistant
 from assistant.review_labels import known_intents
 from training import ModelRegistry
+from training.generator_lora import generator_registry
 from ui.kb_admin import DOCUMENT, TEMPLATE, CurationError, KnowledgeCuration
 
 log = logging.getLogger("lepton.admin")
@@ -527,6 +528,62 @@ class AdminConsole:
         threading.Thread(target=work, daemon=True, name="console-retrain").start()
         return self.retrain_status + " (this takes minutes on CPU; press Refresh to see the outcome)"
 
+    # -- generator adapters --------------------------------------------------------------------------
+    def adapters(self) -> ModelRegistry:
+        return generator_registry(self.assistant.settings.home)
+
+    def _adapter_serving(self) -> str:
+        gen = self.assistant.generator
+        path = getattr(gen, "adapter_path", None)
+        if path is not None and getattr(gen, "adapter_loaded", False):
+            return path.parent.name
+        if self.assistant.settings.generator.adapter == "off":
+            return "base model (adapters are off in the settings)"
+        return "base model" if gen is not None else "no local generator"
+
+    def adapters_view(self) -> tuple[pd.DataFrame, Any, str]:
+        return (*self.adapters_table(), f"Generator serving: **{self._adapter_serving()}**.")
+
+    def adapters_table(self) -> tuple[pd.DataFrame, Any]:
+        versions = self.adapters().list()
+        rows = []
+        for v in versions:
+            m = v.get("metrics", {})
+            rows.append(
+                {
+                    "version": v["version"],
+                    "live": "● live" if v.get("current") else "",
+                    "created": v.get("created", ""),
+                    "held-out answer loss": _r(m.get("heldout_loss")),
+                    "base model's": _r(m.get("heldout_loss_base")),
+                    "served model's then": _r(m.get("heldout_loss_served")),
+                    "pairs": m.get("pairs"),
+                    "held out": m.get("heldout_pairs"),
+                }
+            )
+        cols = ["version", "live", "created", "held-out answer loss", "base model's", "served model's then"]
+        table = _frame(rows, [*cols, "pairs", "held out"])
+        current = next((v["version"] for v in versions if v.get("current")), None)
+        return table, gr.update(choices=[v["version"] for v in versions], value=current)
+
+    def promote_adapter(self, version: str | None) -> str:
+        if not version:
+            raise gr.Error("Pick an adapter version.")
+        try:
+            self.adapters().promote(version)
+        except KeyError:
+            raise gr.Error(f"Unknown adapter version {version}.") from None
+        if self.assistant.ready:
+            self.assistant.reload_generator()
+        return f"Adapter {version} promoted; generator serving **{self._adapter_serving()}**."
+
+    def rollback_adapter(self) -> str:
+        if self.adapters().rollback() is None:
+            raise gr.Error("There is no earlier adapter to roll back to.")
+        if self.assistant.ready:
+            self.assistant.reload_generator()
+        return f"Rolled back; generator serving **{self._adapter_serving()}**."
+
     # -- analytics -----------------------------------------------------------------------------------
     def analytics_view(self, window: str) -> tuple[Any, ...]:
         store = self.store()
@@ -969,6 +1026,16 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                     tr_retrain = gr.Button("Retrain now", scale=1, elem_id="tr-retrain")
                     tr_refresh = gr.Button("Refresh", size="sm", scale=0)
                 tr_status = gr.Markdown()
+                ga_table = gr.Dataframe(
+                    label="Generator adapters (lepton train generator)", interactive=False, elem_id="ga-table"
+                )
+                with gr.Row():
+                    ga_pick = gr.Dropdown(label="Adapter", choices=[], scale=1, elem_id="ga-pick")
+                    ga_promote = gr.Button("Promote adapter", scale=1, elem_id="ga-promote")
+                    ga_rollback = gr.Button(
+                        "Roll back adapter", variant="stop", scale=1, elem_id="ga-rollback"
+                    )
+                ga_status = gr.Markdown(elem_id="ga-status")
 
             # ----------------------------------------------------------------------------- analytics
             with gr.Tab("Analytics", id="analytics", elem_id="tab-analytics"):
@@ -1185,6 +1252,15 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
             c.training_view, None, training_out, **private
         )
         tr_retrain.click(c.retrain, None, tr_status, **private)
+        adapters_out = [ga_table, ga_pick, ga_status]
+        page.load(c.adapters_view, None, adapters_out, **private)
+        tr_refresh.click(c.adapters_view, None, adapters_out, **private)
+        ga_promote.click(c.promote_adapter, [ga_pick], ga_status, **private).then(
+            c.adapters_table, None, [ga_table, ga_pick], **private
+        )
+        ga_rollback.click(c.rollback_adapter, None, ga_status, **private).then(
+            c.adapters_table, None, [ga_table, ga_pick], **private
+        )
 
         an_out = [
             an_kpis,

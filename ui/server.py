@@ -90,14 +90,19 @@ def _warm(assistant: Assistant) -> None:
 
 
 def _watch_models(assistant: Assistant) -> None:
-    """Pick up a newly promoted (or rolled back) intent model without a restart or a dropped request."""
+    """Pick up a newly promoted (or rolled back) intent model or generator adapter without a restart or a
+    dropped request."""
 
     def loop() -> None:
         while True:
             time.sleep(assistant.settings.model_poll_s)
-            try:
-                assistant.reload_intents()
-            except Exception:
-                log.exception("could not load the promoted intent model; the previous one keeps serving")
+            for what, reload in (
+                ("intent model", assistant.reload_intents),
+                ("generator adapter", assistant.reload_generator),
+            ):
+                try:
+                    reload()
+                except Exception:
+                    log.exception("could not load the promoted %s; the previous one keeps serving", what)
 
     threading.Thread(target=loop, daemon=True, name="model-watch").start()

@@ -263,14 +263,18 @@ def test_session_history_with_odd_ids(fault_server) -> None:
 
 # Once 500s (file name too long in the model registry; an id beyond SQLite's INTEGER), checked on their own
 # connection so that a regression cannot hide behind a reset keep-alive connection in the matrix below.
-OUT_OF_RANGE = {("x" * 5000, "POST", "models"), ("99999999999999999999999999", "POST", "review")}
+OUT_OF_RANGE = {
+    ("x" * 5000, "POST", "models"),
+    ("x" * 5000, "POST", "generator"),
+    ("99999999999999999999999999", "POST", "review"),
+}
 
 
 def test_admin_ids_out_of_range_are_4xx(fault_server, fault_keys) -> None:
     auth = {"Authorization": f"Bearer {fault_keys.admin}"}
     failures = []
     for sid, method, kind in sorted(OUT_OF_RANGE):
-        path = f"/v1/admin/models/{sid}/promote" if kind == "models" else f"/v1/admin/review/{sid}"
+        path = f"/v1/admin/{kind}/{sid}/promote" if kind != "review" else f"/v1/admin/review/{sid}"
         r = httpx.request(
             method, f"{fault_server.url}{path}", headers=auth, json={"intent": None}, timeout=60
         )
@@ -292,6 +296,7 @@ def test_admin_endpoints_with_a_key_and_bad_input(fault_server, fault_keys) -> N
                 ("POST", f"/v1/admin/sessions/{sid}/takeover"),
                 ("POST", f"/v1/admin/review/{sid}"),
                 ("POST", f"/v1/admin/models/{sid}/promote"),
+                ("POST", f"/v1/admin/generator/{sid}/promote"),
             ]:
                 r = client.request(method, path, json={"intent": None})
                 p = problem(f"{method} {path[:60]}", r, ok=())
@@ -320,9 +325,10 @@ def test_admin_endpoints_with_a_key_and_bad_input(fault_server, fault_keys) -> N
             headers=auth,
             ok=(200,),
         )
-        r = client.post("/v1/admin/models/rollback")
-        if p := problem("POST /v1/admin/models/rollback", r, ok=(200,)):
-            problems.append(p)
+        for kind in ("models", "generator"):
+            r = client.post(f"/v1/admin/{kind}/rollback")
+            if p := problem(f"POST /v1/admin/{kind}/rollback", r, ok=(200,)):
+                problems.append(p)
     assert not problems, "\n".join(problems)
     assert fault_server.healthy()
     r = httpx.post(

@@ -1,6 +1,6 @@
 """The admin console in a real browser (Debian's Chromium driven by Playwright) against `lepton serve`:
-admin-key login, editing and publishing a template, an agent's reply reaching the customer's chat page, and
-one review answering every copy of a question."""
+admin-key login, editing and publishing a template, an agent's reply reaching the customer's chat page, one
+review answering every copy of a question, and promoting / rolling back the generator's adapters."""
 
 from __future__ import annotations
 
@@ -205,6 +205,66 @@ def check_review_answers_every_copy(browser, url: str, key: str) -> None:
     admin.context.close()
 
 
+def zero_adapter(dest: Path) -> Path:
+    """A real LoRA adapter for the bundled generator that changes nothing (B = 0): the shared server's replies
+    stay those of the base model whichever version serves."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from assistant.generation.model_cache import bundled_generator_path
+
+    model = AutoModelForCausalLM.from_pretrained(str(bundled_generator_path()))
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+    get_peft_model(model, lora).save_pretrained(str(dest))
+    return dest
+
+
+def pick(page, dropdown: str, option: str) -> None:
+    page.locator(f"#{dropdown} input").click()
+    page.get_by_role("option", name=option, exact=True).click(timeout=TIMEOUT_MS)
+
+
+def check_generator_adapters(browser, url: str, key: str, home: Path, tmp: Path) -> None:
+    from training.generator_lora import BUNDLED_BASE, generator_registry
+
+    registry = generator_registry(home)
+    adapter = zero_adapter(tmp / "adapter")
+    first, second = (
+        registry.register(
+            adapter,
+            metrics={"heldout_loss": loss, "heldout_loss_base": 1.5, "pairs": 40, "heldout_pairs": 9},
+            data_fingerprint="browser-test",
+            config={"base": BUNDLED_BASE},
+        )
+        for loss in (1.2, 1.1)
+    )
+    page = browser.new_context().new_page()
+    login(page, url, key)
+    page.locator("#admin-header").wait_for(timeout=TIMEOUT_MS)
+    open_tab(page, "Training")
+    page.locator("#ga-status").get_by_text("Generator serving: base model", exact=False).wait_for(
+        timeout=TIMEOUT_MS
+    )
+    page.locator("#ga-table .body-cell", has_text=second).first.wait_for(timeout=TIMEOUT_MS)
+    for version in (first, second):
+        pick(page, "ga-pick", version)
+        page.locator("#ga-promote").click()
+        page.locator("#ga-status").get_by_text(f"generator serving {version}", exact=False).wait_for(
+            timeout=TIMEOUT_MS
+        )
+    page.locator("#ga-rollback").click()
+    page.locator("#ga-status").get_by_text(f"Rolled back; generator serving {first}", exact=False).wait_for(
+        timeout=TIMEOUT_MS
+    )
+    state = httpx.get(
+        f"{url}/v1/admin/generator", headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ).json()
+    assert state["current"] == state["serving"] == first
+    reply = chat(url, "how do I return a damaged lamp")  # the merged adapter generates like the base model
+    assert reply["reply"].strip()
+    page.context.close()
+
+
 # -- pytest wiring ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
@@ -237,6 +297,10 @@ def test_agent_reply_reaches_the_customer(server, browser, admin_key) -> None:
 
 def test_review_answers_every_copy_of_a_question(server, browser, admin_key) -> None:
     check_review_answers_every_copy(browser, server.url, admin_key)
+
+
+def test_generator_adapters_are_promoted_and_rolled_back(server, browser, admin_key, tmp_path) -> None:
+    check_generator_adapters(browser, server.url, admin_key, server.home, tmp_path)
 
 
 if (

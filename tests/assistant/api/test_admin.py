@@ -133,3 +133,25 @@ def test_review_same_text_answers_every_pending_copy(live) -> None:
     _assert_error(
         httpx.post(f"{live.url}/v1/admin/review/{ids[0]}", headers=headers, json={"same_text": "yes"}), 422
     )
+
+
+def test_generator_adapters_are_listed_promoted_and_rolled_back(live, tmp_path) -> None:
+    from training.generator_lora import generator_registry
+
+    registry = generator_registry(live.assistant.settings.home)
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "adapter_config.json").write_text("{}")
+        registry.register(tmp_path / name, metrics={"heldout_loss": 1.0}, data_fingerprint=name, config={})
+    auth = {"Authorization": f"Bearer {live.admin_key}"}
+    with httpx.Client(base_url=live.url, timeout=30, headers=auth) as client:
+        listed = client.get("/v1/admin/generator").json()
+        assert listed["current"] is None and [v["version"] for v in listed["versions"]] == ["v0001", "v0002"]
+        assert listed["serving"] is None  # this server has no local generator
+        assert client.post("/v1/admin/generator/v0001/promote").json()["current"] == "v0001"
+        assert client.post("/v1/admin/generator/v0002/promote").json()["current"] == "v0002"
+        assert client.post("/v1/admin/generator/rollback").json()["current"] == "v0001"
+        _assert_error(client.post("/v1/admin/generator/rollback"), 409)
+        _assert_error(client.post("/v1/admin/generator/v0009/promote"), 404)
+        _assert_error(client.post("/v1/admin/generator/..%2Fv0001/promote"), 404)
+        assert client.get("/v1/admin/generator").json()["current"] == "v0001"
