@@ -65,8 +65,10 @@ class GroundingGuard:
     """Each reply sentence must be supported by some passage (lexical overlap, optionally blended with
     embedding cosine), its numbers must occur in the passages, and the reply must be in `language`.
 
-    Reasons: "ok", "empty", "unsupported", "wrong_language", and "refusal" (ok=False: the model said it
-    does not know although passages were retrieved; callers fall back to the extractive answer).
+    Reasons: "ok", "empty", "unsupported", "wrong_language", "refusal" (ok=False: the model said it
+    does not know although passages were retrieved; callers fall back to the extractive answer) and
+    "no_answer" (only questions: the small model sometimes just restates the customer's question, whose words
+    the passages share).
     """
 
     def __init__(
@@ -99,6 +101,11 @@ class GroundingGuard:
         ):
             return GroundingVerdict(
                 False, "refusal", 0.0, [{"text": s, "support": 0.0, "passage_id": ""} for s in sentences]
+            )
+        asks = [s.rstrip().endswith(("?", "？")) for s in sentences]
+        if any(asks) and all(a or _COURTESY.match(s) for a, s in zip(asks, sentences, strict=True)):
+            return GroundingVerdict(
+                False, "no_answer", 0.0, [{"text": s, "support": 0.0, "passage_id": ""} for s in sentences]
             )
         if not passages:
             return GroundingVerdict(

@@ -65,6 +65,16 @@ def test_refusal_is_flagged_for_fallback():
     assert GroundingGuard().check("抱歉，我不知道。", RETURNS_ZH, "zh").reason == "refusal"
 
 
+def test_a_reply_of_questions_answers_nothing():
+    guard = GroundingGuard()
+    # Seen in a demo chat: "how do I email support" drafted as "How do you email support?" (support 0.78).
+    assert guard.check("How can returns be made within 30 days?", RETURNS, "en").reason == "no_answer"
+    assert guard.check("Thanks! Can items be returned?", RETURNS, "en").reason == "no_answer"
+    assert guard.check("大多数商品可以退货吗？", RETURNS_ZH, "zh").reason == "no_answer"
+    answered = guard.check("Can items be returned? Most items can be returned within 30 days.", RETURNS, "en")
+    assert answered.ok, answered
+
+
 def test_embedding_support_is_blended():
     def embed(texts: list[str]) -> np.ndarray:
         return np.ones((len(texts), 4)) / 2.0  # everything identical -> cosine 1
