@@ -55,6 +55,15 @@ def _settings(home: Path | None, **overrides: object):
     return load_settings(home=home, **overrides)
 
 
+def _existing(home: Path | None) -> Any:
+    """Settings of a home that exists: reading the queue or the registry of a mistyped --home must say so, not
+    create an empty one there."""
+    settings = _settings(home)
+    if not settings.home.is_dir():
+        _fail(f"no Lepton home at {settings.home} (pass --home, or set LEPTON_HOME)")
+    return settings
+
+
 def _setup_logging() -> None:
     logging.basicConfig(
         level=os.environ.get("LEPTON_LOG_LEVEL", "INFO"),
@@ -455,7 +464,7 @@ def _registry(home: Path | None, generator: bool) -> Any:
     from training import ModelRegistry
     from training.generator_lora import generator_registry
 
-    settings = _settings(home)
+    settings = _existing(home)
     return generator_registry(settings.home) if generator else ModelRegistry(settings.intents_dir)
 
 
@@ -487,6 +496,8 @@ def models_list(
     if as_json:
         print(json.dumps(rows, default=str))
         return
+    if not rows:
+        print(f"no versions yet (lepton train {'generator' if generator else 'intents'} makes one)")
     for row in rows:
         mark = "*" if current and row.get("version") == current[0] else " "
         score = _score(row.get("metrics") or {}, generator)
@@ -523,7 +534,7 @@ def review_list(
     """Turns waiting for a person: unanswered, out of scope, unsure, handed off, thumbs down."""
     from training.review import ReviewQueue
 
-    items = ReviewQueue(_settings(home).home / "review.db").items(status, limit)
+    items = ReviewQueue(_existing(home).home / "review.db").items(status, limit)
     if as_json:
         print(json.dumps(items, ensure_ascii=False))
         return
@@ -549,7 +560,7 @@ def review_label(
     from assistant.review_labels import UnknownIntent, check_label, known_intents
     from training.review import ReviewQueue
 
-    settings = _settings(home)
+    settings = _existing(home)
     queue = ReviewQueue(settings.home / "review.db")
     if queue.get(item) is None:
         _fail(f"no review item #{item}")
@@ -567,7 +578,7 @@ def review_discard(item: int, same_text: SameText = False, home: Home = None) ->
     from training.review import ReviewQueue
 
     try:
-        row = ReviewQueue(_settings(home).home / "review.db").resolve(item, None, same_text=same_text)
+        row = ReviewQueue(_existing(home).home / "review.db").resolve(item, None, same_text=same_text)
     except KeyError:
         _fail(f"no review item #{item}")
         return

@@ -84,3 +84,24 @@ def test_review_same_text_answers_every_copy(tmp_path: Path) -> None:
     gone = runner.invoke(app, ["review", "discard", str(last), "--same-text", *home])
     assert gone.exit_code == 0 and gone.output.strip() == f"#{last} discarded"
     assert queue.counts() == {"confirmed": 3, "discarded": 1}
+
+
+def test_a_mistyped_home_is_refused_not_created(tmp_path: Path) -> None:
+    typo = tmp_path / "hmoe"
+    runner = CliRunner()
+    for args in (
+        ["review", "list"],
+        ["review", "label", "1", "order_status"],
+        ["review", "discard", "1"],
+        ["models", "list"],
+        ["models", "list", "--generator"],
+        ["models", "rollback"],
+        ["models", "promote", "v0001", "--generator"],
+    ):
+        result = runner.invoke(app, [*args, "--home", str(typo)])
+        assert result.exit_code == 2 and "no Lepton home at" in result.output, (args, result.output)
+    assert not typo.exists()
+    empty = tmp_path / "home"
+    empty.mkdir()
+    listed = runner.invoke(app, ["models", "list", "--generator", "--home", str(empty)])
+    assert listed.exit_code == 0 and "no versions yet (lepton train generator makes one)" in listed.output
