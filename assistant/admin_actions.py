@@ -124,32 +124,34 @@ def actions_router(assistant: Assistant) -> APIRouter:
             "last_retrain": last_retrain,
         }
 
+    def promote_in(registry: ModelRegistry, version: str, what: str) -> None:
+        # A name, not a path: checked before the registry sees it.
+        if not VERSION.fullmatch(version):
+            raise _not_found(what)
+        try:
+            registry.promote(version)
+        except KeyError:
+            raise _not_found(what) from None
+
+    def roll_back(registry: ModelRegistry) -> str:
+        version = registry.rollback()
+        if version is None:
+            raise HTTPException(409, {"code": "conflict", "message": "Nothing to roll back to."})
+        return version
+
     @router.post("/models/{version}/promote")
     def promote(version: str) -> dict[str, Any]:
-        if not VERSION.fullmatch(version):
-            raise _not_found("model version")
-        try:
-            ModelRegistry(settings.intents_dir).promote(version)
-        except KeyError:
-            raise _not_found("model version") from None
+        promote_in(ModelRegistry(settings.intents_dir), version, "model version")
         return {"current": version, "serving": assistant.reload_intents()}
 
     @router.post("/models/rollback")
     def rollback() -> dict[str, Any]:
-        version = ModelRegistry(settings.intents_dir).rollback()
-        if version is None:
-            raise HTTPException(409, {"code": "conflict", "message": "Nothing to roll back to."})
+        version = roll_back(ModelRegistry(settings.intents_dir))
         return {"current": version, "serving": assistant.reload_intents()}
 
-    def adapter_serving() -> str | None:
-        """The adapter version the local generator has merged (None: base model, or no local generator)."""
-        path = getattr(assistant.generator, "adapter_path", None)
-        return path.parent.name if path is not None and assistant.generator.adapter_loaded else None
-
-    def adapter_reloaded() -> dict[str, Any]:
-        current = generator_registry(settings.home).current()
+    def adapter_reloaded(version: str) -> dict[str, Any]:
         assistant.reload_generator()  # loads aside, then swaps: requests meanwhile use the previous model
-        return {"current": current[0] if current else None, "serving": adapter_serving()}
+        return {"current": version, "serving": assistant.generator_adapter}
 
     @router.get("/generator")
     def generator_versions() -> dict[str, Any]:
@@ -158,26 +160,19 @@ def actions_router(assistant: Assistant) -> APIRouter:
         current = registry.current()
         return {
             "current": current[0] if current else None,
-            "serving": adapter_serving(),
+            "serving": assistant.generator_adapter,
             "adapter_setting": settings.generator.adapter,
             "versions": registry.list(),
         }
 
     @router.post("/generator/{version}/promote")
     def promote_adapter(version: str) -> dict[str, Any]:
-        if not VERSION.fullmatch(version):
-            raise _not_found("adapter version")
-        try:
-            generator_registry(settings.home).promote(version)
-        except KeyError:
-            raise _not_found("adapter version") from None
-        return adapter_reloaded()
+        promote_in(generator_registry(settings.home), version, "adapter version")
+        return adapter_reloaded(version)
 
     @router.post("/generator/rollback")
     def rollback_adapter() -> dict[str, Any]:
-        if generator_registry(settings.home).rollback() is None:
-            raise HTTPException(409, {"code": "conflict", "message": "Nothing to roll back to."})
-        return adapter_reloaded()
+        return adapter_reloaded(roll_back(generator_registry(settings.home)))
 
     @router.post("/models/retrain", status_code=202)
     def retrain_now() -> dict[str, Any]:

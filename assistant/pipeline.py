@@ -153,6 +153,12 @@ class Assistant:
         adapter = current_adapter(self.settings.home, model_path) if g.adapter == "current" else None
         return LocalGenerator(model_path, adapter_path=adapter, decoder=g.decoder)
 
+    @property
+    def generator_adapter(self) -> str | None:
+        """The adapter version the local generator has merged (None: the base model, or no local generator)."""
+        path = getattr(self.generator, "adapter_path", None)
+        return path.parent.name if path is not None and self.generator.adapter_loaded else None
+
     def reload_generator(self) -> Path | None:
         """Switch the local generator to the registry's current adapter if it changed (a promotion or a
         rollback); the new model is loaded aside and swapped in, so no request waits or fails. Returns the

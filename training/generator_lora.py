@@ -338,7 +338,7 @@ def train_generator(
     examples = [encode_pair(tokenizer, p, eos_id, config.max_length) for p in train_pairs]
     held = [encode_pair(tokenizer, p, eos_id, config.max_length) for p in held_pairs]
     size = max(1, config.batch_size)
-    served = generator_registry(home).current() if current_adapter(home, model_path) else None
+    served = current_adapter(home, model_path)  # versions/vNNNN/model, or None: the base model serves
 
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device)
     lora = LoraConfig(
@@ -352,7 +352,7 @@ def train_generator(
     loss_before = _mean_loss(model, examples, pad_id, device, size)
     held_base = _mean_loss(model, held, pad_id, device, size)
     held_served = (
-        _served_loss(path, served[1], dtype, device, held, pad_id, size) if served is not None else held_base
+        _served_loss(path, served, dtype, device, held, pad_id, size) if served is not None else held_base
     )
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -384,7 +384,7 @@ def train_generator(
         "heldout_loss": round(held_after, 4),
         "heldout_loss_base": round(held_base, 4),
         "heldout_loss_served": round(held_served, 4),
-        "served": served[0] if served is not None else "base",
+        "served": served.parent.name if served is not None else "base",
         "train_loss_before": round(loss_before, 4),
         "train_loss_after": round(loss_after, 4),
         "pairs": len(train_pairs),

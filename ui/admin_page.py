@@ -533,13 +533,11 @@ class AdminConsole:
         return generator_registry(self.assistant.settings.home)
 
     def _adapter_serving(self) -> str:
-        gen = self.assistant.generator
-        path = getattr(gen, "adapter_path", None)
-        if path is not None and getattr(gen, "adapter_loaded", False):
-            return path.parent.name
+        if self.assistant.generator_adapter:
+            return self.assistant.generator_adapter
         if self.assistant.settings.generator.adapter == "off":
             return "base model (adapters are off in the settings)"
-        return "base model" if gen is not None else "no local generator"
+        return "base model" if self.assistant.generator is not None else "no local generator"
 
     def adapters_view(self) -> tuple[pd.DataFrame, Any, str]:
         return (*self.adapters_table(), f"Generator serving: **{self._adapter_serving()}**.")
