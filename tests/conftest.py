@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -90,3 +91,181 @@ def server(demo_assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# -- `lepton serve` processes on copies of the trained demo home (fault and security suites) --------------
+ORIGIN = "https://shop.example.com"
+FOREIGN = "https://evil.example.net"
+
+# Slot-free template answers in the demo: no generator, no retrieval, no handoff.
+TEMPLATE_MESSAGES = [
+    "how do I reset my password",
+    "How much is express shipping?",
+    "Do gift cards expire?",
+    "Can I change the delivery address after ordering?",
+    "Do you price match if I find it cheaper elsewhere?",
+    "Do you deliver to Canada and who pays the import duties?",
+    "What is your warranty on laptops?",
+]
+QUIET = {
+    "LEPTON_GENERATOR__BACKEND": "none",
+    "LEPTON_RATE_LIMIT_PER_MINUTE": "100000",
+    "LEPTON_LOG_LEVEL": "INFO",
+    "COLUMNS": "1000",
+}  # wide: rich must not wrap file names in the CLI's messages
+
+
+def cli(
+    *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 600, **kwargs
+) -> subprocess.CompletedProcess:
+    """Run `lepton ARGS --home HOME` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "ui.cli", *args, "--home", str(home)],
+        cwd=ROOT,
+        env={**os.environ, **QUIET, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+def copy_home(src: Path, dst: Path) -> Path:
+    """A copy of a trained home without its logs (the copy starts with empty conversations)."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("conversations.db*", "review.db*"))
+    return dst
+
+
+@dataclass
+class Proc:
+    """One `lepton serve` process on its own home; restartable on the same home and port."""
+
+    home: Path
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen | None = None
+    starts: int = 0
+    _logs: list[Path] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 600) -> Proc:
+        self.starts += 1
+        log = self.log_path.with_suffix(f".{self.starts}.log")
+        self._logs.append(log)
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "ui.cli", "serve", "--home", str(self.home), "--port", str(self.port)],
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.time() + timeout_s
+        while True:
+            if self.proc.poll() is not None:
+                pytest.fail(f"server exited with {self.proc.returncode}: {self.log()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                self.kill9()
+                pytest.fail(f"server did not become healthy in {timeout_s:.0f} s: {self.log()[-3000:]}")
+            time.sleep(0.5)
+
+    def log(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in self._logs if p.exists())
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self) -> None:
+        if self.alive():
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=10).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+@pytest.fixture(scope="session")
+def trained_home(request: pytest.FixtureRequest) -> Path:
+    """A trained demo home to copy (never written to)."""
+    prebuilt = os.environ.get("LEPTON_TEST_DEMO_HOME")
+    if prebuilt:
+        return Path(prebuilt)
+    return request.getfixturevalue("demo_assistant").settings.home
+
+
+@pytest.fixture(scope="session")
+def launch(trained_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Proc]]:
+    """launch(env=..., start=True) -> a server on a fresh copy of the demo home; all stopped at the end."""
+    started: list[Proc] = []
+
+    def make(env: dict[str, str] | None = None, start: bool = True, name: str = "srv") -> Proc:
+        root = tmp_path_factory.mktemp(name)
+        home = copy_home(trained_home, root / "home")
+        p = Proc(home=home, port=free_port(), env={**QUIET, **(env or {})}, log_path=root / "server.log")
+        started.append(p)
+        return p.start() if start else p
+
+    yield make
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture
+def fresh_home(trained_home: Path, tmp_path: Path) -> Path:
+    """A private copy of the trained demo home for one test."""
+    return copy_home(trained_home, tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., subprocess.CompletedProcess]:
+    """run_cli(*args, home=..., env=..., timeout=...) -> CompletedProcess of `lepton ARGS --home HOME`."""
+    return cli
+
+
+@pytest.fixture(scope="session")
+def template_messages() -> list[str]:
+    return list(TEMPLATE_MESSAGES)
+
+
+@dataclass
+class Keys:
+    admin: str
+    widget: str
+
+
+# -- Debian's Chromium for the browser tests (never `playwright install`) -------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module."""
+    from playwright.sync_api import sync_playwright
+
+    if not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is not installed: apt-get install chromium (.ci/run does it)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()

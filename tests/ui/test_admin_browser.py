@@ -266,16 +266,6 @@ def check_generator_adapters(browser, url: str, key: str, home: Path, tmp: Path)
 
 
 # -- pytest wiring ------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is not installed: apt-get install chromium (.ci/run does it)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
