@@ -1,4 +1,4 @@
-"""CORS for the embeddable widget: only origins of live widget keys, never a wildcard, never the admin API."""
+"""CORS for the embeddable widget: origins of live widget keys only, on the customer API only, never `*`."""
 
 from __future__ import annotations
 
@@ -9,27 +9,35 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.keys import KeyStore, request_origin
-from assistant.security import is_admin_path
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
 ALLOW_HEADERS = ("authorization", "content-type", "x-lepton-session")
 EXPOSE_HEADERS = "Retry-After, X-Lepton-Session"
 MAX_AGE_S = "600"
 _TOKEN = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]{1,64}")
+# What the widget (ui/static/widget.js) and OpenAI-style clients call from a shop's pages; nothing else (the
+# admin API, the consoles, the docs, the Gradio pages) is ever readable cross-origin.
+CUSTOMER_PATHS = frozenset({"/v1/chat", "/v1/chat/completions", "/v1/models", "/v1/feedback"})
+CUSTOMER_PREFIXES = ("/v1/sessions/", "/v1/models/")
+
+
+def is_customer_path(path: str) -> bool:
+    return path in CUSTOMER_PATHS or path.startswith(CUSTOMER_PREFIXES)
 
 
 class WidgetCORS:
-    """Answers preflights and adds `Access-Control-Allow-Origin` for origins that belong to a widget key.
+    """On the customer API: answers preflights and adds `Access-Control-Allow-Origin` for origins that belong
+    to a widget key.
 
     The set of origins is read from the key store on each request, so a key created or revoked with the
-    CLI takes effect at once. Responses always say `Vary: Origin`.
+    CLI takes effect at once. Customer API responses always say `Vary: Origin`.
     """
 
     def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
         self.app, self.keys = app, keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_admin_path(scope["path"]):
+        if scope["type"] != "http" or not is_customer_path(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}

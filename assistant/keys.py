@@ -143,6 +143,14 @@ class KeyStore:
             return None
         return _info(rows[0])
 
+    def live(self, key_id: str | None) -> KeyInfo | None:
+        """The key with this id while it is not revoked, else None (sessions opened with a key check this)."""
+        if not key_id:
+            return None
+        with self._lock:
+            rows = list(self.db.query("select * from keys where id = ? and revoked_at is null", [key_id]))
+        return _info(rows[0]) if rows else None
+
     def list(self) -> list[KeyInfo]:
         """Every key, revoked ones included, oldest first."""
         with self._lock:

@@ -31,6 +31,9 @@ class Security:
     require_widget_key: bool
     per_ip: RateLimiter
     per_key: RateLimiter
+    # Reads the widget polls (a session's turns): buckets of their own, so polling never starves chat.
+    read_per_ip: RateLimiter
+    read_per_key: RateLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Security:
@@ -39,6 +42,8 @@ class Security:
             require_widget_key=settings.require_widget_key,
             per_ip=RateLimiter(settings.rate_limit_per_minute),
             per_key=RateLimiter(settings.rate_limit_key_per_minute),
+            read_per_ip=RateLimiter(settings.rate_limit_per_minute * settings.rate_limit_read_factor),
+            read_per_key=RateLimiter(settings.rate_limit_key_per_minute * settings.rate_limit_read_factor),
         )
 
 
@@ -106,46 +111,83 @@ def require_admin(request: Request, _: HTTPAuthorizationCredentials | None = Dep
     return info
 
 
+class Refused(Exception):
+    """A customer request the access policy refuses, with the HTTP answer it gets on REST."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+    def http(self) -> HTTPException:
+        return HTTPException(self.status, {"code": self.code, "message": self.message}, headers=self.headers)
+
+
 def _limit(limiter: RateLimiter, name: str, what: str) -> None:
     wait = limiter.take(name)
     if wait > 0:
-        raise HTTPException(
+        raise Refused(
             429,
-            {
-                "code": "rate_limited",
-                "message": f"Too many requests from this {what}; try again in {retry_after(wait)} s.",
-            },
-            headers={"Retry-After": retry_after(wait)},
+            "rate_limited",
+            f"Too many requests from this {what}; try again in {retry_after(wait)} s.",
+            {"Retry-After": retry_after(wait)},
         )
+
+
+def customer_gate(
+    security: Security,
+    client_host: str | None,
+    authorization: str | None,
+    origin: str | None,
+    *,
+    reads: bool = False,
+) -> KeyInfo | None:
+    """The one access policy of every surface that answers customers (REST routes, the chat page): the
+    address's bucket, then the widget key and its origin rule, then the key's bucket. Raises `Refused`.
+
+    A live widget key must come from one of its origins (403 otherwise); with `require_widget_key` a request
+    without a live key is refused (401). Unknown bearer tokens are ignored when keys are optional, so clients
+    that always send one (the OpenAI SDKs) keep working. `reads` uses the larger buckets of polled reads.
+    """
+    per_ip, per_key = (
+        (security.read_per_ip, security.read_per_key) if reads else (security.per_ip, security.per_key)
+    )
+    _limit(per_ip, f"ip:{client_host or 'unknown'}", "address")
+    token = bearer_token(authorization)
+    info = security.keys.verify(token) if token else None
+    if info is None:
+        if security.require_widget_key:
+            raise Refused(401, "unauthorized", "A widget key is required.", {"WWW-Authenticate": "Bearer"})
+        return None
+    if info.kind == "widget":
+        allowed = request_origin(origin)
+        if allowed is None or allowed not in info.origins:
+            raise Refused(403, "forbidden_origin", "This key may not be used from this origin.")
+    _limit(per_key, f"key:{info.id}", "key")
+    return info
 
 
 def chat_access(
     request: Request, _: HTTPAuthorizationCredentials | None = Depends(widget_bearer)
 ) -> KeyInfo | None:
-    """FastAPI dependency for customer routes: rate limits, then the widget key's origin rule.
+    """FastAPI dependency for customer routes: `customer_gate` on the request (401/403/429 when refused)."""
+    return _customer(request, reads=False)
 
-    A live widget key must come from one of its origins (403 otherwise); with `require_widget_key` a request
-    without a live key is refused (401). Unknown bearer tokens are ignored when keys are optional, so clients
-    that always send one (the OpenAI SDKs) keep working.
-    """
-    security = _security(request)
-    client = request.client.host if request.client else "unknown"
-    _limit(security.per_ip, f"ip:{client}", "address")
-    token = bearer_token(request.headers.get("authorization"))
-    info = security.keys.verify(token) if token else None
-    if info is None:
-        if security.require_widget_key:
-            raise HTTPException(
-                401,
-                {"code": "unauthorized", "message": "A widget key is required."},
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return None
-    if info.kind == "widget":
-        origin = request_origin(request.headers.get("origin"))
-        if origin is None or origin not in info.origins:
-            raise HTTPException(
-                403, {"code": "forbidden_origin", "message": "This key may not be used from this origin."}
-            )
-    _limit(security.per_key, f"key:{info.id}", "key")
-    return info
+
+def read_access(
+    request: Request, _: HTTPAuthorizationCredentials | None = Depends(widget_bearer)
+) -> KeyInfo | None:
+    """`chat_access` for the reads the widget polls, on their own (larger) rate-limit buckets."""
+    return _customer(request, reads=True)
+
+
+def _customer(request: Request, reads: bool) -> KeyInfo | None:
+    try:
+        return customer_gate(
+            _security(request),
+            request.client.host if request.client else None,
+            request.headers.get("authorization"),
+            request.headers.get("origin"),
+            reads=reads,
+        )
+    except Refused as refused:
+        raise refused.http() from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,8 @@ from assistant.pipeline import Assistant
 from assistant.review_labels import known_intents
 from training import ModelRegistry
 from training.generator_lora import generator_registry
+from ui.console_guard import LOGIN_KEY
+from ui.gradio_guard import is_received_upload
 from ui.kb_admin import DOCUMENT, TEMPLATE, CurationError, KnowledgeCuration
 
 log = logging.getLogger("lepton.admin")
@@ -34,6 +37,8 @@ TITLE = "Lepton · Admin console"
 TURN_COLUMNS = ["message", "route", "ms", "when (UTC)", "turn id"]
 HANDOFF_COLUMNS = ["last message", "since (UTC)", "lang.", "session"]
 WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "All time": 0}
+# Components that show customer text (always through `plain`): no math, and HTML sanitized as a second line.
+CUSTOMER_TEXT: dict[str, Any] = {"latex_delimiters": [], "sanitize_html": True}
 
 CSS = """
 .kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
@@ -52,6 +57,8 @@ def admin_auth(keys: KeyStore) -> Callable[[str, str], bool]:
     def check(username: str, password: str) -> bool:
         info = keys.verify((password or "").strip())
         ok = info is not None and info.kind == "admin"
+        # Gradio's session for this login is bound to the key (ui/console_guard.py): revoking it ends it.
+        LOGIN_KEY.set(info.id if ok and info is not None else None)
         log.info("admin console login %s for %r", "accepted" if ok else "refused", username)
         return ok
 
@@ -59,6 +66,26 @@ def admin_auth(keys: KeyStore) -> Callable[[str, str], bool]:
 
 
 # -- small helpers ---------------------------------------------------------------------------------
+# Every ASCII punctuation mark Markdown gives a meaning to, except `&` and `;` (html.escape's entities).
+_MARKDOWN_PUNCT = re.compile(r"([!\"#$%'()*+,\-./:<=>?@\[\\\]^_`{|}~])")
+_PLAIN_ID = re.compile(r"[\w.:@/+=-]{1,200}")
+
+
+def plain(text: str | None) -> str:
+    """Untrusted text (a customer's) as Markdown that shows literally: no image, link, emphasis, math or HTML.
+
+    HTML-escaped, then every Markdown punctuation backslash-escaped (that also stops bare-URL and e-mail
+    autolinks); lines keep their breaks but lose leading spaces (which would start a code block)."""
+    escaped = _MARKDOWN_PUNCT.sub(r"\\\1", html.escape(text or "", quote=False))
+    return "  \n".join(line.strip() for line in escaped.splitlines())
+
+
+def _code(value: object) -> str:
+    """An id as inline code when it is a plain token, else as plain text (a backtick would end the span)."""
+    text = str(value)
+    return f"`{text}`" if _PLAIN_ID.fullmatch(text) else plain(text)
+
+
 def _when(ts: float | None) -> str:
     if not ts:
         return ""
@@ -179,7 +206,7 @@ class AdminConsole:
             item = self.curation().open(kind, target_id)
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
-        state = f"**{kind.title()} `{html.escape(target_id)}`** · language `{item['language'] or '?'}`"
+        state = f"**{kind.title()} {_code(target_id)}** · language `{item['language'] or '?'}`"
         if item.get("intent"):
             state += f" · intent `{item['intent']}`"
         state += " · **draft differs from the live version**" if item["changed"] else " · same as live"
@@ -215,8 +242,8 @@ class AdminConsole:
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
         return (
-            f"Draft of `{target_id}` saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — not live until "
-            "you publish."
+            f"Draft of {_code(target_id)} saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — "
+            "not live until you publish."
         )
 
     def kb_publish(self, kind: str, target_id: str, title: str, body: str, request: gr.Request) -> str:
@@ -280,9 +307,20 @@ class AdminConsole:
             raise gr.Error(
                 "Choose one or more files first (.md .txt .html .pdf .docx, or templates*.yaml/.csv/.json)."
             )
-        report = self.curation().ingest_uploads(
-            [Path(f) for f in files], actor=_user(request), publish=publish
-        )
+        # Only what Gradio received in its upload folder: a path named in a crafted request is no upload.
+        refused = [Path(str(f)).name or str(f) for f in files if not is_received_upload(str(f))]
+        if refused:
+            raise gr.Error(
+                "Only files uploaded with the button above can be ingested; refused: "
+                + ", ".join(html.escape(name) for name in refused)
+                + ". Nothing was ingested."
+            )
+        try:
+            report = self.curation().ingest_uploads(
+                [Path(f) for f in files], actor=_user(request), publish=publish
+            )
+        except CurationError as exc:
+            raise gr.Error(str(exc)) from None
         lines = [
             f"**Ingested** — added {report['added']}, updated {report['updated']}, unchanged "
             f"{report['unchanged']}, {report['chunks']} chunks"
@@ -354,9 +392,9 @@ class AdminConsole:
         if item is None:
             return "", "That item is gone.", gr.update()
         text = (
-            f"**Message:** {html.escape(item['text'])}\n\n**Why queued:** {item['reasons']} · "
-            f"**predicted:** `{item['predicted'] or '—'}` ({(item['confidence'] or 0):.2f}) · "
-            f"turn `{item['turn_id']}`"
+            f"**Message:** {plain(item['text'])}\n\n**Why queued:** {plain(item['reasons'])} · "
+            f"**predicted:** {_code(item['predicted'] or '—')} ({(item['confidence'] or 0):.2f}) · "
+            f"turn {_code(item['turn_id'])}"
         )
         if item["copies"] > 1 and item["status"] == "pending":
             text += f"\n\n**{item['copies']} pending items** have this text."
@@ -670,24 +708,28 @@ class AdminConsole:
             return "Enter a turn id, or click a turn in the list.", *empty, {}
         t = self.store().turn(turn_id)
         if t is None:
-            return f"No turn `{html.escape(turn_id)}`.", *empty, {}
+            return f"No turn {_code(turn_id)}.", *empty, {}
         tr = t["trace"] or {}
         decision = tr.get("decision", {})
         guard = tr.get("guard")
         intent = tr.get("intent", {})
         lines = [
-            f"### Turn `{t['id']}`",
-            f"**Session** `{t['session_id']}` · {_when(t['created_at'])} UTC · **{round(t['latency_ms'] or 0)} ms**",
-            f"> {html.escape(t['message'])}",
-            f"**Language:** `{t['language']}` · **Intent:** `{t['intent'] or '—'}` ({(t['confidence'] or 0):.3f})"
-            + (f" · model `{intent.get('model')}`" if intent.get("model") else ""),
-            f"**Route:** `{t['route']}` — {html.escape(str(decision.get('reason', '')) or 'no reason recorded')}",
+            f"### Turn {_code(t['id'])}",
+            f"**Session** {_code(t['session_id'])} · {_when(t['created_at'])} UTC · "
+            f"**{round(t['latency_ms'] or 0)} ms**",
+            f"> {plain(t['message'])}",
+            f"**Language:** {_code(t['language'])} · **Intent:** {_code(t['intent'] or '—')} "
+            f"({(t['confidence'] or 0):.3f})"
+            + (f" · model {_code(intent.get('model'))}" if intent.get("model") else ""),
+            f"**Route:** {_code(t['route'])} — "
+            + plain(str(decision.get("reason", "")) or "no reason recorded"),
         ]
         if tr.get("rewritten"):
-            lines.append(f"**Rewritten follow-up:** {html.escape(tr['rewritten'])}")
+            lines.append(f"**Rewritten follow-up:** {plain(tr['rewritten'])}")
         if tr.get("slot"):
             lines.append(
-                f"**Slot:** missing `{tr['slot'].get('missing')}` for template `{tr['slot'].get('template')}`"
+                f"**Slot:** missing {_code(tr['slot'].get('missing'))} "
+                f"for template {_code(tr['slot'].get('template'))}"
             )
         if guard:
             verdict = (
@@ -697,18 +739,16 @@ class AdminConsole:
             )
             extra = f", support {guard['support']}" if "support" in guard else ""
             fb = " → extractive answer used" if guard.get("fallback") else ""
-            lines.append(
-                f"**Grounding guard:** {verdict} ({html.escape(str(guard.get('reason', '')))}{extra}){fb}"
-            )
+            lines.append(f"**Grounding guard:** {verdict} ({plain(str(guard.get('reason', '')))}{extra}){fb}")
             if guard.get("draft"):
                 lines.append(
-                    f"<details><summary>Generator draft</summary>\n\n{html.escape(guard['draft'])}\n\n</details>"
+                    f"<details><summary>Generator draft</summary>\n\n{plain(guard['draft'])}\n\n</details>"
                 )
         else:
             lines.append("**Grounding guard:** not involved (no generated text)")
         if tr.get("injection"):
             lines.append("**Injection:** the message looked like prompt injection or markup")
-        lines.append(f"**Reply:**\n\n{html.escape(t['reply'] or '')}")
+        lines.append(f"**Reply:**\n\n{plain(t['reply'])}")
         ranking = pd.DataFrame(
             [{"intent": n, "score": float(p)} for n, p in intent.get("ranking", [])],
             columns=["intent", "score"],
@@ -744,9 +784,7 @@ class AdminConsole:
         agent = store.agent_messages(session_id)
         events: list[tuple[float, int, dict[str, Any]]] = []
         for t in turns:
-            events.append(
-                (t["created_at"], 0, {"role": "user", "content": html.escape(t["message"], quote=False)})
-            )
+            events.append((t["created_at"], 0, {"role": "user", "content": plain(t["message"])}))
             label = "Bot" + (" (handoff)" if t["route"] == "handoff" else "")
             events.append(
                 (
@@ -754,7 +792,7 @@ class AdminConsole:
                     1,
                     {
                         "role": "assistant",
-                        "content": f"**{label}:** {html.escape(t['reply'] or '', quote=False)}",
+                        "content": f"**{label}:** {plain(t['reply'])}",
                     },
                 )
             )
@@ -765,14 +803,15 @@ class AdminConsole:
                     2,
                     {
                         "role": "assistant",
-                        "content": f"**Agent {html.escape(m['agent'])}:** {html.escape(m['text'], quote=False)}",
+                        "content": f"**Agent {plain(m['agent'])}:** {plain(m['text'])}",
                     },
                 )
             )
         events.sort(key=lambda e: (e[0], e[1]))
         session = store.session(session_id)
         status = (
-            f"Session `{session_id}` · status **{session.status}** · language `{session.language or '?'}` · "
+            f"Session {_code(session_id)} · status **{session.status}** · "
+            f"language {_code(session.language or '?')} · "
             f"{len(turns)} customer turns, {len(agent)} agent messages"
         )
         return [e[2] for e in events], status
@@ -992,7 +1031,9 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                         rv_refresh = gr.Button("Refresh", size="sm", elem_id="rv-refresh")
                     with gr.Column(scale=2):
                         rv_id = gr.Textbox(label="Item", interactive=False, elem_id="rv-id")
-                        rv_item = gr.Markdown("Select an item in the table.", elem_id="rv-item")
+                        rv_item = gr.Markdown(
+                            "Select an item in the table.", elem_id="rv-item", **CUSTOMER_TEXT
+                        )
                         rv_intent = gr.Dropdown(
                             label="Intent", choices=[], allow_custom_value=False, elem_id="rv-intent"
                         )
@@ -1116,7 +1157,7 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                             label="Turn id", placeholder="paste a message_id", scale=4, elem_id="tc-id"
                         )
                         tc_go = gr.Button("Show trace", variant="primary", scale=1, elem_id="tc-go")
-                    tc_summary = gr.Markdown(elem_id="tc-summary", elem_classes="trace-box")
+                    tc_summary = gr.Markdown(elem_id="tc-summary", elem_classes="trace-box", **CUSTOMER_TEXT)
                     with gr.Row():
                         tc_ranking = gr.BarPlot(
                             x="intent",
@@ -1158,13 +1199,16 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
                         )
                         ag_refresh = gr.Button("Refresh", size="sm")
                     with gr.Column(scale=3):
-                        ag_status = gr.Markdown("Select a session on the left.", elem_id="ag-status")
+                        ag_status = gr.Markdown(
+                            "Select a session on the left.", elem_id="ag-status", **CUSTOMER_TEXT
+                        )
                         ag_chat = gr.Chatbot(
                             label="Conversation",
                             height=420,
                             elem_id="ag-chat",
-                            sanitize_html=True,
                             feedback_options=None,
+                            allow_tags=False,
+                            **CUSTOMER_TEXT,
                         )
                         with gr.Row():
                             ag_text = gr.Textbox(

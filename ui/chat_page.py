@@ -1,9 +1,14 @@
-"""The customer chat page (Gradio), mounted at `/`."""
+"""The customer chat page (Gradio), mounted at `/`.
+
+Nothing the browser sends is trusted as state: each tab's conversation (what the chat shows, the session, which
+reply has which message id) lives on the server in a `gr.State`, and the chat component is output only. Every
+turn and rating passes the same access policy as the REST API (`customer_gate`), on the same buckets."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
@@ -11,6 +16,7 @@ import gradio as gr
 from assistant.feedback import rate
 from assistant.pipeline import Assistant, InputError
 from assistant.schema import ChatReply
+from assistant.security import Refused, Security, customer_gate
 
 _TITLE = "Kestrel Home & Tech · Help"
 _SOURCES = {"en": "Sources", "zh": "来源"}
@@ -38,53 +44,102 @@ def format_agent_message(text: str, language: str | None) -> str:
     return f"**{label}:** {html.escape(text, quote=False)}"
 
 
-def build_chat_page(assistant: Assistant) -> gr.Blocks:
-    """A chat with streaming replies, their sources, and thumbs up/down."""
+@dataclass
+class PageChat:
+    """One tab's conversation, kept on the server (Gradio holds a `gr.State` per page session)."""
 
-    def respond(
-        message: str, history: list[dict[str, Any]], session_id: str | None, ids: dict[int, str]
-    ) -> Iterator[tuple[str, list[dict[str, Any]], str | None, dict[int, str]]]:
-        message = message or ""
+    messages: list[dict[str, str]] = field(default_factory=list)  # what the chat shows
+    session_id: str | None = None
+    reply_ids: dict[int, str] = field(
+        default_factory=dict
+    )  # index in `messages` of a bot reply -> message_id
+    seen: float = 0.0  # created_at of the last agent message shown
+
+
+def client_host(request: gr.Request | None) -> str | None:
+    """The caller's address as REST sees it (the ASGI scope's client)."""
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None)
+
+
+def build_chat_page(assistant: Assistant, security: Security | None = None) -> gr.Blocks:
+    """A chat with streaming replies, their sources, thumbs up/down and agent replies; `security` is the API's
+    access policy (None: no limits, for tests of the page alone)."""
+
+    def allowed(request: gr.Request, *, reads: bool = False, warn: bool = True) -> bool:
+        if security is None:
+            return True
+        try:
+            customer_gate(security, client_host(request), None, None, reads=reads)
+        except Refused as refused:
+            if warn:
+                gr.Warning(refused.message)
+            return False
+        return True
+
+    def respond(message: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any]]:
+        message = message if isinstance(message, str) else ""
+        if not allowed(request):
+            yield gr.skip(), gr.skip()  # the message stays in the box; nothing is answered
+            return
         try:
             assistant.validate_message(message)
         except InputError as exc:
             gr.Warning(str(exc))
-            yield message, history, session_id, ids
+            yield gr.skip(), gr.skip()
             return
-        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        yield "", history, session_id, ids
+        chat.messages.append({"role": "user", "content": html.escape(message, quote=False)})
+        chat.messages.append({"role": "assistant", "content": "…"})
+        slot = len(chat.messages) - 1  # agent messages may be appended after it while this streams
+        yield "", list(chat.messages)
         draft = ""
-        for kind, value in assistant.chat_stream(message, session_id):
+        for kind, value in assistant.chat_stream(message, chat.session_id):
             if kind == "token":
                 draft += value
-                history[-1] = {"role": "assistant", "content": html.escape(draft, quote=False)}
+                chat.messages[slot] = {"role": "assistant", "content": html.escape(draft, quote=False)}
             elif kind == "final":
-                history[-1] = {"role": "assistant", "content": format_reply(value)}
-                session_id = value.session_id
-                ids = {**ids, len(history) - 1: value.message_id}
+                chat.messages[slot] = {"role": "assistant", "content": format_reply(value)}
+                chat.session_id = value.session_id
+                chat.reply_ids[slot] = value.message_id
             else:
-                history[-1] = {
+                chat.messages[slot] = {
                     "role": "assistant",
                     "content": "Sorry, something went wrong. Please try again.",
                 }
-            yield "", history, session_id, ids
+            yield "", list(chat.messages)
 
-    def thumbs(data: gr.LikeData, ids: dict[int, str]) -> None:
+    def thumbs(data: gr.LikeData, chat: PageChat, request: gr.Request) -> None:
         """Thumbs up/down on a bot reply: stored like POST /v1/feedback (review queue, webhooks)."""
-        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        message_id = ids.get(int(index)) if index is not None else None
+        index = data.index[0] if isinstance(data.index, (list, tuple)) and data.index else data.index
+        message_id = chat.reply_ids.get(index) if isinstance(index, int) else None
         rating = {True: "up", "Like": "up", False: "down", "Dislike": "down"}.get(data.liked)
         if message_id is None or rating is None:
-            return  # an agent's message, or a rating taken back
-        rate(assistant, message_id, rating)
+            return  # an agent's message, a rating taken back, or an index that is no reply of this tab
+        if allowed(request):
+            rate(assistant, message_id, rating)
+
+    def poll_agent(chat: PageChat, request: gr.Request) -> Any:
+        """Replies from a person (the admin console's agent view) show up within a few seconds."""
+        if not chat.session_id or not assistant.ready or assistant.store is None:
+            return gr.skip()
+        if not allowed(request, reads=True, warn=False):
+            return gr.skip()
+        new = assistant.store.agent_messages(chat.session_id, after=chat.seen)
+        if not new:
+            return gr.skip()
+        language = assistant.store.session(chat.session_id).language
+        chat.messages.extend(
+            {"role": "assistant", "content": format_agent_message(m["text"], language)} for m in new
+        )
+        chat.seen = new[-1]["created_at"]
+        return list(chat.messages)
 
     with gr.Blocks(title=_TITLE, analytics_enabled=False) as page:
         gr.Markdown(
             f"## {_TITLE}\nAsk about orders, delivery, returns, payments, your account, warranty… "
             "in English or 中文."
         )
-        session = gr.State(None)
-        reply_ids = gr.State({})  # chat index of each bot reply -> its message_id, for the thumbs
+        chat = gr.State(PageChat())
         chatbot = gr.Chatbot(
             elem_id="chat", height=480, label="Chat", sanitize_html=True, feedback_options=("Like", "Dislike")
         )
@@ -97,36 +152,10 @@ def build_chat_page(assistant: Assistant) -> gr.Blocks:
                 max_length=assistant.settings.max_message_chars,
             )
             send = gr.Button("Send", elem_id="send", variant="primary", scale=1)
+        # The chat component is never an input: the history it shows is the server's.
         for trigger in (box.submit, send.click):
-            trigger(
-                respond,
-                [box, chatbot, session, reply_ids],
-                [box, chatbot, session, reply_ids],
-                api_visibility="private",
-            )
-        chatbot.like(thumbs, [reply_ids], None, api_visibility="private")
-
-        # Replies from a person (admin console's agent view) show up within a few seconds.
-        seen = gr.State(0.0)
-
-        def poll_agent(
-            session_id: str | None, history: list[dict[str, Any]], after: float
-        ) -> tuple[Any, Any]:
-            if not session_id or not assistant.ready or assistant.store is None:
-                return gr.skip(), gr.skip()
-            new = assistant.store.agent_messages(session_id, after=after)
-            if not new:
-                return gr.skip(), gr.skip()
-            language = assistant.store.session(session_id).language
-            added = [{"role": "assistant", "content": format_agent_message(m["text"], language)} for m in new]
-            return [*history, *added], new[-1]["created_at"]
-
+            trigger(respond, [box, chat], [box, chatbot], api_visibility="private")
+        chatbot.like(thumbs, [chat], None, api_visibility="private")
         timer = gr.Timer(AGENT_POLL_S)
-        timer.tick(
-            poll_agent,
-            [session, chatbot, seen],
-            [chatbot, seen],
-            show_progress="hidden",
-            api_visibility="private",
-        )
+        timer.tick(poll_agent, [chat], [chatbot], show_progress="hidden", api_visibility="private")
     return page

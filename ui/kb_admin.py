@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge import KnowledgeBase, Template
+from ui.gradio_guard import is_received_upload
 
 TEMPLATE, DOCUMENT = "template", "document"
 
@@ -147,7 +148,11 @@ class KnowledgeCuration:
         return self.rollback(live, actor)
 
     def ingest_uploads(self, files: list[Path], actor: str, publish: bool = True) -> dict[str, Any]:
-        """Copy uploaded files into KB/uploads/ (so their sources stay readable) and ingest them."""
+        """Copy uploaded files into KB/uploads/ (so their sources stay readable) and ingest them: only files
+        Gradio received (in its upload folder, not symlinks); any other path refuses the whole batch."""
+        refused = [Path(f).name for f in files if not is_received_upload(f)]
+        if refused:
+            raise CurationError(f"Not an uploaded file: {', '.join(refused)}. Nothing was ingested.")
         target = Path(self.kb.path) / "uploads"
         target.mkdir(parents=True, exist_ok=True)
         kept = []

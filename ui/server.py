@@ -20,6 +20,8 @@ from assistant.pipeline import Assistant
 from ui.admin_page import CSS as ADMIN_CSS
 from ui.admin_page import admin_auth, build_admin_page
 from ui.chat_page import build_chat_page
+from ui.console_guard import guard_console
+from ui.gradio_guard import guard_gradio
 
 log = logging.getLogger("lepton.server")
 WIDGET = Path(__file__).resolve().parent / "static" / "widget.js"
@@ -29,7 +31,8 @@ def create_server(
     settings: Settings, assistant: Assistant | None = None, warm_in_background: bool = True
 ) -> FastAPI:
     """The FastAPI app with the chat page at `/` and the admin console at `/admin`; models warm up in the
-    background (`/healthz` says when)."""
+    background (`/healthz` says when). With `require_widget_key` there is no chat page (it could not hold a
+    key): customers chat through the widget."""
     assistant = assistant or Assistant(settings)
 
     @asynccontextmanager
@@ -57,19 +60,43 @@ def create_server(
         """Unknown API paths get the API's error shape, not the Gradio mount's."""
         raise HTTPException(404, {"code": "not_found", "message": "No such API endpoint (or method)."})
 
+    # Before any Blocks exist: Gradio's file checks are strict, its file/upload/proxy routes guarded.
+    guard_gradio(app, settings.max_upload_bytes)
     # The admin console first: the chat page's mount at "/" would swallow "/admin".
     app = gr.mount_gradio_app(
         app,
         build_admin_page(assistant),
         path="/admin",
         footer_links=[],
+        max_file_size=settings.max_upload_bytes,
         auth=admin_auth(app.state.security.keys),
         auth_message="Lepton admin console: sign in with any user name and an admin key "
         "(<code>lepton keys create --kind admin</code>) as the password.",
         theme=gr.themes.Soft(primary_hue="indigo", secondary_hue="slate"),
         css=ADMIN_CSS,
     )
-    return gr.mount_gradio_app(app, build_chat_page(assistant), path="/", footer_links=[])
+    guard_console(app, app.state.security.keys)  # sessions end with their key; no CORS, no framing
+    security = app.state.security
+    if security.require_widget_key:
+
+        @app.get("/", include_in_schema=False)
+        def no_chat_page() -> None:
+            raise HTTPException(
+                404,
+                {
+                    "code": "not_found",
+                    "message": "There is no chat page here: chat with us through the widget on our website.",
+                },
+            )
+
+        return app
+    return gr.mount_gradio_app(
+        app,
+        build_chat_page(assistant, security),
+        path="/",
+        footer_links=[],
+        max_file_size=settings.max_body_bytes,  # it takes no files; Gradio's own cap, should one appear
+    )
 
 
 def _warm(assistant: Assistant) -> None:
