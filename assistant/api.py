@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -16,7 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.pipeline import Assistant, InputError, NotReady
 from assistant.schema import ChatReply, ChatRequest, ErrorResponse
-from assistant.security import chat_access
+from assistant.security import ADMIN_PREFIX, chat_access, read_access
+from assistant.streaming import turn_events
 from assistant.surfaces import install_surfaces
 
 log = logging.getLogger("lepton.api")
@@ -40,21 +41,34 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
 
 
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413 before anything reads them whole."""
+    """Refuse request bodies over their limit with 413 before anything reads them whole.
 
-    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
-        self.app, self.max_bytes, self.exempt = app, max_bytes, exempt_prefixes
+    `max_bytes` is the limit of every path; `larger` gives a few path prefixes their own (the knowledge
+    base's uploads and edits); `exempt_prefixes` are limited elsewhere (Gradio's own routes).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        exempt_prefixes: tuple[str, ...] = (),
+        larger: tuple[tuple[str, int], ...] = (),
+    ) -> None:
+        self.app, self.max_bytes, self.exempt, self.larger = app, max_bytes, exempt_prefixes, larger
+
+    def limit(self, path: str) -> int:
+        return next((n for prefix, n in self.larger if path.startswith(prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.exempt):
             await self.app(scope, receive, send)
             return
+        limit = self.limit(scope["path"])
+        too_large = error(413, "payload_too_large", f"The body is larger than {limit} bytes.")
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await error(413, "payload_too_large", f"The body is larger than {self.max_bytes} bytes.")(
-                scope, receive, send
-            )
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await too_large(scope, receive, send)
             return
         seen = 0
 
@@ -63,20 +77,24 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
+                if seen > limit:
+                    raise _TooLarge(limit)
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await error(413, "payload_too_large", f"The body is larger than {self.max_bytes} bytes.")(
-                scope, receive, send
-            )
+            await too_large(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """Raised by `receive` once a body without a (truthful) Content-Length passes its limit. An HTTP exception,
+    because FastAPI turns any other error while it parses a body into a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413, {"code": "payload_too_large", "message": f"The body is larger than {limit} bytes."}
+        )
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -129,7 +147,12 @@ def create_api(assistant: Assistant) -> FastAPI:
     app.state.assistant = assistant
     install_error_handlers(app)
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/gradio_api/upload", "/admin")
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        exempt_prefixes=("/gradio_api/upload", "/admin"),
+        # Documents and template files are uploaded and edited here: the upload cap, plus room for the
+        # multipart framing around a file of exactly that size.
+        larger=((f"{ADMIN_PREFIX}/kb/", settings.max_upload_bytes + 64 * 1024),),
     )
     install_surfaces(
         app, assistant
@@ -168,9 +191,15 @@ def create_api(assistant: Assistant) -> FastAPI:
             )
         return assistant.chat(body.message, body.session_id)
 
-    @app.get("/v1/sessions/{session_id}", tags=["chat"])
+    @app.get(
+        "/v1/sessions/{session_id}",
+        tags=["chat"],
+        responses={k: {"model": ErrorResponse} for k in (401, 403, 404, 429)},
+        dependencies=[Depends(read_access)],
+    )
     def session_history(session_id: str) -> dict[str, Any]:
-        """The turns of one session, oldest first."""
+        """The turns of one session, oldest first (the widget polls it while a person has the session).
+        Same key and origin rule as `/v1/chat`, with a larger rate limit of its own."""
         store = assistant.live_store()
         turns = store.history(session_id)
         if not turns:
@@ -210,8 +239,9 @@ def create_api(assistant: Assistant) -> FastAPI:
     return app
 
 
-def _sse(assistant: Assistant, message: str, session_id: str | None) -> Iterator[str]:
-    for kind, value in assistant.chat_stream(message, session_id):
+async def _sse(assistant: Assistant, message: str, session_id: str | None) -> AsyncIterator[str]:
+    """`token` events (together exactly the final reply), then `final`; a client leaving cancels the turn."""
+    async for kind, value in turn_events(assistant, message, session_id):
         if kind == "token":
             yield f"event: token\ndata: {json.dumps({'text': value}, ensure_ascii=False)}\n\n"
         elif kind == "final":

@@ -80,7 +80,10 @@ class Settings(BaseSettings):
     port: int = 7860
     chroma_url: str | None = None
     max_message_chars: int = Field(default=4000, ge=1)
+    # Request bodies on the customer surfaces (chat, feedback) and every other route not named below.
     max_body_bytes: int = 64_000
+    # Uploads and edits of the knowledge base (the admin REST API's /v1/admin/kb routes, the console's uploads).
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     demo: bool = False
     # The learning loop: retrain from reviewed turns every N new reviews and/or every H hours (0 = off).
     retrain_every_reviewed: int = 0
@@ -94,6 +97,13 @@ class Settings(BaseSettings):
     # Token buckets: requests per minute per client IP, and per API key (a widget key serves many customers).
     rate_limit_per_minute: int = Field(default=120, ge=1)
     rate_limit_key_per_minute: int = Field(default=1200, ge=1)
+    # Reads the widget polls (GET /v1/sessions/{id}, every 4 s while a person has the session): their own
+    # buckets, per IP and per key, this many times the chat limits above, so polling never starves chat.
+    rate_limit_read_factor: int = Field(default=4, ge=1)
+    # Reverse proxies whose X-Forwarded-For header names the client (IPs or CIDRs, e.g. ["127.0.0.1"] behind
+    # nginx on the same host). Empty: the header is ignored and the peer's address is the client, since any
+    # client could otherwise pick its own rate-limit bucket by sending the header.
+    trusted_proxies: list[str] = []
     # Outbound webhooks (handoff, feedback, review_item), signed with HMAC-SHA256 of the body when a secret is set.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,51 @@ import sqlite_utils
 from knowledge.redaction import redact
 
 OPEN, HANDOFF, CLOSED = "open", "handoff", "closed"
+
+# Columns stored as they are: ids, times, numbers and names the assistant chose. Every other column holds
+# customer text, or JSON that may (a trace copies the message into `rewritten`, a draft may echo it), and is
+# redacted on its way to disk by `_private`: a new column is private unless it is listed here.
+_AS_IS: dict[str, frozenset[str]] = {
+    "sessions": frozenset({"id", "created_at", "updated_at", "language", "status", "failures"}),
+    "turns": frozenset(
+        {"id", "session_id", "created_at", "language", "intent", "confidence", "route", "latency_ms"}
+    ),
+    # A person's reply to the customer: the company's own words, which the customer must see as written.
+    "agent_messages": frozenset({"id", "session_id", "created_at", "agent", "text"}),
+}
+# Columns that quote the knowledge base (a reply, its sources): data found in the passages the reply drew on is
+# the company's own (its support address) and stays. The customer's side is redacted in full.
+_QUOTING: dict[str, frozenset[str]] = {"turns": frozenset({"reply", "sources"})}
+# Bumped when stored rows need redacting again (1: topics and traces, which older versions kept raw).
+_SCHEMA_VERSION = 1
+
+
+def scrub(value: Any, keep: Sequence[str] = ()) -> Any:
+    """`value` with every string in it redacted; dicts and lists are walked (their keys are ours), numbers and
+    None stay, anything else is stored as its redacted `str()`."""
+    if isinstance(value, str):
+        return redact(value, keep=keep)
+    if isinstance(value, dict):
+        return {k: scrub(v, keep) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v, keep) for v in value]
+    if value is None or isinstance(value, int | float):
+        return value
+    return redact(str(value), keep=keep)
+
+
+def _private(table: str, row: dict[str, Any], keep: Sequence[str] = ()) -> dict[str, Any]:
+    """The one way a row reaches the database: customer text redacted, structures as JSON.
+
+    `keep`: public texts (the knowledge-base passages a reply quoted), for the columns in `_QUOTING` only.
+    """
+    plain, quoting = _AS_IS[table], _QUOTING.get(table, frozenset())
+    out: dict[str, Any] = {}
+    for column, value in row.items():
+        if column not in plain:
+            value = scrub(value, keep if column in quoting else ())
+        out[column] = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+    return out
 
 
 @dataclass
@@ -94,6 +140,30 @@ class ConversationStore:
             self.db["agent_messages"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["created_at"], if_not_exists=True)
+            if self.db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+                self._redact_stored()
+
+    def _redact_stored(self) -> None:
+        """Redact what older versions stored raw: session topics and the trace fields that copy the message."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sid, topic in conn.execute(
+                "select id, topic from sessions where topic is not null"
+            ).fetchall():
+                conn.execute("update sessions set topic = ? where id = ?", [redact(topic), sid])
+            rows = conn.execute(
+                "select id, trace from turns where trace like '%\"rewritten\"%' or trace like '%\"draft\"%'"
+                " or trace like '%\"error\"%'"
+            ).fetchall()
+            for tid, trace in rows:
+                clean = json.dumps(scrub(json.loads(trace)), ensure_ascii=False)
+                conn.execute("update turns set trace = ? where id = ?", [clean, tid])
+            conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def session(self, session_id: str | None) -> Session:
         """The live session with that id, or a new one (unknown or expired ids start afresh)."""
@@ -117,7 +187,7 @@ class ConversationStore:
             return Session(id=uuid.uuid4().hex, created_at=now, updated_at=now)
 
     def log_turn(self, session: Session, turn: dict[str, Any]) -> str:
-        """Store one turn (message and reply redacted) and the session's new state atomically; returns its id.
+        """Store one turn and the session's new state atomically (customer text redacted); returns its id.
 
         `turn["public"]`: texts the reply drew on (knowledge-base passages), whose data the reply may keep.
         """
@@ -128,24 +198,24 @@ class ConversationStore:
             "id": turn_id,
             "session_id": session.id,
             "created_at": now,
-            "message": redact(turn["message"]),
+            "message": turn["message"],
             "language": turn.get("language"),
             "intent": turn.get("intent"),
             "confidence": turn.get("confidence"),
             "route": turn.get("route"),
-            "sources": json.dumps(turn.get("sources", []), ensure_ascii=False),
-            # The passages a reply quoted are public: the support address they give is no customer's data.
-            "reply": redact(turn.get("reply", ""), keep=turn.get("public", ())),
+            "sources": turn.get("sources", []),
+            "reply": turn.get("reply", ""),
             "latency_ms": turn.get("latency_ms"),
-            "trace": json.dumps(turn.get("trace", {}), ensure_ascii=False, default=str),
+            "trace": turn.get("trace", {}),
         }
+        public = list(turn.get("public", ()))  # the passages the reply quoted
         # Plain SQL in one explicit transaction: sqlite-utils' helpers commit on their own.
         with self._lock:
             conn = self.db.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._upsert(conn, "sessions", self._session_row(session))
-                self._upsert(conn, "turns", row)
+                self._upsert(conn, "turns", row, keep=public)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -153,7 +223,9 @@ class ConversationStore:
         return turn_id
 
     @staticmethod
-    def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
+    def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, Any], keep: Sequence[str] = ()) -> None:
+        """Insert or replace one row; every write of this store goes through here, and so through `_private`."""
+        row = _private(table, row, keep)
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({marks})", list(row.values()))
@@ -171,8 +243,8 @@ class ConversationStore:
             "language": session.language,
             "status": session.status,
             "failures": session.failures,
-            "slots": json.dumps(session.slots, ensure_ascii=False),
-            "pending": json.dumps(session.pending, ensure_ascii=False) if session.pending else None,
+            "slots": session.slots,
+            "pending": session.pending or None,
             "topic": session.topic,
         }
 

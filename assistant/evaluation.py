@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assistant.schema import Route
+from knowledge.readers import load_yaml
 
 ROUTES: tuple[str, ...] = get_args(Route)
 ANSWERED_FROM_KB = frozenset({"template", "rag"})
@@ -169,7 +170,7 @@ def load_conversations(path: str | Path) -> list[Conversation]:
 def parse_conversations(text: str, source: str = "<string>") -> list[Conversation]:
     """Validate conversations from YAML text (see `load_conversations`)."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)  # no anchors or aliases: a tiny file must not expand to gigabytes
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

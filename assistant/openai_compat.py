@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from assistant.pipeline import Assistant
 from assistant.schema import ChatReply, ErrorResponse
 from assistant.security import chat_access
+from assistant.streaming import turn_events
 
 MODEL = "lepton"
 CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" for the one model
@@ -101,15 +102,15 @@ def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = N
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def stream_chunks(assistant: Assistant, message: str, session_id: str | None) -> Iterator[str]:
+async def stream_chunks(assistant: Assistant, message: str, session_id: str | None) -> AsyncIterator[str]:
     """SSE: the role, content deltas, a final chunk with finish_reason "stop" (and `lepton`), `[DONE]`.
 
-    The final chunk's `lepton.reply` is the authoritative reply: when the grounding guard rejects a streamed
-    draft, the deltas carry the draft followed by the answer that replaces it.
+    The deltas together are exactly the final chunk's `lepton.reply`: only a reply the grounding guard
+    accepted (or the extractive answer) is streamed. A client that disconnects cancels the turn.
     """
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
-    for kind, value in assistant.chat_stream(message, session_id):
+    async for kind, value in turn_events(assistant, message, session_id):
         if kind == "token":
             if value:
                 yield _chunk(cid, created, {"content": value})

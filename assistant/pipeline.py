@@ -27,6 +27,7 @@ from assistant.generation import (
     extractive_answer,
 )
 from assistant.guardrails import asks_for_human, looks_like_injection, negativity, rewrite_follow_up
+from assistant.home import make_private
 from assistant.language import detect_language
 from assistant.routing import HANDOFF_INTENT, Decision, decide
 from assistant.schema import ChatReply, IntentOut, SourceOut
@@ -41,6 +42,26 @@ _SLOT = re.compile(r"\{(\w+)\}")
 _SLOT_VALUES: dict[str, re.Pattern[str]] = {
     "order_id": re.compile(r"(?<![A-Za-z0-9])KH-?\s?(\d{8})(?!\d)", re.IGNORECASE)
 }
+_WORD = re.compile(r"\S+\s*|\s+")
+
+
+def reply_pieces(text: str, size: int = 24) -> Iterator[str]:
+    """`text` in pieces of whole words (about `size` characters; long runs without spaces, like Chinese,
+    are cut) whose concatenation is exactly `text`."""
+    piece = ""
+    for word in _WORD.findall(text):
+        while len(word) > size:
+            if piece:
+                yield piece
+                piece = ""
+            yield word[:size]
+            word = word[size:]
+        piece += word
+        if len(piece) >= size:
+            yield piece
+            piece = ""
+    if piece:
+        yield piece
 
 
 class NotReady(RuntimeError):
@@ -106,7 +127,7 @@ class Assistant:
 
     def _load(self) -> None:
         s = self.settings
-        s.home.mkdir(parents=True, exist_ok=True)
+        make_private(s.home)  # created 0700; an older home's files lose group / other access
         r = s.retrieval
         embedder = make_embedder(
             r.embedder,
@@ -197,32 +218,44 @@ class Assistant:
     # -- the path of one message --------------------------------------------------------------------
     def chat(self, message: str, session_id: str | None = None) -> ChatReply:
         """Answer one message (validated, routed, logged)."""
-        return self._answer(message, session_id, on_token=None)
+        return self._answer(message, session_id)
 
-    def chat_stream(self, message: str, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
-        """Yield ("token", text) events as the reply is produced, then ("final", ChatReply).
+    def chat_stream(
+        self, message: str, session_id: str | None = None, *, cancel: threading.Event | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """Yield ("token", text) pieces of the reply, then ("final", ChatReply); ("error", exc) on failure.
 
-        The final reply is authoritative: when the grounding guard rejects a streamed draft,
-        the final event carries the extractive answer that replaces it.
+        Nothing is streamed before the grounding guard has ruled on the whole draft: the tokens are the final
+        reply cut into pieces, so together they are exactly `final.reply` and a rejected draft never leaves.
+        Setting `cancel` (or closing the iterator) stops the generator within a token or two.
         """
         self.validate_message(message)
         self.live_store()
-        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        stop = threading.Event()  # ours, so closing the iterator cancels without touching the caller's event
+        done: queue.Queue[tuple[str, Any]] = queue.Queue()
 
         def work() -> None:
             try:
-                reply = self._answer(message, session_id, on_token=lambda t: events.put(("token", t)))
-                events.put(("final", reply))
+                done.put(("final", self._answer(message, session_id, cancel=stop)))
             except Exception as exc:  # reported to the client as an error event
                 log.exception("turn failed")
-                events.put(("error", exc))
+                done.put(("error", exc))
 
-        threading.Thread(target=work, daemon=True).start()
-        while True:
-            kind, value = events.get()
+        threading.Thread(target=work, name="lepton-turn", daemon=True).start()
+        try:
+            while True:
+                try:
+                    kind, value = done.get(timeout=0.1)
+                    break
+                except queue.Empty:
+                    if cancel is not None and cancel.is_set():
+                        return
+            if kind == "final":
+                for piece in reply_pieces(value.reply):
+                    yield "token", piece
             yield kind, value
-            if kind in ("final", "error"):
-                return
+        finally:
+            stop.set()
 
     def live_store(self) -> ConversationStore:
         """The conversation store once models are loaded; NotReady (503) before that."""
@@ -246,8 +279,9 @@ class Assistant:
         return text
 
     def _answer(
-        self, message: str, session_id: str | None, on_token: Callable[[str], None] | None
+        self, message: str, session_id: str | None, cancel: threading.Event | None = None
     ) -> ChatReply:
+        """One turn; `cancel` (streams only) stops the generator early, leaving the extractive answer."""
         self.live_store()
         assert self.store is not None and self.kb is not None
         text = self.validate_message(message)
@@ -285,12 +319,10 @@ class Assistant:
         elif not self._answer_pending_slot(turn):
             decision = self._classify(turn)
             t = turn.stage("intent", t)
-            self._route(turn, decision, on_token)
+            self._route(turn, decision, cancel)
         if turn.route in ("template", "rag") and turn.query == text:
             turn.session.topic = text  # a follow-up keeps the topic of the question it follows
         self._update_failures(turn)
-        if on_token is not None and turn.route != "rag":
-            on_token(turn.reply)  # fixed replies come as one piece
         latency = (time.perf_counter() - turn.started) * 1000
         turn.trace["stages_ms"]["total"] = round(latency, 2)
         sources = [self._source(h) for h in turn.sources]
@@ -361,7 +393,7 @@ class Assistant:
             return turn.language
         return "en" if "en" in self.languages else sorted(self.languages)[0]
 
-    def _route(self, turn: Turn, decision: Decision, on_token: Callable[[str], None] | None) -> None:
+    def _route(self, turn: Turn, decision: Decision, cancel: threading.Event | None) -> None:
         turn.trace["decision"] = {"route": decision.route, "reason": decision.reason}
         language = self._reply_language(turn)
         if decision.route == "handoff":
@@ -372,7 +404,7 @@ class Assistant:
             template = self._template(decision.intent or "", language)
             assert template is not None
             turn.route = decision.route
-            self._answer_from_template(turn, template, language, on_token)
+            self._answer_from_template(turn, template, language, cancel)
         elif decision.route == "clarify":
             a, b = (self._template(name, language) for name in decision.alternatives[:2])
             turn.route = "clarify"
@@ -380,10 +412,10 @@ class Assistant:
         else:
             # A follow-up leans on an answered question: the out-of-scope bar does not apply to it.
             strict = decision.strict and turn.query == turn.message
-            self._retrieve_and_compose(turn, language, on_token, strict=strict)
+            self._retrieve_and_compose(turn, language, cancel, strict=strict)
 
     def _answer_from_template(
-        self, turn: Turn, template: Template, language: str, on_token: Callable[[str], None] | None = None
+        self, turn: Turn, template: Template, language: str, cancel: threading.Event | None = None
     ) -> None:
         """Fill `{slots}` from the message or the session; when one is missing, answer the general
         question from the knowledge base and ask for the value (the next turn can then use the template)."""
@@ -393,7 +425,7 @@ class Assistant:
             value = self._find_slot(slot, turn.message) or turn.session.slots.get(slot)
             if value is None:
                 turn.trace["slot"] = {"missing": slot, "template": template.id}
-                self._retrieve_and_compose(turn, language, on_token)
+                self._retrieve_and_compose(turn, language, cancel)
                 ask = messages.text(
                     f"ask_{slot}" if f"ask_{slot}" in messages.KEYS else "ask_order_id", language
                 )
@@ -435,7 +467,7 @@ class Assistant:
         return f"KH-{match.group(1)}" if match and slot == "order_id" else (match.group(0) if match else None)
 
     def _retrieve_and_compose(
-        self, turn: Turn, language: str, on_token: Callable[[str], None] | None, strict: bool = False
+        self, turn: Turn, language: str, cancel: threading.Event | None, strict: bool = False
     ) -> None:
         assert self.kb is not None
         t = time.perf_counter()
@@ -462,7 +494,7 @@ class Assistant:
                     "route": "template",
                     "reason": "nothing retrieved; the intent's template",
                 }
-                self._answer_from_template(turn, template, language, on_token)
+                self._answer_from_template(turn, template, language, cancel)
                 return
             turn.route, turn.reply = "fallback", messages.text("fallback", language)
             turn.trace["decision"] = {"route": "fallback", "reason": "nothing relevant found"}
@@ -470,7 +502,7 @@ class Assistant:
         passages = [
             Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri) for h in hits
         ]
-        reply, verdict = self._compose(turn.query, passages, language, on_token)
+        reply, verdict = self._compose(turn.query, passages, language, cancel)
         turn.stage("generation", t)
         turn.trace["guard"] = verdict
         if other_language:
@@ -485,9 +517,12 @@ class Assistant:
         turn.trace["decision"] = {"route": "rag", "reason": turn.trace.get("decision", {}).get("reason", "")}
 
     def _compose(
-        self, question: str, passages: list[Passage], language: str, on_token: Callable[[str], None] | None
+        self, question: str, passages: list[Passage], language: str, cancel: threading.Event | None
     ) -> tuple[str, dict[str, Any]]:
-        """A generated reply that passed the grounding guard, or the extractive answer."""
+        """A generated reply that passed the grounding guard, or the extractive answer.
+
+        With `cancel` (a stream) the draft comes through `stream()`, so it can stop between tokens.
+        """
         assert self.guard is not None and self.kb is not None
         g = self.settings.generator
         embed = self.kb.embedder.embed_passages
@@ -496,16 +531,13 @@ class Assistant:
         if generator is not None:
             prompt = build_messages(question, passages[:3], language)
             try:
-                if on_token is None:
+                if cancel is None:
                     draft = generator.generate(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s)
                 else:
-                    pieces = []
-                    for piece in generator.stream(
-                        prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s
-                    ):
-                        pieces.append(piece)
-                        on_token(piece)
-                    draft = "".join(pieces)
+                    draft = _drain(
+                        generator.stream(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s),
+                        cancel,
+                    )
                 checked = self.guard.check(draft, passages[:3], language)
                 verdict = {
                     "ok": checked.ok,
@@ -518,8 +550,6 @@ class Assistant:
             except GenerationError as exc:
                 verdict = {"ok": False, "reason": getattr(exc, "reason", "error"), "error": str(exc)}
         answer = extractive_answer(question, passages, language, embed=embed)
-        if on_token is not None:
-            on_token("\n\n" + answer if verdict.get("draft") else answer)
         verdict["fallback"] = "extractive"
         return answer, verdict
 
@@ -635,3 +665,21 @@ class Assistant:
                 listener(kind, payload)
             except Exception:  # a broken listener must not break a customer's turn
                 log.exception("event listener failed")
+
+
+def _drain(stream: Iterator[str], cancel: threading.Event) -> str:
+    """The whole draft of `stream`; once `cancel` is set the stream is closed, which stops the generator
+    (the local model's worker, or the remote server's HTTP stream)."""
+    pieces: list[str] = []
+    try:
+        if cancel.is_set():
+            raise GenerationError("the customer left before generation", reason="cancelled")
+        for piece in stream:
+            if cancel.is_set():
+                raise GenerationError("the customer left during generation", reason="cancelled")
+            pieces.append(piece)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    return "".join(pieces)

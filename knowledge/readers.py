@@ -44,6 +44,30 @@ def decode_text(data: bytes) -> str:
 
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+# Front matter is a title, a language and some tags: more than this is no front matter we read.
+MAX_FRONT_MATTER = 16 * 1024
+
+
+class _NoAliases(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases: a few hundred bytes of nested aliases expand to gigabytes
+    ("billion laughs"), and no file we read needs them."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str) -> object:
+    """`yaml.safe_load` without anchors and aliases (a `yaml.YAMLError` names the place of one)."""
+    loader = _NoAliases(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -51,8 +75,10 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     m = _FRONT.match(text)
     if not m:
         return {}, text
+    if len(m.group(1)) > MAX_FRONT_MATTER:
+        raise ReadError(f"front matter longer than {MAX_FRONT_MATTER // 1024} KB: refused")
     try:
-        meta = yaml.safe_load(m.group(1)) or {}
+        meta = load_yaml(m.group(1)) or {}
     except yaml.YAMLError as exc:
         raise ReadError(f"malformed front matter: {exc}") from exc
     if not isinstance(meta, dict):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.readers import ReadError, decode_text
+from knowledge.readers import ReadError, decode_text, load_yaml
 from knowledge.types import Template
 
 FIELDS = ("id", "intent", "language", "title", "answer")
@@ -19,7 +19,7 @@ def _rows(text: str, suffix: str) -> list:
     if suffix == ".csv":
         return list(csv.DictReader(io.StringIO(text)))
     try:
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if suffix == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ReadError(f"malformed {suffix[1:].upper()}: {exc}") from exc
     if isinstance(data, dict):

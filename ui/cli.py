@@ -88,12 +88,25 @@ def serve(
     """Run the HTTP API with the chat page at / (one process)."""
     import uvicorn
 
+    from assistant.home import PRIVATE_UMASK, make_private
     from ui.server import create_server
 
     _setup_logging()
     settings = _settings(home, host=host, port=port, demo=demo or None)
+    # Everything the server writes (databases and their -wal/-shm, Chroma, models, uploads) is private.
+    os.umask(PRIVATE_UMASK)
+    make_private(settings.home)
     console.print(f"Lepton on http://{settings.host}:{settings.port} (home {settings.home.resolve()})")
-    uvicorn.run(create_server(settings), host=settings.host, port=settings.port, log_level="info")
+    proxies = settings.trusted_proxies
+    uvicorn.run(
+        create_server(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        # X-Forwarded-For decides the client address (and so its rate-limit bucket): only from our proxies.
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(proxies) or None,
+    )
 
 
 @app.command()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -78,10 +79,10 @@ def test_a_failed_write_leaves_no_half_turn(tmp_path: Path, monkeypatch: pytest.
     store.log_turn(session, {"message": "first", "reply": "a"})
     original = ConversationStore._upsert
 
-    def crash_on_turns(conn: sqlite3.Connection, table: str, row: dict) -> None:
+    def crash_on_turns(conn: sqlite3.Connection, table: str, row: dict, keep: tuple = ()) -> None:
         if table == "turns":
             raise OSError("disk gone")  # the session row is already written inside the transaction
-        original(conn, table, row)
+        original(conn, table, row, keep)
 
     monkeypatch.setattr(ConversationStore, "_upsert", staticmethod(crash_on_turns))
     session.failures = 5
@@ -90,3 +91,67 @@ def test_a_failed_write_leaves_no_half_turn(tmp_path: Path, monkeypatch: pytest.
     con = sqlite3.connect(tmp_path / "c.db")
     assert con.execute("select count(*) from turns").fetchone()[0] == 1
     assert con.execute("select failures from sessions").fetchone()[0] == 0
+
+
+PII = ("jane.doe@example.com", "4111 1111 1111 1111", "+1 415 555 2671")
+RAW = f"my card {PII[1]} was declined, mail {PII[0]} or call {PII[2]}"
+
+
+def test_every_stored_field_with_customer_text_is_redacted(tmp_path: Path) -> None:
+    """Topic, trace (known fields, nested ones, a field no code knows yet, an object), slots: nothing raw on
+    disk, while ids, numbers and the assistant's own names stay as they were."""
+    store = ConversationStore(tmp_path / "c.db")
+    session = store.session(None)
+    session.topic, session.slots = RAW, {"order_id": "KH-20481937", "note": PII[0]}
+    turn_id = store.log_turn(
+        session,
+        {
+            "message": RAW,
+            "reply": "ok",
+            "intent": "payment_declined",
+            "route": "rag",
+            "trace": {
+                "rewritten": f"{RAW} and how long does that take?",
+                "guard": {"ok": False, "draft": f"We will call {PII[2]}.", "support": 0.4},
+                "retrieved": [{"id": "2d6d488b0d63f15b-0002", "score": 0.87}],
+                "future_field": [[PII[0], 1]],
+                "error": ValueError(PII[1]),
+            },
+        },
+    )
+    store.close()
+    data = b"".join(p.read_bytes() for p in tmp_path.glob("c.db*"))
+    for value in PII:
+        assert value.encode() not in data and value.replace(" ", "").encode() not in data
+    again = ConversationStore(tmp_path / "c.db")
+    trace = again.turn(turn_id)["trace"]
+    assert (
+        trace["rewritten"]
+        == "my card [CARD] was declined, mail [EMAIL] or call [PHONE] and how long does that take?"
+    )
+    assert trace["guard"] == {"ok": False, "draft": "We will call [PHONE].", "support": 0.4}
+    assert trace["retrieved"] == [{"id": "2d6d488b0d63f15b-0002", "score": 0.87}]
+    assert trace["future_field"] == [["[EMAIL]", 1]] and trace["error"] == "[CARD]"
+    found = again.session(session.id)
+    assert found.topic == "my card [CARD] was declined, mail [EMAIL] or call [PHONE]"
+    assert found.slots == {"order_id": "KH-20481937", "note": "[EMAIL]"}
+    assert again.turn(turn_id)["intent"] == "payment_declined"
+
+
+def test_topics_and_traces_stored_raw_by_older_versions_are_redacted_on_open(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.db")
+    session = store.session(None)
+    turn_id = store.log_turn(session, {"message": "hi", "reply": "hello"})
+    store.close()
+    con = sqlite3.connect(tmp_path / "c.db")  # what an older version wrote
+    con.execute("update sessions set topic = ?", [RAW])
+    con.execute("update turns set trace = ?", [json.dumps({"rewritten": RAW, "stages_ms": {"total": 1.0}})])
+    con.execute("pragma user_version = 0")
+    con.commit()
+    con.close()
+    again = ConversationStore(tmp_path / "c.db")
+    assert again.session(session.id).topic == "my card [CARD] was declined, mail [EMAIL] or call [PHONE]"
+    assert again.turn(turn_id)["trace"] == {
+        "rewritten": "my card [CARD] was declined, mail [EMAIL] or call [PHONE]",
+        "stages_ms": {"total": 1.0},
+    }

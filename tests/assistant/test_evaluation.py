@@ -111,6 +111,10 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         ("name: a\nlanguage: en", r"expected a list of conversations"),
         ("", r"the file is empty"),
         ("- just a string", r"conversation 1: expected a mapping"),
+        (
+            "- &a {name: a, language: en, turns: [{user: hi}]}\n- *a",
+            r"line 1, column 3: anchors and aliases .* are not allowed",
+        ),
     ],
 )
 def test_malformed_conversations_give_a_clear_error(text: str, message: str) -> None:

@@ -158,3 +158,35 @@ def test_ingest_all_types_with_a_progress_bar(
     assert {t.id for t in kb.templates()} == {"hours-en", "fee-en"}
     quiet = kb.ingest([docs])
     assert quiet.unchanged == 5 and "Ingesting" not in capsys.readouterr().err
+
+
+# "Billion laughs": five levels of nine aliases, 9**5 strings once expanded (real ones go to 9**9 and beyond).
+ALIAS_BOMB = (
+    "---\ntitle: Bomb\na: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n"
+    + "".join(f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcd", "bcde", strict=True))
+    + "tags: *e\n---\n# Body\n\nText.\n"
+)
+
+
+def test_front_matter_with_aliases_is_refused_before_it_expands() -> None:
+    with pytest.raises(ReadError, match=r"anchors and aliases .* are not allowed"):
+        read_document(ALIAS_BOMB.encode(), Path("bomb.md"))
+
+
+def test_oversized_front_matter_is_refused() -> None:
+    text = "---\ntitle: Big\ntags: [" + ", ".join(["x" * 20] * 2000) + "]\n---\n# Body\n\nText.\n"
+    with pytest.raises(ReadError, match=r"front matter longer than 16 KB"):
+        read_document(text.encode(), Path("big.md"))
+
+
+def test_ordinary_front_matter_still_reads() -> None:
+    doc = read_document(
+        b"---\ntitle: Returns\nlanguage: EN\ntags: [a, b]\n---\n# Body\n\nText.\n", Path("r.md")
+    )
+    assert (doc.title, doc.language, doc.tags) == ("Returns", "en", ["a", "b"])
+
+
+def test_template_yaml_with_aliases_is_refused() -> None:
+    text = "- &t {id: a, intent: i, language: en, title: T, answer: A}\n- {<<: *t, id: b}\n"
+    with pytest.raises(ReadError, match=r"malformed YAML: anchors and aliases"):
+        read_templates(text.encode(), Path("templates.yaml"))
