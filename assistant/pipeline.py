@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import messages
-from assistant.config import Settings
+from assistant.config import GeneratorSettings, Settings
 from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore, Session
 from assistant.generation import (
     GenerationError,
@@ -162,9 +162,11 @@ class Assistant:
 
     def _make_generator(self) -> Generator | None:
         g = self.settings.generator
-        if g.backend == "none":
+        backend = generator_backend(g)
+        log.info("generator: %s (setting %r)", backend, g.backend)
+        if backend == "none":
             return None
-        if g.backend == "openai":
+        if backend == "openai":
             if not g.base_url:
                 raise ValueError("generator.backend = 'openai' needs generator.base_url")
             return OpenAIGenerator(g.base_url, g.model, api_key=g.api_key, timeout_s=g.timeout_s)
@@ -665,6 +667,18 @@ class Assistant:
                 listener(kind, payload)
             except Exception:  # a broken listener must not break a customer's turn
                 log.exception("event listener failed")
+
+
+def generator_backend(g: GeneratorSettings) -> str:
+    """The backend a setting means on this machine: "auto" is a configured server, else the local model on
+    CUDA only, else "none" (extractive answers)."""
+    if g.backend != "auto":
+        return g.backend
+    if g.base_url:
+        return "openai"
+    import torch
+
+    return "local" if torch.cuda.is_available() else "none"
 
 
 def _drain(stream: Iterator[str], cancel: threading.Event) -> str:

@@ -1,7 +1,7 @@
 """End-to-end latency over HTTP per route, per-stage times from the reply trace, and the template path's limit.
 
 Two real `lepton serve` processes on copies of a trained demo home:
-  A: default settings (bundled local generator): template path, and the generation path streamed over SSE
+  A: generator.backend = "local" (the bundled generator, even on a CPU): template path, and the generation path streamed over SSE
      (time to the first `token` event and to the `final` event);
   B: generator.backend = "none" (LEPTON_GENERATOR__BACKEND=none): the retrieval path without generation
      (retrieval + extractive answer).
@@ -216,7 +216,7 @@ def main() -> None:
 
     if not args.skip_generation:
         log("server A (default settings, bundled generator): template path and streamed generation")
-        with serve(home) as live:
+        with serve(home, env={"LEPTON_GENERATOR__BACKEND": "local"}) as live:  # `auto` drafts on CUDA only
             key = admin_key(live.home)
             result["template_with_generator_loaded"] = http_route(
                 live.url, key, TEMPLATE_MESSAGES, "template", n, 1

@@ -47,14 +47,16 @@ def main() -> None:
     parser = base_args(__doc__.splitlines()[0])
     parser.set_defaults(runs=1)
     parser.add_argument(
-        "--also-no-generator", action="store_true", help="Also measure a server with generator.backend=none."
+        "--also-local-generator",
+        action="store_true",
+        help="Also measure a server with generator.backend=local (the default, auto, runs it on CUDA only).",
     )
     args = parser.parse_args()
     home = bench_home(args.home)
     result: dict = {"benchmark": "memory", "machine": machine(), "goal_mb": GOAL_MB}
     variants = {"default": None}
-    if args.also_no_generator:
-        variants["no_generator"] = {"LEPTON_GENERATOR__BACKEND": "none"}
+    if args.also_local_generator:
+        variants["local_generator"] = {"LEPTON_GENERATOR__BACKEND": "local"}
     for name, env in variants.items():
         runs = [measure(home, env) for _ in range(args.runs)]
         log(f"{name}: {runs}")

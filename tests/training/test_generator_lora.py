@@ -24,6 +24,8 @@ from training.generator_lora import (
 from training.review import CONFIRMED, ReviewQueue
 from ui.cli import app
 
+# The local generator, which the default (`auto`) runs on CUDA only.
+LOCAL = {"backend": "local"}
 REFUND = {
     "id": "refunds#0",
     "title": "Refunds",
@@ -224,14 +226,14 @@ def test_train_register_and_load(tmp_path: Path) -> None:
     text = gen.generate(build_messages("how long do refunds take", passages, "en"), max_new_tokens=12)
     assert gen.adapter_loaded and text.strip()
 
-    on = Assistant(Settings(home=home))._make_generator()
-    off = Assistant(Settings(home=home, generator={"adapter": "off"}))._make_generator()
+    on = Assistant(Settings(home=home, generator=LOCAL))._make_generator()
+    off = Assistant(Settings(home=home, generator={**LOCAL, "adapter": "off"}))._make_generator()
     assert isinstance(on, LocalGenerator) and on.adapter_path == path
     assert isinstance(off, LocalGenerator) and off.adapter_path is None
 
     # A running assistant follows promotions and rollbacks, loading the new model aside before the swap.
     copy = registry.register(path, metrics=m, data_fingerprint="copy", config=meta["config"])
-    served = Assistant(Settings(home=home))
+    served = Assistant(Settings(home=home, generator=LOCAL))
     served.generator = on
     assert served.reload_generator() == path and served.generator is on  # unchanged: nothing reloaded
     registry.promote(copy)
@@ -239,6 +241,6 @@ def test_train_register_and_load(tmp_path: Path) -> None:
     assert served.generator is not on and served.generator.adapter_loaded
     registry.rollback()
     assert served.reload_generator() == path and served.generator.adapter_path == path
-    unadapted = Assistant(Settings(home=home, generator={"adapter": "off"}))
+    unadapted = Assistant(Settings(home=home, generator={**LOCAL, "adapter": "off"}))
     unadapted.generator = off
     assert unadapted.reload_generator() is None and unadapted.generator is off

@@ -289,8 +289,10 @@ def test_review_answers_every_copy_of_a_question(server, browser, admin_key) -> 
     check_review_answers_every_copy(browser, server.url, admin_key)
 
 
-def test_generator_adapters_are_promoted_and_rolled_back(server, browser, admin_key, tmp_path) -> None:
-    check_generator_adapters(browser, server.url, admin_key, server.home, tmp_path)
+def test_generator_adapters_are_promoted_and_rolled_back(launch, browser, tmp_path) -> None:
+    # Adapters belong to the local generator, which `auto` runs only on CUDA: this server runs it anyway.
+    local = launch({"LEPTON_GENERATOR__BACKEND": "local"}, name="adapters")
+    check_generator_adapters(browser, local.url, create_admin_key(local.home), local.home, tmp_path)
 
 
 if (
