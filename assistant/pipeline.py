@@ -427,7 +427,8 @@ class Assistant:
             value = self._find_slot(slot, turn.message) or turn.session.slots.get(slot)
             if value is None:
                 turn.trace["slot"] = {"missing": slot, "template": template.id}
-                self._retrieve_and_compose(turn, language, cancel)
+                # Not back to this template when nothing is retrieved: the slot would be missing again, forever.
+                self._retrieve_and_compose(turn, language, cancel, template_fallback=False)
                 ask = messages.text(
                     f"ask_{slot}" if f"ask_{slot}" in messages.KEYS else "ask_order_id", language
                 )
@@ -469,7 +470,12 @@ class Assistant:
         return f"KH-{match.group(1)}" if match and slot == "order_id" else (match.group(0) if match else None)
 
     def _retrieve_and_compose(
-        self, turn: Turn, language: str, cancel: threading.Event | None, strict: bool = False
+        self,
+        turn: Turn,
+        language: str,
+        cancel: threading.Event | None,
+        strict: bool = False,
+        template_fallback: bool = True,
     ) -> None:
         assert self.kb is not None
         t = time.perf_counter()
@@ -489,7 +495,8 @@ class Assistant:
             for h in hits
         ]
         if not hits:
-            template = self._template(turn.intent, language) if turn.intent and not strict else None
+            fallback_ok = turn.intent and template_fallback and not strict
+            template = self._template(turn.intent, language) if fallback_ok else None
             if template is not None and turn.confidence >= self.settings.routing.template_fallback_confidence:
                 turn.route = "template"
                 turn.trace["decision"] = {

@@ -27,6 +27,23 @@ def test_missing_slot_is_asked_for_and_then_used(demo_assistant) -> None:
     assert second.sources and second.sources[0].id == "tpl-order-status-en"
 
 
+def test_a_missing_slot_with_nothing_retrieved_asks_for_it(demo_assistant) -> None:
+    """A confident intent whose template needs a slot, and a knowledge base with nothing on the question: the
+    template fallback of retrieval led back to the template, whose slot was missing again (RecursionError, 500)."""
+    from assistant.pipeline import Turn
+
+    a = demo_assistant
+    query = "qwzx vbnk plmo"
+    assert a.kb.search(query, k=4, language="en") == [] and a.kb.search(query, k=4) == []
+    template = a._template("order_status", "en")
+    turn = Turn(
+        message=query, session=a.store.session(None), query=query, intent="order_status", confidence=0.99
+    )
+    a._answer_from_template(turn, template, "en")
+    assert turn.route == "clarify" and "KH-" in turn.reply and turn.sources == []
+    assert turn.session.pending == {"template_id": template.id, "slot": "order_id", "intent": "order_status"}
+
+
 def test_chinese_question_is_answered_in_chinese_with_chinese_sources(demo_assistant) -> None:
     r = demo_assistant.chat("退款一般多久能到账？")
     assert r.language == "zh" and r.route in ("template", "rag")
