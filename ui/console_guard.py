@@ -151,11 +151,17 @@ def _from_another_site(method: str, path: str, headers: Headers) -> bool:
     return not opening or path.rstrip("/").endswith("/logout")
 
 
+def mounted_console(app: FastAPI) -> App | None:
+    """The admin console's Gradio app, once it is mounted at `/admin` on `app`."""
+    console = next((r.app for r in app.routes if isinstance(r, Mount) and r.path == CONSOLE_PREFIX), None)
+    return console if isinstance(console, App) else None
+
+
 def guard_console(app: FastAPI, keys: KeyStore) -> None:
     """Bind console sessions to their admin keys and add the console's headers; call once the console is
     mounted at `/admin` and before the app starts."""
-    console = next((r.app for r in app.routes if isinstance(r, Mount) and r.path == CONSOLE_PREFIX), None)
-    if not isinstance(console, App):
+    console = mounted_console(app)
+    if console is None:
         raise RuntimeError("mount the admin console at /admin before guarding it")
     console.tokens = ConsoleSessions(keys)
     app.add_middleware(ConsoleHeaders)

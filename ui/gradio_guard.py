@@ -24,13 +24,12 @@ from fastapi import FastAPI, Request
 from gradio.exceptions import InvalidPathError
 from gradio.routes import App
 from starlette.formparsers import MultiPartException
-from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.api import error
+from ui.console_guard import CONSOLE_PREFIX, mounted_console
 
 API = "/gradio_api"
-CONSOLE_PREFIX = "/admin"
 GRADIO_PACKAGE = Path(gradio.__file__).resolve().parent
 _ORIGINAL = {
     "set_static_paths": gradio.utils.set_static_paths,
@@ -107,12 +106,11 @@ class _TooLarge(MultiPartException):
 class GradioGuard:
     """ASGI middleware in front of the Gradio mounts: the routes that touch files, URLs or uploads."""
 
-    def __init__(
-        self, app: ASGIApp, parent: FastAPI, max_upload_bytes: int, console_prefix: str = CONSOLE_PREFIX
-    ) -> None:
-        self.app, self.parent, self.max_bytes, self.prefix = app, parent, max_upload_bytes, console_prefix
+    def __init__(self, app: ASGIApp, parent: FastAPI, max_upload_bytes: int) -> None:
+        self.app, self.parent, self.max_bytes = app, parent, max_upload_bytes
+        self._console: App | None = None  # found on the first request that needs it (mounted after us)
         # Repeated slashes and any case are matched too: stricter than Gradio's own routing, never looser.
-        mount = re.escape(console_prefix.strip("/"))
+        mount = re.escape(CONSOLE_PREFIX.strip("/"))
         self.console = re.compile(rf"^/+{mount}(?:/|$)", re.IGNORECASE)
         self.gradio = re.compile(
             rf"^(?:/+{mount})?/+{API.strip('/')}/+(?P<route>.*)$", re.IGNORECASE | re.DOTALL
@@ -151,10 +149,8 @@ class GradioGuard:
 
     def signed_in(self, scope: Scope) -> bool:
         """The request carries a live console session (Gradio's cookie, looked up like its login check)."""
-        console = next(
-            (r.app for r in self.parent.routes if isinstance(r, Mount) and r.path == self.prefix), None
-        )
-        if not isinstance(console, App):
+        console = self._console = self._console or mounted_console(self.parent)
+        if console is None:
             return False
         cookies = Request(scope).cookies
         token = cookies.get(f"access-token-{console.cookie_id}") or cookies.get(
