@@ -14,23 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from assistant import messages
-from assistant.config import GeneratorSettings, Settings
+from assistant.config import Settings
 from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore, Session
 from assistant.generation import (
     GenerationError,
     Generator,
     GroundingGuard,
     LocalGenerator,
-    OpenAIGenerator,
     Passage,
     build_messages,
     extractive_answer,
 )
+from assistant.generation.backend import make_generator
 from assistant.guardrails import asks_for_human, looks_like_injection, negativity, rewrite_follow_up
 from assistant.home import make_private
 from assistant.language import detect_language
 from assistant.routing import HANDOFF_INTENT, Decision, decide
 from assistant.schema import ChatReply, IntentOut, SourceOut
+from assistant.streaming import drain, reply_pieces
 from knowledge import Hit, KnowledgeBase, Template, make_embedder
 from training import IntentClassifier, ModelRegistry
 from training.review import ReviewQueue
@@ -42,26 +43,6 @@ _SLOT = re.compile(r"\{(\w+)\}")
 _SLOT_VALUES: dict[str, re.Pattern[str]] = {
     "order_id": re.compile(r"(?<![A-Za-z0-9])KH-?\s?(\d{8})(?!\d)", re.IGNORECASE)
 }
-_WORD = re.compile(r"\S+\s*|\s+")
-
-
-def reply_pieces(text: str, size: int = 24) -> Iterator[str]:
-    """`text` in pieces of whole words (about `size` characters; long runs without spaces, like Chinese,
-    are cut) whose concatenation is exactly `text`."""
-    piece = ""
-    for word in _WORD.findall(text):
-        while len(word) > size:
-            if piece:
-                yield piece
-                piece = ""
-            yield word[:size]
-            word = word[size:]
-        piece += word
-        if len(piece) >= size:
-            yield piece
-            piece = ""
-    if piece:
-        yield piece
 
 
 class NotReady(RuntimeError):
@@ -161,20 +142,7 @@ class Assistant:
         self.ready = True
 
     def _make_generator(self) -> Generator | None:
-        g = self.settings.generator
-        backend = generator_backend(g)
-        log.info("generator: %s (setting %r)", backend, g.backend)
-        if backend == "none":
-            return None
-        if backend == "openai":
-            if not g.base_url:
-                raise ValueError("generator.backend = 'openai' needs generator.base_url")
-            return OpenAIGenerator(g.base_url, g.model, api_key=g.api_key, timeout_s=g.timeout_s)
-        from training.generator_lora import current_adapter
-
-        model_path = Path(g.model_path) if g.model_path else None
-        adapter = current_adapter(self.settings.home, model_path) if g.adapter == "current" else None
-        return LocalGenerator(model_path, adapter_path=adapter, decoder=g.decoder)
+        return make_generator(self.settings)
 
     @property
     def generator_adapter(self) -> str | None:
@@ -543,7 +511,7 @@ class Assistant:
                 if cancel is None:
                     draft = generator.generate(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s)
                 else:
-                    draft = _drain(
+                    draft = drain(
                         generator.stream(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s),
                         cancel,
                     )
@@ -674,33 +642,3 @@ class Assistant:
                 listener(kind, payload)
             except Exception:  # a broken listener must not break a customer's turn
                 log.exception("event listener failed")
-
-
-def generator_backend(g: GeneratorSettings) -> str:
-    """The backend a setting means on this machine: "auto" is a configured server, else the local model on
-    CUDA only, else "none" (extractive answers)."""
-    if g.backend != "auto":
-        return g.backend
-    if g.base_url:
-        return "openai"
-    import torch
-
-    return "local" if torch.cuda.is_available() else "none"
-
-
-def _drain(stream: Iterator[str], cancel: threading.Event) -> str:
-    """The whole draft of `stream`; once `cancel` is set the stream is closed, which stops the generator
-    (the local model's worker, or the remote server's HTTP stream)."""
-    pieces: list[str] = []
-    try:
-        if cancel.is_set():
-            raise GenerationError("the customer left before generation", reason="cancelled")
-        for piece in stream:
-            if cancel.is_set():
-                raise GenerationError("the customer left during generation", reason="cancelled")
-            pieces.append(piece)
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
-    return "".join(pieces)

@@ -9,7 +9,8 @@ import torch
 
 from assistant.config import GeneratorSettings, Settings
 from assistant.generation import OpenAIGenerator
-from assistant.pipeline import Assistant, generator_backend
+from assistant.generation.backend import generator_backend
+from assistant.pipeline import Assistant
 
 ON_THIS_MACHINE = "local" if torch.cuda.is_available() else "none"
 
