@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from training.generator_lora import generator_registry
 from ui.console_guard import LOGIN_KEY
 from ui.gradio_guard import is_received_upload
 from ui.kb_admin import DOCUMENT, TEMPLATE, CurationError, KnowledgeCuration
+from ui.plain_text import inline_code, plain
 
 log = logging.getLogger("lepton.admin")
 
@@ -66,26 +66,6 @@ def admin_auth(keys: KeyStore) -> Callable[[str, str], bool]:
 
 
 # -- small helpers ---------------------------------------------------------------------------------
-# Every ASCII punctuation mark Markdown gives a meaning to, except `&` and `;` (html.escape's entities).
-_MARKDOWN_PUNCT = re.compile(r"([!\"#$%'()*+,\-./:<=>?@\[\\\]^_`{|}~])")
-_PLAIN_ID = re.compile(r"[\w.:@/+=-]{1,200}")
-
-
-def plain(text: str | None) -> str:
-    """Untrusted text (a customer's) as Markdown that shows literally: no image, link, emphasis, math or HTML.
-
-    HTML-escaped, then every Markdown punctuation backslash-escaped (that also stops bare-URL and e-mail
-    autolinks); lines keep their breaks but lose leading spaces (which would start a code block)."""
-    escaped = _MARKDOWN_PUNCT.sub(r"\\\1", html.escape(text or "", quote=False))
-    return "  \n".join(line.strip() for line in escaped.splitlines())
-
-
-def _code(value: object) -> str:
-    """An id as inline code when it is a plain token, else as plain text (a backtick would end the span)."""
-    text = str(value)
-    return f"`{text}`" if _PLAIN_ID.fullmatch(text) else plain(text)
-
-
 def _when(ts: float | None) -> str:
     if not ts:
         return ""
@@ -206,7 +186,7 @@ class AdminConsole:
             item = self.curation().open(kind, target_id)
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
-        state = f"**{kind.title()} {_code(target_id)}** · language `{item['language'] or '?'}`"
+        state = f"**{kind.title()} {inline_code(target_id)}** · language `{item['language'] or '?'}`"
         if item.get("intent"):
             state += f" · intent `{item['intent']}`"
         state += " · **draft differs from the live version**" if item["changed"] else " · same as live"
@@ -242,7 +222,7 @@ class AdminConsole:
         except CurationError as exc:
             raise gr.Error(str(exc)) from None
         return (
-            f"Draft of {_code(target_id)} saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — "
+            f"Draft of {inline_code(target_id)} saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — "
             "not live until you publish."
         )
 
@@ -393,8 +373,8 @@ class AdminConsole:
             return "", "That item is gone.", gr.update()
         text = (
             f"**Message:** {plain(item['text'])}\n\n**Why queued:** {plain(item['reasons'])} · "
-            f"**predicted:** {_code(item['predicted'] or '—')} ({(item['confidence'] or 0):.2f}) · "
-            f"turn {_code(item['turn_id'])}"
+            f"**predicted:** {inline_code(item['predicted'] or '—')} ({(item['confidence'] or 0):.2f}) · "
+            f"turn {inline_code(item['turn_id'])}"
         )
         if item["copies"] > 1 and item["status"] == "pending":
             text += f"\n\n**{item['copies']} pending items** have this text."
@@ -708,28 +688,28 @@ class AdminConsole:
             return "Enter a turn id, or click a turn in the list.", *empty, {}
         t = self.store().turn(turn_id)
         if t is None:
-            return f"No turn {_code(turn_id)}.", *empty, {}
+            return f"No turn {inline_code(turn_id)}.", *empty, {}
         tr = t["trace"] or {}
         decision = tr.get("decision", {})
         guard = tr.get("guard")
         intent = tr.get("intent", {})
         lines = [
-            f"### Turn {_code(t['id'])}",
-            f"**Session** {_code(t['session_id'])} · {_when(t['created_at'])} UTC · "
+            f"### Turn {inline_code(t['id'])}",
+            f"**Session** {inline_code(t['session_id'])} · {_when(t['created_at'])} UTC · "
             f"**{round(t['latency_ms'] or 0)} ms**",
             f"> {plain(t['message'])}",
-            f"**Language:** {_code(t['language'])} · **Intent:** {_code(t['intent'] or '—')} "
+            f"**Language:** {inline_code(t['language'])} · **Intent:** {inline_code(t['intent'] or '—')} "
             f"({(t['confidence'] or 0):.3f})"
-            + (f" · model {_code(intent.get('model'))}" if intent.get("model") else ""),
-            f"**Route:** {_code(t['route'])} — "
+            + (f" · model {inline_code(intent.get('model'))}" if intent.get("model") else ""),
+            f"**Route:** {inline_code(t['route'])} — "
             + plain(str(decision.get("reason", "")) or "no reason recorded"),
         ]
         if tr.get("rewritten"):
             lines.append(f"**Rewritten follow-up:** {plain(tr['rewritten'])}")
         if tr.get("slot"):
             lines.append(
-                f"**Slot:** missing {_code(tr['slot'].get('missing'))} "
-                f"for template {_code(tr['slot'].get('template'))}"
+                f"**Slot:** missing {inline_code(tr['slot'].get('missing'))} "
+                f"for template {inline_code(tr['slot'].get('template'))}"
             )
         if guard:
             verdict = (
@@ -810,8 +790,8 @@ class AdminConsole:
         events.sort(key=lambda e: (e[0], e[1]))
         session = store.session(session_id)
         status = (
-            f"Session {_code(session_id)} · status **{session.status}** · "
-            f"language {_code(session.language or '?')} · "
+            f"Session {inline_code(session_id)} · status **{session.status}** · "
+            f"language {inline_code(session.language or '?')} · "
             f"{len(turns)} customer turns, {len(agent)} agent messages"
         )
         return [e[2] for e in events], status
