@@ -44,7 +44,7 @@ class BodyLimit:
     """Refuse request bodies over their limit with 413 before anything reads them whole.
 
     `max_bytes` is the limit of every path; `larger` gives a few path prefixes their own (the knowledge
-    base's uploads and edits); `exempt_prefixes` are limited elsewhere (Gradio's own routes).
+    base's uploads and edits); `exempt_prefixes` are limited elsewhere (the console, by its Gradio guard).
     """
 
     def __init__(
@@ -149,7 +149,7 @@ def create_api(assistant: Assistant) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
-        exempt_prefixes=("/gradio_api/upload", "/admin"),
+        exempt_prefixes=("/admin",),  # the console: capped by ui/gradio_guard.py
         # Documents and template files are uploaded and edited here: the upload cap, plus room for the
         # multipart framing around a file of exactly that size.
         larger=((f"{ADMIN_PREFIX}/kb/", settings.max_upload_bytes + 64 * 1024),),
