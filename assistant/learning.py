@@ -137,7 +137,7 @@ def retrain(
     """Train on `files` (or the stored original data) plus reviewed turns, then promote by the rule.
 
     Promotion rule (training.should_promote): the candidate's macro-F1 on the fixed held-out set must not be
-    more than 0.5 point below the current model's on the same set. A crash anywhere before the pointer is
+    more than 0.5 point below the current model's, nor below the best model ever promoted, on the same set. A crash anywhere before the pointer is
     replaced leaves the current model serving.
     """
     new_data = list(files or [])
@@ -180,13 +180,39 @@ def retrain(
         shutil.rmtree(work, ignore_errors=True)
     current = registry.current()
     current_scores = score_on(current[1], held_x, held_y) if current and held_x else None
-    ok, reason = should_promote(heldout, current_scores) if heldout else (True, "no held-out data")
+    best_scores = _best_promoted_scores(registry, current, version, held_x, held_y)
+    ok, reason = (
+        should_promote(heldout, current_scores, best_scores) if heldout else (True, "no held-out data")
+    )
     if always_promote and not ok:
         ok, reason = True, f"promoted on request ({reason})"
     if ok:
         registry.promote(version)
     log.info("intent model %s: %s", version, reason)
     return RetrainOutcome(version, ok, reason, metrics)
+
+
+def _best_promoted_scores(
+    registry: ModelRegistry,
+    current: tuple[str, Path] | None,
+    candidate: str,
+    held_x: list[str],
+    held_y: list[str],
+) -> dict[str, Any] | None:
+    """The held-out scores of the best model ever promoted other than the current one (picked by the macro-F1
+    it recorded when it was trained, then re-scored on today's held-out set); None when there is none."""
+    if not held_x:
+        return None
+    earlier = [v for v in registry.promoted() if v not in (candidate, current[0] if current else None)]
+    recorded = []
+    for v in earlier:
+        f1 = registry.metadata(v).get("metrics", {}).get("heldout", {}).get("macro_f1")
+        if f1 is not None:
+            recorded.append((float(f1), v))
+    if not recorded:
+        return None
+    _, version = max(recorded)
+    return {**score_on(registry.path_of(version), held_x, held_y), "version": version}
 
 
 class RetrainSchedule:

@@ -116,6 +116,12 @@ class ModelRegistry:
             )
             return previous
 
+    def promoted(self) -> list[str]:
+        """Versions that are or were current and still exist (the rollback history, then the current one)."""
+        ptr = self._read_pointer()
+        names = [*ptr.get("history", []), ptr.get("version")]
+        return list(dict.fromkeys(v for v in names if v and self.path_of(v).is_dir()))
+
     def current(self) -> tuple[str, Path] | None:
         """(version, model folder) of the live model, or None."""
         version = self._read_pointer().get("version")

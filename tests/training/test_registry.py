@@ -57,3 +57,16 @@ def test_pointer_survives_a_crash_mid_write(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.undo()
     assert reg.current()[0] == v1  # type: ignore[index]
     assert [p.name for p in (tmp_path / "reg").iterdir() if p.name.startswith(".")] == []
+
+
+def test_promoted_lists_every_version_that_served_and_not_the_rest(tmp_path: Path) -> None:
+    reg = ModelRegistry(tmp_path / "models" / "intents")
+    v1, v2, v3 = (
+        reg.register(_fake_model(tmp_path, n), metrics={}, data_fingerprint=n, config={}) for n in "abc"
+    )
+    assert reg.promoted() == []
+    reg.promote(v1)
+    reg.promote(v3)
+    assert reg.promoted() == [v1, v3]  # v2 was registered, never promoted
+    assert reg.rollback() == v1
+    assert reg.promoted() == [v1]  # a version rolled back from is no longer counted
