@@ -3,37 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-_INJECTION = re.compile(
-    r"(?ix)"
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|earlier|all|your)\b.{0,30}"
-    r"\b(instructions?|rules?|prompts?|polic(y|ies)|guidelines?)\b"
-    r"|\b(system|developer)\s*(prompt|message|instructions?)\b"
-    r"|^\s*\[?\s*(system|assistant|developer)\s*\]?\s*[:：]"
-    r"|\n\s*\[?\s*(system|assistant|developer)\s*\]?\s*[:：]"
-    r"|\byou\s+are\s+now\b|\bact\s+as\b.{0,40}\b(unfiltered|jailbr|dan|admin|developer)"
-    r"|\bdo\s+anything\s+now\b|\bjailbreak|\bDAN\b|\bdeveloper\s+mode\b"
-    r"|\b(reveal|show|print|repeat|leak|tell\s+me)\b.{0,30}\b(prompt|instructions|api[\s_-]?keys?|secrets?|password\s+of|credentials)\b"
-    r"|\b(api[\s_-]?key|secret[\s_-]?key|access[\s_-]?token)s?\b"
-    r"|</?\s*(script|iframe|img|svg|object)\b|javascript:|\bon(error|load)\s*="
-    r"|忽略.{0,10}(之前|以上|前面|所有|先前).{0,10}(指令|指示|规则|提示|设定)"
-    r"|(系统|开发者)\s*(提示|指令|消息|prompt)"
-    r"|(泄露|告诉我|显示|输出|打印).{0,12}(提示词|系统提示|指令|密钥|api\s*key|内部)"
-    r"|你现在是|扮演.{0,10}(没有限制|不受限制|管理员|开发者)|越狱|开发者模式"
-    r"|\bpretend(ing)?\b.{0,20}\b(you|to\s+be|you're)\b|\brole[\s-]?play|\bstay\s+in\s+character|\bforget\s+you('re|\s+are)"
-    r"|\bnew\s+instructions\b|\bfrom\s+now\s+on\b.{0,40}\b(answer|respond|reply|say|you)\b"
-    r"|\brepeat\b.{0,30}\b(above|everything|word\s+for\s+word|verbatim)\b"
-    r"|\b(debug|god|admin)\s+mode\b|\bhidden\s+(rules|instructions)\b|\b(full|your)\s+configuration\b"
-    r"|\bgenerate\b.{0,25}\b(refund|discount|coupon|promo|gift)\b.{0,10}\bcodes?\b"
-    r"|\binternal\b.{0,20}\bcodes?\b|\bpwned\b|\bsafety\s+filters?\b"
-    r"|\b(address|order\s+history|phone\s+number|emails?)\b.{0,40}\b(customer|user)\s+with\b"
-    r"|\b(list|dump|export)\b.{0,20}\b(every|all)\b.{0,20}\b(customers?|users?)\b"
-    r"|假装|角色扮演|不要出戏|别当客服|从现在开始.{0,20}(规则|回答|回复|你)|新规则|原样重复|重复一遍"
-    r"|调试模式|隐藏规则|全部配置|(退款|优惠|折扣|礼品卡)码.{0,6}(生成|泄露)|(生成|泄露).{0,12}(退款|优惠|折扣)码"
-    r"|内部优惠码|攻破|安全策略|密钥|环境变量|^\s*【?系统】?\s*[:：】]"
-    r"|(所有|其他|那个|别的)(用户|顾客|客户).{0,10}(邮箱|手机|地址|订单记录|信息)"
-    r"|(用户|顾客|客户)的(收货)?(地址|邮箱|手机号|订单记录)"
-)
+from assistant.dialogue import asks_for_contact_details
+from assistant.injection import looks_like_injection  # noqa: F401  (re-exported: the detector lives there)
 
 _NEGATIVE = re.compile(
     r"(?i)\b(terrible|horrible|awful|worst|useless|pathetic|ridiculous|disgusting|unacceptable|scam|fraud|"
@@ -41,10 +14,54 @@ _NEGATIVE = re.compile(
     r"|垃圾|骗子|诈骗|气死|太差|差劲|恶心|投诉|无语|受够|忍无可忍|坑人|什么破|退钱|要告你们|曝光"
 )
 
-_FOLLOW_UP = re.compile(
-    r"(?i)^\s*(and|also|what about|how about|but|so|then|ok so|what if)\b"
-    r"|\b(it|that|this|those|these|they|them|there|one)\b"
-    r"|^(那|还有|那么|然后|另外)|(呢|它|这个|那个|这些|那些)"
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# A message leans on the previous question when it continues it ("and ...", "what about ...", "那……", "……呢")
+# or points back with a bare pronoun ("how long does that take?"), not when a demonstrative has a noun of its
+# own ("is this laptop in stock") or the pronoun is only grammar ("how long does it take to get a refund",
+# which the retrieval check in `rewrite_follow_up` lets stand alone).
+_CONTINUES = re.compile(
+    r"(?i)^\W*((ok|okay|right|great|thanks|cool|alright|well|hmm|oh)\W+)?"
+    r"(and|also|plus|but|so|then|or|what about|how about|what if)\b"
+    r"|^\W*(那么|那|还有|然后|另外)|呢\W*$"
+)
+_PRONOUN = re.compile(
+    r"(?i)\b(it|its|it's|they|them|their|they're)\b|\b(the|this|that|which|another|other)\s+(\w+\s+)?ones?\b"
+    r"|它|(这|那)样|(这|那)(个|些|款|种|件|台|部)(?=$|[^\u4e00-\u9fff]|[怎多能可要是会有呢吗的还也就才得该在几什哪不没算])"
+)
+_DEMONSTRATIVE = re.compile(r"(?i)\b(this|that|these|those)\b('s|’s)?(\s+([a-z']+))?")
+# Words after "this/that" that leave it a bare reference ("is that covered", "does this include"): not a noun.
+_NOT_A_NOUN = _words(
+    "is was are were be been do does did will would can could should may might must has have had take takes "
+    "cost costs mean means include includes work works apply applies happen happens cover covers count counts "
+    "last lasts help helps too also as for to in on at with of by if and or but please again still then not "
+    "isn't doesn't won't wasn't"
+)
+_QUESTION = re.compile(
+    r"(?i)[?？]|\b(what|what's|how|how's|when|where|why|which|who|whose)\b"
+    r"|^\W*(can|could|do|does|did|is|are|will|would|should|may|am)\b"
+    r"|吗|呢|多少|多久|怎么|什么|哪|几|是否|能不能|可不可以|会不会|有没有|要不要"
+)
+# Words that name no topic: grammar and the vocabulary of any question ("how much does it cost").
+_NO_TOPIC = _words(
+    "a an the and or but if so then than too also as at by for from in into of on to with about again still "
+    "just only really actually exactly usually even ever yet else more most much many long little few "
+    "i me my mine you your yours we us our they them their it its it's this that these those there here "
+    "one ones same other another what what's how how's when where why which who whose whom "
+    "is am are was were be been being do does did done will would can could should shall may might must "
+    "has have had having not no yes ok okay please thanks thank great good fine cool perfect sure "
+    "take takes taking took cost costs costing price prices time times way ways work works get gets getting "
+    "got need needs want wants like know tell say said mean means happen happens possible help "
+    "isn't doesn't don't won't can't wasn't aren't that's there's i'm i'd i'll you're they're "
+    "case well wait hmm oh right then what if"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_NO_TOPIC = frozenset(
+    "我你您他她它们的了吗呢吧啊呀是在和与就都也还要想请问帮怎么样办什如何可以能个一这那有没给让把被"
+    "多久少钱时间长会行得再又下点些该么嘛哪几谁"
 )
 
 
@@ -59,13 +76,9 @@ _HUMAN = re.compile(
 
 
 def asks_for_human(text: str) -> bool:
-    """An explicit request for a person ("let me talk to a human", "转人工")."""
-    return bool(_HUMAN.search(text))
-
-
-def looks_like_injection(text: str) -> bool:
-    """True for attempts to override instructions, impersonate system lines, extract secrets, or inject markup."""
-    return bool(_INJECTION.search(text))
+    """An explicit request for a person now ("let me talk to a human", "转人工"); a question about how to
+    reach one ("what's the number to talk to a person?") is answered from the knowledge base instead."""
+    return bool(_HUMAN.search(text)) and not asks_for_contact_details(text)
 
 
 def negativity(text: str) -> float:
@@ -78,16 +91,50 @@ def negativity(text: str) -> float:
     return min(score, 1.0)
 
 
+def _refers_back(text: str) -> bool:
+    """A bare pronoun: "it", "that one", "is that covered?", "这个多少钱", not "this laptop"."""
+    if _PRONOUN.search(text):
+        return True
+    for m in _DEMONSTRATIVE.finditer(text):
+        after = (m.group(4) or "").lower()
+        # "that's", "is that covered?", "does this include ...": no noun of its own follows.
+        if m.group(2) or not after or after in _NOT_A_NOUN or (len(after) > 4 and after.endswith("ed")):
+            return True
+    return False
+
+
+def topic_words(text: str) -> int:
+    """How many words of the message name a topic of its own (CJK: two characters make a word)."""
+    low = text.lower().replace("’", "'")
+    words = [w.strip("'-") for w in re.findall(r"[a-z][a-z'-]*", _CJK.sub(" ", low))]
+    english = sum(1 for w in words if len(w) > 1 and w not in _NO_TOPIC)
+    return english + sum(1 for c in _CJK.findall(text) if c not in _CJK_NO_TOPIC) // 2
+
+
 def is_follow_up(text: str) -> bool:
-    """A short message that leans on the previous one ("and how long does that take?")."""
-    words = len(text.split())
-    cjk = sum("\u4e00" <= c <= "\u9fff" for c in text)
-    short = words <= 9 if cjk == 0 else cjk <= 14
-    return short and bool(_FOLLOW_UP.search(text))
+    """A short message that leans on the previous one: it continues it or points back with a pronoun, and is
+    a question or names something ("and how long does that take?", "那要多久呢", "and the blue one"), not
+    an acknowledgement ("that's great, thanks")."""
+    cjk = len(_CJK.findall(text))
+    short = len(text.split()) <= 15 if cjk == 0 else cjk <= 20
+    if not short or not (_CONTINUES.search(text) or _refers_back(text)):
+        return False
+    return bool(_QUESTION.search(text)) or topic_words(text) > 0
 
 
-def rewrite_follow_up(text: str, previous_question: str | None) -> str:
-    """A stand-alone question for retrieval: the previous question's topic joined to the follow-up."""
+def rewrite_follow_up(
+    text: str, previous_question: str | None, stands_alone: Callable[[str], bool] | None = None
+) -> str:
+    """A stand-alone question for retrieval: the previous question joined to a follow-up.
+
+    `stands_alone(text)`: whether the message retrieves confidently by itself. A follow-up that names a topic
+    of its own and does is a new question, so an earlier question cannot pull it off course; a fragment
+    ("and express?", "运费呢") always borrows the previous question, whatever its words match alone.
+    """
     if not previous_question or not is_follow_up(text):
+        return text
+    cjk = len(_CJK.findall(text))
+    fragment = bool(_CONTINUES.search(text)) and (len(text.split()) <= 4 if cjk == 0 else cjk <= 6)
+    if stands_alone is not None and not fragment and topic_words(text) > 0 and stands_alone(text):
         return text
     return f"{previous_question} {text}"
