@@ -26,6 +26,10 @@ def prepare_demo(settings: Settings, kb: KnowledgeBase) -> None:
         log.info("ingesting the demo knowledge base")
         report = kb.ingest(demo_paths())
         log.info("demo knowledge base: %s", report)
+    else:
+        # The demo's templates files (and the slots they declare) follow the bundled ones; an unchanged file
+        # is skipped by its hash, so this costs a read, and console edits of templates stay.
+        kb.ingest([p for p in demo_paths() if p.is_file()])
     if ModelRegistry(settings.intents_dir).current() is None:
         log.info("training the demo intent model (a few minutes on CPU)")
         outcome = retrain(settings, demo_intent_files(), always_promote=True)

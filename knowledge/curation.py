@@ -15,6 +15,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from knowledge.slots import check_template
 from knowledge.store import unit_rev
 from knowledge.types import Template
 from knowledge.versions import NothingToPublish, UnknownVersion
@@ -163,6 +164,8 @@ class CurationMixin:
         ]
         if missing:
             raise ValueError(f"missing field(s) {', '.join(missing)}")
+        # Every {slot} must be declared (a SlotError is a ValueError): not a question asked forever at chat time.
+        check_template(t.answer, set(self.slot_declarations(draft=True)))
         t = Template(
             t.id.strip(), t.intent.strip(), t.language.strip().lower(), t.title.strip(), t.answer.strip()
         )

@@ -50,6 +50,19 @@ language: zh
 """
 
 TEMPLATES = """
+slots:
+  name:
+    pattern: "(?:I'm|I am|my name is) ([A-Z][a-z]+)"
+    format: "{1}"
+    ignore_case: false
+    ask:
+      en: What's your name?
+  order_id:
+    pattern: 'KH-?(\\d{8})'
+    format: 'KH-{1}'
+    ask:
+      en: What's your order number?
+templates:
 - id: greeting-en
   intent: greeting
   language: en
