@@ -25,10 +25,14 @@ class IntentOut(BaseModel):
 
 
 class SourceOut(BaseModel):
+    """A cited source. `uri` names it without revealing the server: its public URL, `kb:<path>` (its path in
+    the knowledge base, no suffix) or `template:<id>`; `url` is the page customers can open, or None."""
+
     id: str
     title: str
     uri: str
     snippet: str
+    url: str | None = None
 
 
 class ChatReply(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -96,6 +97,30 @@ def _tags(value: object) -> list[str]:
     return [str(value)]
 
 
+MAX_URL = 2048
+
+
+def public_url(value: object, where: str = "url") -> str | None:
+    """A document's public page as given (front matter `url`): an absolute http(s) URL, or None if empty.
+
+    Anything else (javascript:, data:, relative paths, spaces, control characters) raises `ReadError`: the URL
+    becomes a link customers click, so a bad one refuses the file instead of reaching a page."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ReadError(f"{where} must be a text http(s) URL, not {type(value).__name__}")
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ReadError(f"{where} is not a valid URL: {exc}") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ReadError(f"{where} must be an absolute http:// or https:// URL, got {url[:80]!r}")
+    if len(url) > MAX_URL or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ReadError(f"{where} must be one URL without spaces or control characters (at most {MAX_URL})")
+    return url
+
+
 def _first_heading(text: str) -> str:
     m = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", text, re.M)
     return m.group(1).strip() if m else ""
@@ -105,7 +130,10 @@ def _read_markdown(data: bytes, path: Path) -> ParsedDocument:
     meta, body = split_front_matter(decode_text(data))
     title = str(meta.get("title") or "").strip() or _first_heading(body) or path.stem
     lang = str(meta["language"]).strip().lower() if meta.get("language") else None
-    return ParsedDocument(body, title=title, language=lang, tags=_tags(meta.get("tags")), markdown=True)
+    url = public_url(meta.get("url"), "front matter url")
+    return ParsedDocument(
+        body, title=title, language=lang, tags=_tags(meta.get("tags")), markdown=True, url=url
+    )
 
 
 def _read_text(data: bytes, path: Path) -> ParsedDocument:
@@ -120,6 +148,11 @@ def _read_html(data: bytes, path: Path) -> ParsedDocument:
         tag.decompose()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     lang = (soup.html.get("lang") or "").split("-")[0].lower() if soup.html else ""
+    canonical = soup.find("link", rel="canonical")
+    try:  # a saved page's canonical link is its public URL; an unusable one is only no link
+        url = public_url(canonical.get("href") if canonical else None)
+    except ReadError:
+        url = None
     body = soup.body or soup
     lines: list[str] = []
     for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "tr", "dt", "dd"]):
@@ -139,7 +172,7 @@ def _read_html(data: bytes, path: Path) -> ParsedDocument:
             lines.append(f"\n{text}\n")
     md = "\n".join(lines).strip() or body.get_text("\n", strip=True)
     title = title or _first_heading(md) or path.stem
-    return ParsedDocument(md, title=title, language=lang or None, markdown=True)
+    return ParsedDocument(md, title=title, language=lang or None, markdown=True, url=url)
 
 
 def _read_pdf(data: bytes, path: Path) -> ParsedDocument:

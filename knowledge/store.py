@@ -34,7 +34,13 @@ UNIT_FIELDS = (
     "intent",
     "uri",
     "ref",
+    # Added in schema 2 without a migration of their own (columns are added on open): a document unit's
+    # public path (relative to its ingest folder) and public URL. Revision ids count them only when set,
+    # so units stored before they existed keep their ids.
+    "path",
+    "url",
 )
+_LATER_FIELDS = ("path", "url")
 DOC_COLUMNS = {
     "id": str,
     "uri": str,
@@ -54,7 +60,8 @@ DOC_COLUMNS = {
 
 def unit_rev(unit: dict) -> str:
     """The revision id of a unit: its `uid` plus a hash of everything stored about it."""
-    payload = json.dumps([unit.get(f) for f in UNIT_FIELDS], ensure_ascii=False, default=str)
+    fields = [f for f in UNIT_FIELDS if f not in _LATER_FIELDS or unit.get(f)]
+    payload = json.dumps([unit.get(f) for f in fields], ensure_ascii=False, default=str)
     return f"{unit['uid']}@{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
 
 
@@ -96,6 +103,15 @@ class Store:
             db["units"].create({"id": str, **{f: (int if f == "ord" else str) for f in UNIT_FIELDS}}, pk="id")
             db["units"].create_index(["doc_id"])
             db["units"].create_index(["uid"])
+        else:  # a knowledge base stored before the public path and URL existed
+            have = set(db["units"].columns_dict)
+            for name in _LATER_FIELDS:
+                if name not in have:
+                    try:
+                        db.execute(f"ALTER TABLE units ADD COLUMN [{name}] TEXT")
+                    except sqlite3.OperationalError as exc:  # another process added it first
+                        if "duplicate column" not in str(exc):
+                            raise
         if "draft_units" not in db.table_names():
             db["draft_units"].create({"rev": str, "doc_id": str}, pk="rev")
             db["draft_units"].create_index(["doc_id"])
@@ -226,6 +242,15 @@ class Store:
             [doc_id],
         )
         return [_decode(r) for r in rows]
+
+    def document_public(self, doc_id: str) -> tuple[str | None, str | None]:
+        """A draft document's public path and URL (from its units; None, None if it has none)."""
+        row = self.db.execute(
+            "SELECT u.path, u.url FROM draft_units d JOIN units u ON u.id = d.rev WHERE d.doc_id = ? "
+            "AND u.kind = 'document' LIMIT 1",
+            [doc_id],
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
 
     def draft_revs(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT rev FROM draft_units")}

@@ -32,6 +32,10 @@ class Hit:
     intent: str | None = None
     heading: str = ""
     tags: list[str] = field(default_factory=list)
+    # The document's path relative to the folder it was ingested from ("en/return-policy.md"; "" for
+    # templates) and its public http(s) URL from front matter ("" if none): what customers may see.
+    path: str = ""
+    url: str = ""
 
 
 @dataclass
@@ -65,3 +69,4 @@ class ParsedDocument:
     language: str | None = None
     tags: list[str] = field(default_factory=list)
     markdown: bool = False
+    url: str | None = None  # a public http(s) page for this document (front matter `url`)

@@ -7,6 +7,8 @@ turn and rating passes the same access policy as the REST API (`customer_gate`),
 from __future__ import annotations
 
 import html
+import threading
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,7 @@ _TITLE = "Kestrel Home & Tech · Help"
 _SOURCES = {"en": "Sources", "zh": "来源"}
 _AGENT = {"en": "Support agent", "zh": "人工客服"}
 AGENT_POLL_S = 3.0
+QUEUE_WAIT_S = 300.0  # how long a message sent during a reply waits for its turn, at most
 
 
 def format_reply(reply: ChatReply) -> str:
@@ -33,8 +36,14 @@ def format_reply(reply: ChatReply) -> str:
     items = []
     for s in reply.sources:
         title = html.escape(s.title, quote=False)
-        uri = s.uri if s.uri.startswith(("http://", "https://")) else ""
-        items.append(f"- [{title}]({uri})" if uri else f"- {title}")
+        url = s.url or (s.uri if s.uri.startswith(("http://", "https://")) else "")
+        if url.lower().startswith(("http://", "https://")):
+            # An HTML link: Markdown's would break on ")" or spaces; this one opens in a new tab, without
+            # handing our page (window.opener) or its address (Referer) to the article's site.
+            href = html.escape(url, quote=True)
+            items.append(f'- <a href="{href}" target="_blank" rel="noopener noreferrer">{title}</a>')
+        else:
+            items.append(f"- {title}")
     return f"{text}\n\n**{label}:**\n" + "\n".join(items)
 
 
@@ -54,6 +63,19 @@ class PageChat:
         default_factory=dict
     )  # index in `messages` of a bot reply -> message_id
     seen: float = 0.0  # created_at of the last agent message shown
+    # Messages sent while a reply streams wait here, in order; one turn at a time answers them.
+    waiting: deque[str] = field(default_factory=deque)
+    sent: int = 0  # messages accepted so far (a message's ticket is its number)
+    answered: int = 0  # messages answered (or given up, the tab having gone) so far, in order
+    answering: bool = False
+
+    def __post_init__(self) -> None:
+        # Not a field: Gradio copies the fields (dataclasses.asdict) and a lock cannot be copied.
+        self.changed: threading.Condition = threading.Condition()
+
+    def __deepcopy__(self, memo: dict) -> PageChat:
+        """Gradio copies the initial state for each new tab: a fresh conversation (a lock cannot be copied)."""
+        return PageChat()
 
 
 def client_host(request: gr.Request | None) -> str | None:
@@ -78,6 +100,10 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         return True
 
     def respond(message: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any]]:
+        """Show the message at once and answer it; one sent while a reply streams waits for it (never lost).
+
+        Every send is its own event (trigger_mode "multiple", no concurrency limit): the turn already
+        answering this tab takes the waiting messages in order, so replies never interleave."""
         message = message if isinstance(message, str) else ""
         if not allowed(request):
             yield gr.skip(), gr.skip()  # the message stays in the box; nothing is answered
@@ -88,10 +114,48 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             gr.Warning(str(exc))
             yield gr.skip(), gr.skip()
             return
-        chat.messages.append({"role": "user", "content": html.escape(message, quote=False)})
-        chat.messages.append({"role": "assistant", "content": "…"})
-        slot = len(chat.messages) - 1  # agent messages may be appended after it while this streams
+        with chat.changed:
+            chat.messages.append({"role": "user", "content": html.escape(message, quote=False)})
+            chat.waiting.append(message)
+            chat.sent += 1
+            ticket = chat.sent
         yield "", list(chat.messages)
+        while True:
+            with chat.changed:
+                # Another turn of this tab is answering: it answers this message too, in order.
+                chat.changed.wait_for(lambda: chat.answered >= ticket or not chat.answering, QUEUE_WAIT_S)
+                if chat.answered >= ticket or chat.answering:
+                    break
+                chat.answering = True
+            yield from answer_waiting(chat)
+        yield gr.skip(), list(chat.messages)  # the last word: the chat with this message's reply in it
+
+    def answer_waiting(chat: PageChat) -> Iterator[tuple[Any, Any]]:
+        """Answer the tab's waiting messages in order (the box is left alone: the customer may be typing)."""
+        try:
+            while True:
+                with chat.changed:
+                    if not chat.waiting:
+                        return
+                    message = chat.waiting.popleft()
+                try:
+                    for shown in answer(message, chat):
+                        yield gr.skip(), shown
+                finally:  # answered, or the tab went away mid-reply
+                    with chat.changed:
+                        chat.answered += 1
+                        chat.changed.notify_all()
+        finally:
+            with chat.changed:
+                chat.answering = False
+                chat.changed.notify_all()
+
+    def answer(message: str, chat: PageChat) -> Iterator[list[dict[str, str]]]:
+        """Stream one reply into the chat; yields what the chat shows."""
+        with chat.changed:  # messages sent meanwhile and agent messages may be appended after it
+            chat.messages.append({"role": "assistant", "content": "…"})
+            slot = len(chat.messages) - 1
+        yield list(chat.messages)
         draft = ""
         for kind, value in assistant.chat_stream(message, chat.session_id):
             if kind == "token":
@@ -106,7 +170,7 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
                     "role": "assistant",
                     "content": "Sorry, something went wrong. Please try again.",
                 }
-            yield "", list(chat.messages)
+            yield list(chat.messages)
 
     def thumbs(data: gr.LikeData, chat: PageChat, request: gr.Request) -> None:
         """Thumbs up/down on a bot reply: stored like POST /v1/feedback (review queue, webhooks)."""
@@ -128,9 +192,10 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         if not new:
             return gr.skip()
         language = assistant.store.session(chat.session_id).language
-        chat.messages.extend(
-            {"role": "assistant", "content": format_agent_message(m["text"], language)} for m in new
-        )
+        with chat.changed:
+            chat.messages.extend(
+                {"role": "assistant", "content": format_agent_message(m["text"], language)} for m in new
+            )
         chat.seen = new[-1]["created_at"]
         return list(chat.messages)
 
@@ -154,7 +219,17 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             send = gr.Button("Send", elem_id="send", variant="primary", scale=1)
         # The chat component is never an input: the history it shows is the server's.
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat], [box, chatbot], api_visibility="private")
+            # "multiple": a message sent while a reply streams is queued, not dropped ("once" ignored it);
+            # no concurrency limit, so it reaches the tab's queue at once and other customers never wait
+            # for this one (each turn passes the same rate limits as the REST API).
+            trigger(
+                respond,
+                [box, chat],
+                [box, chatbot],
+                api_visibility="private",
+                trigger_mode="multiple",
+                concurrency_limit=None,
+            )
         chatbot.like(thumbs, [chat], None, api_visibility="private")
         timer = gr.Timer(AGENT_POLL_S)
         timer.tick(poll_agent, [chat], [chatbot], show_progress="hidden", api_visibility="private")

@@ -190,3 +190,76 @@ def test_template_yaml_with_aliases_is_refused() -> None:
     text = "- &t {id: a, intent: i, language: en, title: T, answer: A}\n- {<<: *t, id: b}\n"
     with pytest.raises(ReadError, match=r"malformed YAML: anchors and aliases"):
         read_templates(text.encode(), Path("templates.yaml"))
+
+
+# -- issue #18 item 8: sources customers can open ------------------------------------------------------------
+PRUNING = "---\ntitle: Pruning roses\nurl: https://garden.example/guides/pruning?lang=en#roses\n---\n{body}"
+ROSES = (
+    "# Pruning roses\n\nPrune roses in late winter, just above an outward-facing bud, with clean secateurs.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        " JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "/guides/pruning",
+        "guides/pruning.html",
+        "ftp://garden.example/pruning",
+        "https://garden.example/a b",
+        "https://",
+        "[https://garden.example]",
+    ],
+)
+def test_front_matter_url_must_be_an_absolute_http_url(url: str) -> None:
+    text = f"---\ntitle: Pruning\nurl: {json.dumps(url)}\n---\n{ROSES}"
+    with pytest.raises(ReadError, match=r"front matter url"):
+        read_document(text.encode(), Path("pruning.md"))
+
+
+def test_front_matter_url_and_html_canonical_link_are_read() -> None:
+    doc = read_document(PRUNING.format(body=ROSES).encode(), Path("pruning.md"))
+    assert doc.url == "https://garden.example/guides/pruning?lang=en#roses" and doc.title == "Pruning roses"
+    assert read_document(ROSES.encode(), Path("roses.md")).url is None
+    page = HTML.replace("</title>", '</title><link rel="canonical" href="https://kestrel.example/warranty">')
+    assert read_document(page.encode(), Path("warranty.html")).url == "https://kestrel.example/warranty"
+    sneaky = HTML.replace("</title>", '</title><link rel="canonical" href="javascript:alert(1)">')
+    assert read_document(sneaky.encode(), Path("warranty.html")).url is None  # no link, still ingested
+
+
+def test_ingest_keeps_each_documents_public_path_and_url(tmp_path: Path, minilm: Embedder) -> None:
+    """Hits carry the path relative to the ingested folder and the front matter URL; a `javascript:` URL
+    refuses its file with a clear error; the server path stays in `uri` for admins only."""
+    docs = tmp_path / "garden"
+    (docs / "en").mkdir(parents=True)
+    (docs / "en" / "pruning.md").write_text(PRUNING.format(body=ROSES), encoding="utf-8")
+    (docs / "en" / "watering.md").write_text(
+        "# Watering tomatoes\n\nWater tomato plants deeply twice a week at the base, never on the leaves.\n",
+        encoding="utf-8",
+    )
+    (docs / "evil.md").write_text(
+        "---\ntitle: Compost\nurl: javascript:alert(1)\n---\n# Compost\n\nTurn the compost heap monthly.\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase(tmp_path / "kb", embedder=minilm, multilingual=False)
+    report = kb.ingest([docs])
+    assert report.added == 2
+    assert [Path(e["path"]).name for e in report.errors] == ["evil.md"]
+    assert "front matter url" in report.errors[0]["error"] and "http" in report.errors[0]["error"]
+    rose = kb.search("when should I prune roses?", k=1)[0]
+    assert (rose.path, rose.url) == ("en/pruning.md", "https://garden.example/guides/pruning?lang=en#roses")
+    tomato = kb.search("how often do I water tomatoes?", k=1)[0]
+    assert (tomato.path, tomato.url) == ("en/watering.md", "")
+    assert tomato.uri == str(docs / "en" / "watering.md")
+    assert not kb.search("how often do I turn the compost heap?", k=3) or all(
+        h.title != "Compost" for h in kb.search("how often do I turn the compost heap?", k=3)
+    )
+    # An edit keeps the public path and URL; re-ingesting the same folder changes nothing.
+    doc = next(d for d in kb.documents() if d["uri"].endswith("pruning.md"))
+    kb.edit_document(doc["id"], "# Pruning roses\n\nPrune roses in March above an outward bud.\n", "test")
+    kb.publish("test")
+    rose = kb.search("when should I prune roses?", k=1)[0]
+    assert "March" in rose.text and rose.path == "en/pruning.md" and rose.url.startswith("https://garden.")
+    assert kb.ingest([docs]).unchanged == 2

@@ -68,3 +68,101 @@ def test_thumbs_down_on_the_chat_page_is_stored(server, page) -> None:
 def test_chinese_question_in_the_browser(server, page) -> None:
     answer = ask(page, "怎么重置密码？")
     assert "来源" in answer and "60" in answer
+
+
+# -- issue #18 items 8 and 10 ---------------------------------------------------------------------------------
+def test_two_messages_sent_while_the_first_streams_are_both_answered_in_order(server, page) -> None:
+    """A message sent while a reply streams is queued and answered after it, in order (not dropped)."""
+    page.goto(server.url, wait_until="domcontentloaded")  # a fresh tab: a fresh conversation
+    box = page.locator("#message textarea")
+    box.wait_for(timeout=60_000)
+    first, second = "What is your return policy for opened laptops?", "Do gift cards expire?"
+    box.fill(first)
+    box.press("Enter")
+    # The first message is on screen and the box is empty again: the reply is being made; send the next one.
+    page.wait_for_function(
+        "q => document.querySelector('#message textarea').value === '' && "
+        "document.querySelector('#chat').innerText.includes(q)",
+        arg=first,
+        timeout=60_000,
+    )
+    box.fill(second)
+    box.press("Enter")
+    page.wait_for_function(
+        f"() => (document.querySelector('#chat').innerText.match({MARKERS}) || []).length >= 2",
+        timeout=120_000,
+    )
+    text = page.locator("#chat").inner_text()
+    assert box.input_value() == ""
+    assert text.count(first) == 1 and text.count(second) == 1, text
+    one, two = text.index(first), text.index(second)
+    reply_one, reply_two = text[one + len(first) : two], text[two + len(second) :]
+    assert "15" in reply_one and "Sources" in reply_one, text  # opened laptops: a 15-day window
+    assert "expire" in reply_two.lower() and "Sources" in reply_two, text
+
+
+@pytest.fixture(scope="module")
+def garden_url(tmp_path_factory: pytest.TempPathFactory):
+    """The full app (API + chat page) in this process, on a small garden-shop knowledge base whose documents
+    have public URLs: one from front matter, the other from `public_base_url`."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from assistant.config import load_settings
+    from assistant.pipeline import Assistant
+    from tests.conftest import free_port
+    from ui.server import create_server
+
+    root = tmp_path_factory.mktemp("garden-page")
+    docs = root / "docs" / "en"
+    docs.mkdir(parents=True)
+    (docs / "pruning.md").write_text(
+        "---\ntitle: Pruning roses\nurl: https://garden.example/guides/pruning?a=1&b=(2)\n---\n# Pruning roses"
+        "\n\nPrune roses in late winter, just above an outward-facing bud, with clean secateurs.\n",
+        encoding="utf-8",
+    )
+    (docs / "watering.md").write_text(
+        "# Watering tomatoes\n\nWater tomato plants deeply twice a week at the base, never on the leaves.\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        home=root / "home",
+        generator={"backend": "none"},
+        public_base_url="https://help.garden.example/",
+        rate_limit_per_minute=100_000,
+    )
+    assistant = Assistant(settings)
+    assistant.warm_up()
+    assert assistant.kb.ingest([root / "docs"]).added == 2
+    port = free_port()
+    app = create_server(settings, assistant, warm_in_background=False)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not srv.started:
+        assert time.time() < deadline and thread.is_alive(), "the app did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_chat_page_links_sources_to_their_public_pages(garden_url: str, page) -> None:
+    """Front matter `url` and `public_base_url` + path become links that open in a new tab without an
+    opener or referrer; the page shows no server path."""
+    page.goto(garden_url, wait_until="domcontentloaded")
+    page.locator("#message textarea").wait_for(timeout=60_000)
+    ask(page, "When should I prune my roses?")
+    link = page.locator("#chat a", has_text="Pruning roses").last
+    assert link.get_attribute("href") == "https://garden.example/guides/pruning?a=1&b=(2)"
+    assert link.get_attribute("target") == "_blank"
+    assert set((link.get_attribute("rel") or "").split()) >= {"noopener", "noreferrer"}
+    ask(page, "How often should I water tomato plants?")
+    link = page.locator("#chat a", has_text="Watering tomatoes").last
+    assert link.get_attribute("href") == "https://help.garden.example/en/watering"
+    assert set((link.get_attribute("rel") or "").split()) >= {"noopener", "noreferrer"}
+    html = page.locator("#chat").inner_html()
+    assert ".md" not in html and "/docs/" not in html

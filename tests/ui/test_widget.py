@@ -122,6 +122,7 @@ class FakeApi:
         ] = []  # queued /v1/chat answers: {"status", "events" | "json"} or {"abort": True}
         self.session: dict | None = None
         self.requests: list[tuple[str, str, dict, dict]] = []
+        self.held: list = []  # /v1/chat requests answered {"hold": True}: the test fulfils them later
 
     def handle(self, route) -> None:
         req = route.request
@@ -135,19 +136,10 @@ class FakeApi:
             route.fulfill(body=WIDGET.read_text(), content_type="application/javascript")
         elif path == "/v1/chat":
             answer = self.chat.pop(0)
-            if answer.get("abort"):
-                route.abort("connectionrefused")
-            elif "events" in answer:
-                text = "".join(
-                    f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in answer["events"]
-                )
-                route.fulfill(status=200, body=text, headers={**CORS, "Content-Type": "text/event-stream"})
+            if answer.get("hold"):
+                self.held.append(route)
             else:
-                route.fulfill(
-                    status=answer["status"],
-                    body=json.dumps(answer["json"]),
-                    headers={**CORS, "Content-Type": "application/json"},
-                )
+                self.answer(route, answer)
         elif path == "/v1/feedback":
             route.fulfill(
                 status=200, body='{"ok": true}', headers={**CORS, "Content-Type": "application/json"}
@@ -162,6 +154,21 @@ class FakeApi:
             route.fulfill(
                 status=404,
                 body='{"error": {"code": "not_found", "message": "No such thing."}}',
+                headers={**CORS, "Content-Type": "application/json"},
+            )
+
+    @staticmethod
+    def answer(route, answer: dict) -> None:
+        """Answer one /v1/chat request: {"abort": True}, SSE {"events"} or {"status", "json"}."""
+        if answer.get("abort"):
+            route.abort("connectionrefused")
+        elif "events" in answer:
+            text = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in answer["events"])
+            route.fulfill(status=200, body=text, headers={**CORS, "Content-Type": "text/event-stream"})
+        else:
+            route.fulfill(
+                status=answer["status"],
+                body=json.dumps(answer["json"]),
                 headers={**CORS, "Content-Type": "application/json"},
             )
 
@@ -302,6 +309,86 @@ def test_streamed_reply_with_sources_feedback_and_inert_html(fake) -> None:
     ask(page, "thanks")
     page.locator("lepton-chat .msg.bot", has_text="Anything else?").locator(".fb").wait_for()
     assert api.calls("/v1/chat")[1][3]["session_id"] == "s1"
+
+
+@pytest.mark.browser
+def test_sources_link_to_their_public_url_and_name_the_rest(fake) -> None:
+    """Issue #18 item 8: `url` is the link (the `uri` is then a name such as `kb:en/returns`); a source
+    without a public URL is its title, unlinked."""
+    page, api, open_page = fake
+    open_page()
+    page.locator("lepton-chat .bubble").click()
+    api.chat.append(
+        reply(
+            "Returns are free within 30 days.",
+            sources=[
+                {
+                    "id": "a",
+                    "title": "Returns",
+                    "uri": "kb:en/returns",
+                    "snippet": "…",
+                    "url": "https://help.shop/en/returns",
+                },
+                {"id": "b", "title": "Refunds", "uri": "kb:en/refunds", "snippet": "…", "url": None},
+                {
+                    "id": "c",
+                    "title": "Labels",
+                    "uri": "kb:en/labels",
+                    "snippet": "…",
+                    "url": "javascript:window.__pwned=1",
+                },
+            ],
+        )
+    )
+    ask(page, "can I return it?")
+    bot = page.locator("lepton-chat .msg.bot").last
+    bot.locator(".src").wait_for()
+    links = bot.locator(".src a")
+    assert links.count() == 1 and links.first.get_attribute("href") == "https://help.shop/en/returns"
+    assert links.first.get_attribute("target") == "_blank"
+    assert set(links.first.get_attribute("rel").split()) == {"noopener", "noreferrer"}
+    items = bot.locator(".src li").all_inner_texts()
+    assert [i.strip("\u2022 ") for i in items] == ["Returns", "Refunds", "Labels"]
+    assert "kb:" not in bot.inner_text()
+
+
+@pytest.mark.browser
+def test_a_message_sent_while_a_reply_streams_is_queued_and_answered_next(fake) -> None:
+    """Issue #18 item 10: the box takes a new message while a reply streams; it shows at once and is sent,
+    in the same session, when the reply is done."""
+    page, api, open_page = fake
+    open_page()
+    page.locator("lepton-chat .bubble").click()
+    api.chat.append({"hold": True})
+    ask(page, "first question")
+    for _ in range(100):
+        if api.held:
+            break
+        page.wait_for_timeout(50)
+    assert api.held, "the first question never reached the API"
+    ask(page, "second question")
+    assert page.locator("lepton-chat textarea").input_value() == ""
+    assert page.locator("lepton-chat .msg.user").all_inner_texts()[-1].endswith("second question")
+    page.wait_for_timeout(300)
+    assert len(api.calls("/v1/chat")) == 1  # not sent over the reply still streaming
+
+    api.chat.append(reply("Second answer.", message_id="m2"))
+    api.answer(api.held.pop(), reply("First answer.", message_id="m1"))
+    page.locator("lepton-chat .msg.bot", has_text="Second answer.").locator(".fb").wait_for()
+    order = shadow(
+        page,
+        "[...root.querySelectorAll('.log .msg')].map(m => m.querySelector('.text') ? "
+        "m.querySelector('.text').textContent : m.textContent)",
+    )
+    assert [o.replace("You: ", "") for o in order[-4:]] == [
+        "first question",
+        "First answer.",
+        "second question",
+        "Second answer.",
+    ], order
+    assert [c[3]["message"] for c in api.calls("/v1/chat")] == ["first question", "second question"]
+    assert api.calls("/v1/chat")[1][3]["session_id"] == "s1"  # the first reply's session continues
+    assert page.locator("lepton-chat .error").count() == 0
 
 
 @pytest.mark.browser

@@ -137,6 +137,7 @@
   // ---- DOM ---------------------------------------------------------------------------------------
   var host, root, bubble, panel, heading, closeBtn, log, live, form, input, sendBtn;
   var busy = false, started = false, pollTimer = null, polling = false, handedOff = false;
+  var waiting = [];  // messages sent while a reply streams: shown at once, sent in order after it
   var seen = {};
   var sessionId = load(STORE);
 
@@ -269,10 +270,12 @@
     list.forEach(function (s) {
       if (!s) return;
       var li = el('li');
-      var uri = String(s.uri || ''), title = String(s.title || s.uri || s.id || '');
-      if (/^https?:\/\//i.test(uri)) {
+      // The public page: `url`, or a `uri` that is one (older servers); anything else is only a name.
+      var href = String(s.url || s.uri || ''), title = String(s.title || s.uri || s.id || '');
+      if (!/^https?:\/\//i.test(href)) href = /^https?:\/\//i.test(String(s.uri || '')) ? String(s.uri) : '';
+      if (href) {
         var a = el('a', '', title);
-        a.href = uri;
+        a.href = href;
         a.target = '_blank';
         a.rel = 'noopener noreferrer';
         if (s.snippet) a.title = String(s.snippet);
@@ -387,17 +390,19 @@
 
   function submit() {
     var text = input.value.trim();
-    if (!text || busy) return;
+    if (!text) return;
     input.value = '';
+    if (busy) { waiting.push([text, userMsg(text)]); return; }
     send(text);
   }
 
-  function send(text) {
+  // One turn; `shown`: the message's node, already on screen (it was sent while a reply streamed).
+  function send(text, shown) {
     busy = true;
-    sendBtn.disabled = true;
     log.setAttribute('aria-busy', 'true');
-    userMsg(text);
+    var mine = shown || userMsg(text);
     var m = botMsg();
+    if (mine.nextSibling !== m.node) log.insertBefore(m.node, mine.nextSibling);  // right under its question
     m.text.classList.add('typing');
     m.text.textContent = '\u2026';
     var done = false, draft = '';
@@ -451,8 +456,9 @@
       if (!done) fail(draft ? t('interrupted') : t('server'));
     }).then(function () {
       busy = false;
-      sendBtn.disabled = false;
       log.removeAttribute('aria-busy');
+      var next = waiting.shift();
+      if (next) send(next[0], next[1]);  // the next one continues the same session
     });
   }
 
