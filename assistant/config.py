@@ -6,8 +6,9 @@ import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -64,8 +65,14 @@ class RoutingSettings(BaseModel):
     # Clarify only when the two closest intents together hold this much probability.
     clarify_min_total: float = 0.7
     oos_confidence: float = 0.5
-    # The retrieval score a question the classifier calls out of scope must reach to be answered anyway.
+    # Which retrieved passages answer (assistant/scope.py): score >= answer_min_score, or score >=
+    # covered_min_score when the passage holds min_coverage of the question's content words; a question the
+    # classifier calls out of scope needs oos_min_score, or oos_covered_min_score with that coverage.
+    answer_min_score: float = 0.55
+    covered_min_score: float = 0.45
+    min_coverage: float = 0.6
     oos_min_score: float = 0.55
+    oos_covered_min_score: float = 0.5
     # Consecutive unanswered turns before the session is handed to a person.
     max_failures: int = 3
     # negativity() score from which a message goes straight to a person.
@@ -108,12 +115,32 @@ class Settings(BaseSettings):
     # nginx on the same host). Empty: the header is ignored and the peer's address is the client, since any
     # client could otherwise pick its own rate-limit bucket by sending the header.
     trusted_proxies: list[str] = []
+    # Where customers can read the knowledge base's documents, e.g. "https://help.example.com/": a document's
+    # source link is this plus its path relative to the folder it was ingested from, without the file suffix
+    # (articles/en/return-policy.md ingested as "articles" -> https://help.example.com/en/return-policy). A
+    # document's own front matter `url` wins. Unset: sources without such a URL are shown unlinked.
+    public_base_url: str | None = None
     # Outbound webhooks (handoff, feedback, review_item), signed with HMAC-SHA256 of the body when a secret is set.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     generator: GeneratorSettings = GeneratorSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     routing: RoutingSettings = RoutingSettings()
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        """Only an absolute http(s) URL: it becomes the start of links customers click."""
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if (
+            parts.scheme.lower() not in ("http", "https")
+            or not parts.hostname
+            or any(c.isspace() for c in value.strip())
+        ):
+            raise ValueError("public_base_url must be an absolute http:// or https:// URL")
+        return value.strip()
 
     @classmethod
     def settings_customise_sources(

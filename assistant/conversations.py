@@ -22,7 +22,7 @@ OPEN, HANDOFF, CLOSED = "open", "handoff", "closed"
 # customer text, or JSON that may (a trace copies the message into `rewritten`, a draft may echo it), and is
 # redacted on its way to disk by `_private`: a new column is private unless it is listed here.
 _AS_IS: dict[str, frozenset[str]] = {
-    "sessions": frozenset({"id", "created_at", "updated_at", "language", "status", "failures"}),
+    "sessions": frozenset({"id", "created_at", "updated_at", "language", "status", "failures", "offer"}),
     "turns": frozenset(
         {"id", "session_id", "created_at", "language", "intent", "confidence", "route", "latency_ms"}
     ),
@@ -78,6 +78,8 @@ class Session:
     pending: dict[str, Any] | None = None
     # The last question that was answered, for rewriting follow-ups into stand-alone questions.
     topic: str | None = None
+    # What the last reply offered ("handoff": a person); only the next message can take it up.
+    offer: str | None = None
 
 
 class ConversationStore:
@@ -107,6 +109,7 @@ class ConversationStore:
                     "slots": str,
                     "pending": str,
                     "topic": str,
+                    "offer": str,
                 },
                 pk="id",
                 if_not_exists=True,
@@ -137,6 +140,8 @@ class ConversationStore:
                 foreign_keys=[("session_id", "sessions", "id")],
                 if_not_exists=True,
             )
+            if "offer" not in self.db["sessions"].columns_dict:  # a home from before offers were kept
+                self.db["sessions"].add_column("offer", str)
             self.db["agent_messages"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["created_at"], if_not_exists=True)
@@ -183,6 +188,7 @@ class ConversationStore:
                         slots=json.loads(row["slots"] or "{}"),
                         pending=json.loads(row["pending"]) if row["pending"] else None,
                         topic=row.get("topic"),
+                        offer=row.get("offer"),
                     )
             return Session(id=uuid.uuid4().hex, created_at=now, updated_at=now)
 
@@ -246,6 +252,7 @@ class ConversationStore:
             "slots": session.slots,
             "pending": session.pending or None,
             "topic": session.topic,
+            "offer": session.offer,
         }
 
     def history(self, session_id: str, limit: int = 50) -> list[dict[str, Any]]:

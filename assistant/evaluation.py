@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
 from typing import Any, get_args
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -264,6 +265,7 @@ def run_conversations(
     counts = {"kb": [0, 0], "zh": [0, 0], "oos": [0, 0], "handoff": [0, 0]}
     by_tag: dict[str, dict[str, int]] = {}
     by_language: dict[str, dict[str, int]] = {}
+    facts: dict[str, list[int]] = {}  # language -> [kb turns stating all their facts, kb turns with facts]
     failures: list[dict[str, Any]] = []
     turns = passed_turns = passed_conversations = 0
 
@@ -295,6 +297,8 @@ def run_conversations(
                     counts["zh"],
                     error is None and got["language"] == "zh" and bool(_HAN.search(got["reply"])),
                 )
+            if KB_TAG in tags and spec.expect.contains:
+                _count(facts.setdefault(language, [0, 0]), error is None and _states_facts(spec.expect, got))
             if tags & OOS_TAGS:
                 _count(counts["oos"], error is None and got["route"] in NOT_ANSWERED)
             if HANDOFF_TAG in tags:
@@ -326,6 +330,8 @@ def run_conversations(
         "zh_in_zh": _share(counts["zh"]),
         "oos_not_answered": _share(counts["oos"]),
         "handoff_rate": _share(counts["handoff"]),
+        "facts_stated": {language: _share(counter) for language, counter in sorted(facts.items())},
+        "fact_turns": {language: total for language, (_, total) in sorted(facts.items())},
         "metric_turns": {name: total for name, (_, total) in counts.items()},
         "by_tag": by_tag,
         "by_language": by_language,
@@ -403,7 +409,12 @@ def _source_keys(source: Any, route: str | None, reply_intent: str | None, inten
         if intent:
             names.add(intent)
         return {"kind": "template", "label": uri, "names": names}
-    path = PurePath(uri.split("#", 1)[0])
+    raw = uri.split("#", 1)[0]
+    if raw.startswith("kb:"):  # a document's public path ("kb:en/return-policy"), not a server file path
+        raw = raw.removeprefix("kb:")
+    elif "://" in raw:  # its public URL
+        raw = urlsplit(raw).path
+    path = PurePath(raw)
     slug = path.stem or str(getattr(source, "id", ""))
     names = {slug}
     if path.parent.name:
@@ -422,6 +433,18 @@ def _normalise(expected: str) -> str:
 def _sources_match(expected: list[str], keys: list[dict]) -> bool:
     wanted = {_normalise(e) for e in expected}
     return any(wanted & k["names"] for k in keys)
+
+
+def _missing(needles: list[str | list[str]], reply: str) -> list[list[str]]:
+    """The `contains` entries (each a list of alternatives) that the reply states none of."""
+    text = reply.casefold()
+    groups = [[n] if isinstance(n, str) else n for n in needles]
+    return [g for g in groups if not any(a.casefold() in text for a in g)]
+
+
+def _states_facts(expect: Expect, got: dict[str, Any]) -> bool:
+    """A knowledge-base turn's reply states every fact it is expected to (its `contains`)."""
+    return not _missing(expect.contains, got["reply"])
 
 
 def _check(expect: Expect, default_language: str, got: dict[str, Any], error: str | None) -> list[str]:
@@ -448,15 +471,13 @@ def _check(expect: Expect, default_language: str, got: dict[str, Any], error: st
         elif language == "zh" and not _HAN.search(got["reply"]):
             problems.append("reply has no Chinese characters")
     reply = got["reply"].casefold()
-    for needle in expect.contains:
-        alternatives = [needle] if isinstance(needle, str) else needle
-        if not any(a.casefold() in reply for a in alternatives):
-            shown = alternatives[0] if len(alternatives) == 1 else " or ".join(map(repr, alternatives))
-            problems.append(
-                f"reply does not contain {shown!r}"
-                if len(alternatives) == 1
-                else f"reply contains none of {shown}"
-            )
+    for alternatives in _missing(expect.contains, got["reply"]):
+        shown = alternatives[0] if len(alternatives) == 1 else " or ".join(map(repr, alternatives))
+        problems.append(
+            f"reply does not contain {shown!r}"
+            if len(alternatives) == 1
+            else f"reply contains none of {shown}"
+        )
     for needle in expect.not_contains:
         if needle.casefold() in reply:
             problems.append(f"reply contains {needle!r}")
@@ -475,6 +496,11 @@ def format_summary(result: dict[str, Any], max_failures: int = 20) -> str:
         f"kb_source_accuracy {pct(result['kb_source_accuracy'])} · zh_in_zh {pct(result['zh_in_zh'])} · "
         f"oos_not_answered {pct(result['oos_not_answered'])} · handoff_rate {pct(result['handoff_rate'])}",
     ]
+    if result.get("facts_stated"):
+        lines.append(
+            "facts_stated "
+            + " · ".join(f"{lang} {pct(share)}" for lang, share in result["facts_stated"].items())
+        )
     for failure in result["failures"][:max_failures]:
         lines.append(f"✗ {failure['conversation']} #{failure['turn']}: {'; '.join(failure['problems'])}")
     if len(result["failures"]) > max_failures:

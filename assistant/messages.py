@@ -20,6 +20,15 @@ _TEXTS: dict[str, dict[str, str]] = {
         "(live chat: daily 8:00 am – 10:00 pm ET).",
         "zh": "正在为您转接人工客服，客服人员会尽快在这里回复您（在线客服时间：每天美东时间 8:00–22:00）。",
     },
+    # Asked after an answer the customer might still want a person for (contact details); "yes" hands off.
+    "offer_person": {
+        "en": "Would you like me to connect you with a member of our support team here?",
+        "zh": "需要我现在为您转接人工客服吗？",
+    },
+    "offer_declined": {
+        "en": "No problem. Is there anything else I can help you with?",
+        "zh": "好的，那就不为您转接了。还有什么可以帮您的吗？",
+    },
     "handoff_waiting": {
         "en": "Your conversation is with our support team now; an agent will answer here shortly.",
         "zh": "您的对话已转给人工客服，客服人员会尽快在这里回复您。",
@@ -27,11 +36,6 @@ _TEXTS: dict[str, dict[str, str]] = {
     "clarify": {
         "en": "Just to be sure I help with the right thing: is your question about {a} or about {b}?",
         "zh": "为了更准确地帮助您：您想咨询的是「{a}」还是「{b}」？",
-    },
-    "ask_order_id": {
-        "en": "If you tell me your order number (KH- followed by 8 digits, e.g. KH-20481937), I can answer for "
-        "that order.",
-        "zh": "如果您告诉我订单号（KH- 加 8 位数字，例如 KH-20481937），我可以针对该订单为您解答。",
     },
     "other_language": {
         "en": "(I only found this in {lang}.) ",

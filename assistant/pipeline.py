@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from assistant import messages
 from assistant.config import Settings
 from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore, Session
+from assistant.dialogue import (
+    OFFER_HANDOFF,
+    answer_to_offer,
+    asks_for_contact_details,
+    contact_hits,
+    contact_query,
+)
 from assistant.generation import (
     GenerationError,
     Generator,
@@ -23,26 +29,25 @@ from assistant.generation import (
     LocalGenerator,
     Passage,
     build_messages,
-    extractive_answer,
 )
 from assistant.generation.backend import make_generator
-from assistant.guardrails import asks_for_human, looks_like_injection, negativity, rewrite_follow_up
+from assistant.generation.extractive import compose_answer
+from assistant.generation.vector_cache import passage_vectors
+from assistant.guardrails import asks_for_human, negativity, rewrite_follow_up
 from assistant.home import make_private
+from assistant.injection import default_detector
 from assistant.language import detect_language
 from assistant.routing import HANDOFF_INTENT, Decision, decide
 from assistant.schema import ChatReply, IntentOut, SourceOut
+from assistant.scope import answering
+from assistant.sources import public_source
 from assistant.streaming import drain, reply_pieces
 from knowledge import Hit, KnowledgeBase, Template, make_embedder
+from knowledge.slots import Slot, SlotError, template_slots
 from training import IntentClassifier, ModelRegistry
 from training.review import ReviewQueue
 
 log = logging.getLogger("lepton.assistant")
-
-_SLOT = re.compile(r"\{(\w+)\}")
-# Lookarounds, not \b: Chinese characters count as word characters, so "订单KH-12345678的" has no boundary.
-_SLOT_VALUES: dict[str, re.Pattern[str]] = {
-    "order_id": re.compile(r"(?<![A-Za-z0-9])KH-?\s?(\d{8})(?!\d)", re.IGNORECASE)
-}
 
 
 class NotReady(RuntimeError):
@@ -132,6 +137,7 @@ class Assistant:
         if self.generator is not None:
             self.generator.warm_up()
         self.guard = GroundingGuard(embed=self.kb.embedder.embed_passages)
+        default_detector().warm_up()  # fits the injection classifier once (under a second, cached vectors)
         # First calls are slow (langdetect loads its profiles, the classifier's heads warm up): pay them here.
         detect_language("warming up the language profiles")
         if self.intents is not None:
@@ -261,21 +267,39 @@ class Assistant:
         turn.session.language = turn.language
         t = turn.stage("language", t)
 
-        turn.query = rewrite_follow_up(text, turn.session.topic)
+        language = self._reply_language(turn)
+        # An offer ("shall I connect you with a person?") is answered by the next message or lapses.
+        offer, turn.session.offer = turn.session.offer, None
+
+        def stands_alone(query: str) -> bool:  # retrieves confidently by itself: not a follow-up after all
+            with self._kb_lock:
+                found = self.kb.search(query, k=1, language=language)
+            return bool(found) and found[0].score >= self.settings.routing.oos_min_score
+
+        turn.query = rewrite_follow_up(text, turn.session.topic, stands_alone)
         if turn.query != text:
             turn.trace["rewritten"] = turn.query
+        t = turn.stage("follow_up", t)
         if turn.session.status == CLOSED:
             turn.session.status = OPEN  # the agent closed it: the bot answers again, from a clean slate
         if turn.session.status == HANDOFF:
             turn.route, turn.reply = "handoff", messages.text("handoff_waiting", self._reply_language(turn))
             turn.trace["decision"] = {"route": "handoff", "reason": "session is with a human agent"}
-        elif looks_like_injection(text):
+        elif (attack := default_detector().run(text)).attack:
             turn.route, turn.reply = "fallback", messages.text("refuse", self._reply_language(turn))
             turn.trace["decision"] = {
                 "route": "fallback",
-                "reason": "prompt injection or markup in the message",
+                "reason": f"prompt injection or markup in the message ({attack.reason})",
             }
-            turn.trace["injection"] = True
+            turn.trace["injection"] = {"reason": attack.reason, "score": attack.score}
+        elif offer == OFFER_HANDOFF and (accepted := answer_to_offer(text)) is not None:
+            if accepted:
+                turn.intent, turn.confidence = HANDOFF_INTENT, 1.0
+                self._start_handoff(turn, language)
+            else:
+                turn.route, turn.reply = "smalltalk", messages.text("offer_declined", language)
+            said = "accepted" if accepted else "declined"
+            turn.trace["decision"] = {"route": turn.route, "reason": f"customer {said} the offer of a person"}
         elif asks_for_human(text):
             turn.intent, turn.confidence = HANDOFF_INTENT, 1.0
             self._start_handoff(turn, self._reply_language(turn))
@@ -289,10 +313,39 @@ class Assistant:
         elif not self._answer_pending_slot(turn):
             decision = self._classify(turn)
             t = turn.stage("intent", t)
-            self._route(turn, decision, cancel)
-        if turn.route in ("template", "rag") and turn.query == text:
-            turn.session.topic = text  # a follow-up keeps the topic of the question it follows
+            # A question FOR contact details is answered from the passage that states them, with a person
+            # offered; only a confident other intent (its template) keeps it. It never hands off by itself.
+            found: list[Hit] = []
+            contact = asks_for_contact_details(text) and decision.route in (None, "handoff")
+            if contact:
+                query, k = contact_query(text, language), 2 * self.settings.retrieval.top_k
+                with self._kb_lock:
+                    found = contact_hits(self.kb.search(query, k=k, language=language), text)
+                decision = replace(decision, route=None, reason=f"contact details asked; {decision.reason}")
+            if found:
+                passages = [
+                    Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri)
+                    for h in found
+                ]
+                reply, verdict = self._compose(text, passages, language, cancel)
+                turn.stage("contact", t)
+                found.sort(key=lambda h: h.id != verdict.get("passage"))  # cite the passage it quotes first
+                turn.route, turn.reply, turn.sources = "rag", reply, self._cited(found)
+                turn.trace["guard"] = verdict
+                turn.trace["decision"] = {"route": "rag", "reason": "contact details asked: stated"}
+            else:
+                self._route(turn, decision, cancel)
+            if contact and turn.route in ("template", "rag"):
+                turn.reply = f"{turn.reply}\n\n{messages.text('offer_person', language)}"
+                turn.trace["offer"] = OFFER_HANDOFF
+        # A new question starts a new topic (answered or not); a follow-up keeps the one it follows.
+        asked = turn.route in ("template", "rag", "clarify", "fallback") and not turn.trace.get("injection")
+        if asked and turn.query == text:
+            turn.session.topic = text
         self._update_failures(turn)
+        # The fallback reply offers a person too; an offer stands for the next message only.
+        offered = turn.trace.get("offer") or (turn.route == "fallback" and not turn.trace.get("injection"))
+        turn.session.offer = OFFER_HANDOFF if offered and turn.session.status != HANDOFF else None
         latency = (time.perf_counter() - turn.started) * 1000
         turn.trace["stages_ms"]["total"] = round(latency, 2)
         sources = [self._source(h) for h in turn.sources]
@@ -379,27 +432,42 @@ class Assistant:
             a, b = (self._template(name, language) for name in decision.alternatives[:2])
             turn.route = "clarify"
             turn.reply = messages.text("clarify", language, a=a.title if a else "", b=b.title if b else "")
+        elif (template := self._template_with_its_slots(turn, decision, language)) is not None:
+            turn.route = "template"
+            turn.trace["decision"] = {
+                "route": "template",
+                "reason": f"{decision.reason}; the message supplies the slots of {template.id}",
+            }
+            self._answer_from_template(turn, template, language, cancel)
         else:
-            # A follow-up leans on an answered question: the out-of-scope bar does not apply to it.
-            strict = decision.strict and turn.query == turn.message
-            self._retrieve_and_compose(turn, language, cancel, strict=strict)
+            # A follow-up leans on an answered question: the out-of-scope check does not apply to it.
+            own = turn.query == turn.message
+            self._retrieve_and_compose(turn, language, cancel, strict=decision.strict and own, scoped=own)
+            if turn.route == "rag":
+                self._offer_slot(turn, decision, language)
 
     def _answer_from_template(
         self, turn: Turn, template: Template, language: str, cancel: threading.Event | None = None
     ) -> None:
         """Fill `{slots}` from the message or the session; when one is missing, answer the general
-        question from the knowledge base and ask for the value (the next turn can then use the template)."""
-        slots = _SLOT.findall(template.answer)
+        question from the knowledge base and ask for the value (the next turn can then use the template).
+        Slots are declared in the knowledge base (knowledge/slots.py)."""
+        try:
+            slots: list[str] | None = template_slots(template.answer)
+        except SlotError:  # stored before answers were checked: shown as written, never a 500
+            slots = None
+        declared = self._slots()
         values: dict[str, str] = {}
-        for slot in slots:
-            value = self._find_slot(slot, turn.message) or turn.session.slots.get(slot)
+        for slot in slots or []:
+            spec = declared.get(slot)
+            value = (spec.find(turn.message) if spec else None) or turn.session.slots.get(slot)
             if value is None:
-                turn.trace["slot"] = {"missing": slot, "template": template.id}
+                turn.trace["slot"] = {"missing": slot, "template": template.id, "declared": spec is not None}
                 # Not back to this template when nothing is retrieved: the slot would be missing again, forever.
                 self._retrieve_and_compose(turn, language, cancel, template_fallback=False)
-                ask = messages.text(
-                    f"ask_{slot}" if f"ask_{slot}" in messages.KEYS else "ask_order_id", language
-                )
+                ask = spec.ask_text(language) if spec else None
+                if ask is None:  # no declaration (a knowledge base loaded before slots were declared)
+                    return
                 if turn.route == "rag":
                     turn.reply = f"{turn.reply}\n\n{ask}"
                 else:
@@ -408,7 +476,7 @@ class Assistant:
                 return
             values[slot] = value
         turn.session.slots.update(values)
-        turn.reply = template.answer.format(**values) if slots else template.answer
+        turn.reply = template.answer.format(**values) if slots is not None else template.answer
         turn.sources = [self._template_hit(template)]
 
     def _answer_pending_slot(self, turn: Turn) -> bool:
@@ -429,13 +497,48 @@ class Assistant:
         self._answer_from_template(turn, template, self._reply_language(turn))
         return True
 
-    @staticmethod
-    def _find_slot(slot: str, message: str) -> str | None:
-        pattern = _SLOT_VALUES.get(slot)
-        if pattern is None:
+    def _slots(self) -> dict[str, Slot]:
+        """The slots the live knowledge base declares."""
+        assert self.kb is not None
+        with self._kb_lock:
+            return self.kb.slots()
+
+    def _find_slot(self, slot: str, message: str) -> str | None:
+        spec = self._slots().get(slot)
+        return spec.find(message) if spec is not None else None
+
+    def _offer_slot(self, turn: Turn, decision: Decision, language: str) -> None:
+        """After a general answer, ask for the value the likely intent's template needs ("where's my
+        order?" at 0.4 for order_status: the help-centre answer, then the question for the order number)."""
+        found = self._slot_template(decision, language)
+        if found is None:
+            return
+        template, slots = found
+        declared = self._slots()
+        missing = [s for s in slots if not turn.session.slots.get(s) and not self._find_slot(s, turn.message)]
+        ask = declared[missing[0]].ask_text(language) if missing and missing[0] in declared else None
+        if ask:
+            turn.reply = f"{turn.reply}\n\n{ask}"
+            turn.session.pending = {"template_id": template.id, "slot": missing[0], "intent": template.intent}
+            turn.trace["slot"] = {"missing": missing[0], "template": template.id, "offered": True}
+
+    def _template_with_its_slots(self, turn: Turn, decision: Decision, language: str) -> Template | None:
+        """The intent's template when the message carries every slot value it needs: an order number
+        the customer typed corroborates an intent the classifier is not quite sure of."""
+        found = self._slot_template(decision, language)
+        if found is None or any(self._find_slot(slot, turn.message) is None for slot in found[1]):
             return None
-        match = pattern.search(message)
-        return f"KH-{match.group(1)}" if match and slot == "order_id" else (match.group(0) if match else None)
+        return found[0]
+
+    def _slot_template(self, decision: Decision, language: str) -> tuple[Template, list[str]] | None:
+        """The decided intent's template and its slots, when it has some and the intent is likely enough."""
+        likely = decision.confidence >= self.settings.routing.template_fallback_confidence
+        template = self._template(decision.intent, language) if decision.intent and likely else None
+        try:
+            slots = template_slots(template.answer) if template is not None else []
+        except SlotError:
+            return None
+        return (template, slots) if template is not None and slots else None
 
     def _retrieve_and_compose(
         self,
@@ -444,7 +547,10 @@ class Assistant:
         cancel: threading.Event | None,
         strict: bool = False,
         template_fallback: bool = True,
+        scoped: bool = False,
     ) -> None:
+        """`scoped`: only passages that pass the out-of-scope check answer (assistant/scope.py); `strict`:
+        the classifier called the question out of scope, so the check's higher bars apply."""
         assert self.kb is not None
         t = time.perf_counter()
         k = self.settings.retrieval.top_k
@@ -455,15 +561,16 @@ class Assistant:
                 hits = self.kb.search(turn.query, k=k)
                 other_language = bool(hits)
         t = turn.stage("retrieval", t)
-        if strict:
-            bar = self.settings.routing.oos_min_score
-            hits = [h for h in hits if h.score >= bar]
+        found = bool(hits)
+        if scoped or strict:
+            hits = answering(turn.query, hits, self.settings.routing, oos=strict)
         turn.trace["retrieved"] = [
             {"id": h.id, "kind": h.kind, "title": h.title, "score": round(h.score, 4), "language": h.language}
             for h in hits
         ]
         if not hits:
-            fallback_ok = turn.intent and template_fallback and not strict
+            # Not when the out-of-scope check turned the passages down: the question is about something else.
+            fallback_ok = turn.intent and template_fallback and not strict and not found
             template = self._template(turn.intent, language) if fallback_ok else None
             if template is not None and turn.confidence >= self.settings.routing.template_fallback_confidence:
                 turn.route = "template"
@@ -480,6 +587,7 @@ class Assistant:
             Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri) for h in hits
         ]
         reply, verdict = self._compose(turn.query, passages, language, cancel)
+        hits.sort(key=lambda h: h.id != verdict.get("passage"))  # cite the passage the answer quotes first
         turn.stage("generation", t)
         turn.trace["guard"] = verdict
         if other_language:
@@ -502,7 +610,6 @@ class Assistant:
         """
         assert self.guard is not None and self.kb is not None
         g = self.settings.generator
-        embed = self.kb.embedder.embed_passages
         verdict: dict[str, Any] = {"ok": False, "reason": "no generator"}
         generator = self.generator  # one model for the whole reply, even if a new adapter comes in meanwhile
         if generator is not None:
@@ -526,9 +633,21 @@ class Assistant:
                     return draft.strip(), verdict
             except GenerationError as exc:
                 verdict = {"ok": False, "reason": getattr(exc, "reason", "error"), "error": str(exc)}
-        answer = extractive_answer(question, passages, language, embed=embed)
+        # Unit vectors are cached (they change only with the KB); an embedder that cannot read the language
+        # (MiniLM and Chinese) would only add noise, so there the words alone rank the units.
+        embedder = self.kb.embedder
+        reads = getattr(embedder, "languages", None)
+        dense = reads is None or language.split("-")[0] in reads
+        composed = compose_answer(
+            question,
+            passages,
+            language,
+            embed=passage_vectors(embedder) if dense else None,
+            embed_query=embedder.embed_queries if dense else None,
+        )
         verdict["fallback"] = "extractive"
-        return answer, verdict
+        verdict["passage"] = composed.passage.id if composed.passage else None
+        return composed.text, verdict
 
     @staticmethod
     def _cited(hits: list[Hit], limit: int = 3) -> list[Hit]:
@@ -578,9 +697,9 @@ class Assistant:
             intent=template.intent,
         )
 
-    @staticmethod
-    def _source(hit: Hit) -> SourceOut:
-        return SourceOut(id=hit.id, title=hit.title, uri=hit.uri, snippet=hit.snippet)
+    def _source(self, hit: Hit) -> SourceOut:
+        """What the customer sees of a source: its public URL or `kb:<path>`, never the server's file path."""
+        return public_source(hit, self.settings.public_base_url)
 
     def _queue_for_review(self, turn: Turn, message_id: str) -> None:
         """Turns a person should look at: unanswered, out of scope, unsure, handed off."""

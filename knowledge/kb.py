@@ -18,8 +18,9 @@ from knowledge.embedders import Embedder, make_embedder
 from knowledge.fusion import HybridScorer
 from knowledge.language import UNKNOWN, detect_language
 from knowledge.readers import MAX_BYTES, ReadError, is_document_file, is_templates_file, read_document
+from knowledge.slots import Slot, SlotError, slot_from_json
 from knowledge.store import Store
-from knowledge.template_files import read_templates
+from knowledge.template_files import read_template_file
 from knowledge.types import Hit, IngestReport, Template
 from knowledge.vectors import VectorIndex
 
@@ -33,6 +34,7 @@ LANGUAGE_SAMPLE = 500
 # Files read, chunked and embedded together by ingest (bounds memory; a batch's files share their fate
 # only if the embedder itself fails).
 INGEST_BATCH_FILES = 64
+SEARCHABLE = frozenset({"document", "template"})
 
 
 def _sha(data: bytes | str) -> str:
@@ -79,6 +81,8 @@ class KnowledgeBase(CurationMixin):
         self._synced = False
         self._in_ingest = False
         self._sync_retry_at = 0.0
+        self._slots: tuple[int, dict[str, Slot]] | None = None  # (live version, its slots)
+        self._ingest_slots: set[str] = set()  # slot names the files of the running ingest declare
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -245,11 +249,14 @@ class KnowledgeBase(CurationMixin):
         report = IngestReport()
         files: list[Path] = []
         folders: list[Path] = []
+        roots: dict[Path, Path] = {}  # file -> the folder it was found in (its public path is relative to it)
         for raw in paths:
             p = Path(raw).expanduser().resolve()
             if p.is_dir():
                 folders.append(p)
-                files.extend(_walk(p))
+                found = _walk(p)
+                files.extend(found)
+                roots.update((f, p) for f in found if f not in roots)
             elif p.is_file():
                 if is_document_file(p) or is_templates_file(p):
                     files.append(p)
@@ -260,6 +267,7 @@ class KnowledgeBase(CurationMixin):
             else:
                 report.errors.append({"path": str(p), "error": "file not found"})
         files = list(dict.fromkeys(files))
+        self._ingest_slots = _declared_in(files)
         self.warm_up()
         bar = None
         if progress:
@@ -269,7 +277,7 @@ class KnowledgeBase(CurationMixin):
         self._in_ingest = True
         try:
             for start in range(0, len(files), INGEST_BATCH_FILES):
-                self._ingest_batch(files[start : start + INGEST_BATCH_FILES], report, actor)
+                self._ingest_batch(files[start : start + INGEST_BATCH_FILES], report, actor, roots)
                 if bar is not None:
                     bar.update(min(INGEST_BATCH_FILES, len(files) - start))
         finally:
@@ -289,7 +297,9 @@ class KnowledgeBase(CurationMixin):
             report.version = self.publish(actor, note=f"ingest of {len(files)} file(s)")["version"]
         return report
 
-    def _ingest_batch(self, files: list[Path], report: IngestReport, actor: str) -> None:
+    def _ingest_batch(
+        self, files: list[Path], report: IngestReport, actor: str, roots: dict[Path, Path]
+    ) -> None:
         """Read and chunk `files`, embed all their new units in one batch, then stage each file on its own.
 
         One embedding call and one Chroma upsert per batch instead of per file: a file has only a few
@@ -299,7 +309,7 @@ class KnowledgeBase(CurationMixin):
         staged: list[tuple[Path, str, dict, list[dict], int]] = []
         for f in files:
             try:
-                prepared = self._prepare_file(f, report)
+                prepared = self._prepare_file(f, report, roots.get(f))
             except Exception as exc:  # a broken file must not stop the rest
                 report.errors.append({"path": str(f), "error": _error(exc)})
                 continue
@@ -322,8 +332,13 @@ class KnowledgeBase(CurationMixin):
             setattr(report, status, getattr(report, status) + 1)
             report.chunks += n
 
-    def _prepare_file(self, path: Path, report: IngestReport) -> tuple[str, dict, list[dict], int] | None:
-        """(status, document row, units, document chunks) for a new or changed file; None if unchanged."""
+    def _prepare_file(
+        self, path: Path, report: IngestReport, root: Path | None = None
+    ) -> tuple[str, dict, list[dict], int] | None:
+        """(status, document row, units, document chunks) for a new or changed file; None if unchanged.
+
+        `root`: the folder the file was found in; its public path is relative to it (a file named on its
+        own keeps the path it had, else its name)."""
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise ReadError(f"file too large ({size / 1e6:.1f} MB > {MAX_BYTES // (1024 * 1024)} MB)")
@@ -334,14 +349,28 @@ class KnowledgeBase(CurationMixin):
         uri = str(path)
         digest = _sha(data)
         old = self.store.document_by_uri(uri)
-        if old is not None and old["hash"] == digest:
+        templates_file = is_templates_file(path)
+        stored_path, _ = self.store.document_public(old["id"]) if old is not None else (None, None)
+        public_path = path.relative_to(root).as_posix() if root is not None else stored_path or path.name
+        # Unchanged, unless a document has no public path yet (stored before there was one) or a new one;
+        # an edited document keeps its edit until its file changes.
+        same_path = templates_file or stored_path == public_path or old is not None and old["updated_at"]
+        if old is not None and old["hash"] == digest and same_path:
             return None
         doc_id = _sha(uri)[:16]
         templates: list[Template] = []
-        if is_templates_file(path):
-            templates, problems = read_templates(data, path)
+        if templates_file:
+            elsewhere = self.slot_declarations(draft=True, exclude_doc=doc_id)
+            templates, slots, problems = read_template_file(data, path, self._ingest_slots | set(elsewhere))
+            problems += [
+                f"slot {name} is also declared in another templates file, differently (which one applies "
+                "is undefined: declare it once)"
+                for name, slot in slots.items()
+                if name in elsewhere and elsewhere[name] != slot.to_json()
+            ]
             report.errors.extend({"path": uri, "error": p} for p in problems)
             units = [template_unit(doc_id, t) for t in templates]
+            units += [slot_unit(doc_id, slot) for slot in slots.values()]
             doc = {
                 "id": doc_id,
                 "uri": uri,
@@ -355,7 +384,14 @@ class KnowledgeBase(CurationMixin):
             parsed = read_document(data, path)
             tags = json.dumps(parsed.tags, ensure_ascii=False)
             units = self._document_units(
-                doc_id, uri, parsed.title, parsed.text, parsed.markdown, parsed.language, tags
+                doc_id,
+                uri,
+                parsed.title,
+                parsed.text,
+                parsed.markdown,
+                parsed.language,
+                tags,
+                public=(public_path, parsed.url),
             )
             if not units:
                 raise ReadError("no text content")
@@ -381,9 +417,20 @@ class KnowledgeBase(CurationMixin):
         return status, doc, units, (len(units) if not templates else 0)
 
     def _document_units(
-        self, doc_id: str, uri: str, title: str, text: str, markdown: bool, language: str | None, tags: str
+        self,
+        doc_id: str,
+        uri: str,
+        title: str,
+        text: str,
+        markdown: bool,
+        language: str | None,
+        tags: str,
+        public: tuple[str | None, str | None] | None = None,
     ) -> list[dict]:
-        """Chunk a document's text into unit dicts (language per chunk unless the document declares one)."""
+        """Chunk a document's text into unit dicts (language per chunk unless the document declares one).
+
+        `public`: the document's (public path, public URL); None keeps the ones it has (an edit)."""
+        path, url = public if public is not None else self.store.document_public(doc_id)
         chunks = self.chunker.chunk(text, markdown=markdown)
         # The first ~500 characters decide as well as the whole chunk (langdetect's cost grows with length).
         langs = [language or detect_language(f"{c.heading}\n{c.text}"[:LANGUAGE_SAMPLE]) for c in chunks]
@@ -403,6 +450,8 @@ class KnowledgeBase(CurationMixin):
                 "intent": None,
                 "uri": uri,
                 "ref": None,
+                "path": path,
+                "url": url,
             }
             for i, (c, lang) in enumerate(zip(chunks, langs, strict=True))
         ]
@@ -423,6 +472,7 @@ class KnowledgeBase(CurationMixin):
         if not self._synced and time.monotonic() >= self._sync_retry_at:
             self.warm_up()
         n = max(4 * k, 40) if not tags else max(20 * k, 200)
+        kinds = kinds or SEARCHABLE  # slot declarations are units too, but nothing to answer from
         where = _where(language, kinds, live=True)
         # A question the main embedder cannot read goes to the multilingual index (or to FTS5 alone).
         foreign = self._foreign(query, None)
@@ -460,6 +510,32 @@ class KnowledgeBase(CurationMixin):
 
     def get_template(self, template_id: str) -> Template | None:
         return self.store.template(template_id)
+
+    def slots(self) -> dict[str, Slot]:
+        """The live version's declared slots by name (cached per version)."""
+        version = self.store.live_version()
+        if self._slots is None or self._slots[0] != version:
+            found: dict[str, Slot] = {}
+            for name, text in self.slot_declarations().items():
+                try:
+                    found[name] = slot_from_json(name, text)
+                except (SlotError, ValueError) as exc:  # checked at ingest; a hand-edited database is not
+                    log.warning("slot %s: stored declaration ignored: %s", name, exc)
+            self._slots = (version, found)
+        return self._slots[1]
+
+    def slot_declarations(self, draft: bool = False, exclude_doc: str | None = None) -> dict[str, str]:
+        """Stored slot declarations (JSON) by name: the live version's, or the draft's."""
+        if draft:
+            sql, args = "SELECT u.* FROM units u JOIN draft_units d ON d.rev = u.id WHERE u.kind = 'slot'", []
+        else:
+            sql = (
+                "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ? "
+                "WHERE u.kind = 'slot'"
+            )
+            args = [self.store.live_version()]
+        rows = self.store.db.query(sql + " ORDER BY u.uid", args)
+        return {r["ref"]: r["text"] for r in rows if r["doc_id"] != exclude_doc}
 
     def stats(self) -> dict:
         """Live counts, the live version number and how many documents the draft changes."""
@@ -499,6 +575,36 @@ def _walk(folder: Path) -> list[Path]:
 def _majority(values: list[str]) -> str:
     known = [v for v in values if v and v != UNKNOWN]
     return Counter(known).most_common(1)[0][0] if known else UNKNOWN
+
+
+def slot_unit(doc_id: str, slot: Slot) -> dict:
+    """A slot declaration stored as a unit of its templates file (so versions and rollbacks carry it)."""
+    return {
+        "uid": f"slot:{slot.name}",
+        "doc_id": doc_id,
+        "kind": "slot",
+        "ord": 0,
+        "title": slot.name,
+        "heading": "",
+        "text": slot.to_json(),
+        "language": "",
+        "tags": "[]",
+        "intent": None,
+        "uri": f"slot:{slot.name}",
+        "ref": slot.name,
+    }
+
+
+def _declared_in(files: list[Path]) -> set[str]:
+    """Slot names the templates files among `files` declare (their errors are reported when each is read)."""
+    names: set[str] = set()
+    for f in files:
+        if is_templates_file(f) and f.suffix.lower() != ".csv":
+            try:
+                names |= set(read_template_file(f.read_bytes(), f)[1])
+            except (OSError, ReadError):
+                continue
+    return names
 
 
 def template_unit(doc_id: str, t: Template) -> dict:
@@ -549,4 +655,6 @@ def _hit(u: dict, score: float) -> Hit:
         intent=u["intent"],
         heading=u["heading"],
         tags=list(u["tags"]),
+        path=u.get("path") or "",
+        url=u.get("url") or "",
     )

@@ -660,6 +660,28 @@ def eval_conversations(
         print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+@eval_app.command("injection")
+def eval_injection(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="A labelled JSONL set (default: the bundled injection-labelled.jsonl)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Prompt-injection detector: fit on the tuning half, precision / recall on the held-out half."""
+    from assistant.injection import LABELLED, evaluate
+
+    path = file or LABELLED
+    if not path.is_file():
+        _fail(f"no such file: {path}")
+    try:
+        result = evaluate(path)
+    except (ValueError, KeyError) as exc:
+        _fail(str(exc))
+        return
+    print(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     dataset: Annotated[str, typer.Option(help="stackfaq or demo")],

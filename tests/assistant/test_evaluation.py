@@ -13,6 +13,7 @@ import yaml
 from assistant.evaluation import (
     Conversation,
     ConversationFileError,
+    format_summary,
     load_conversations,
     parse_conversations,
     run_conversations,
@@ -127,7 +128,8 @@ def _demo_names() -> tuple[set[str], set[str]]:
     slugs = {p.stem for p in (DEMO / "articles").glob("*/*.md")}
     templates: set[str] = set()
     for path in DEMO.glob("templates*.yaml"):
-        for t in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        for t in (data.get("templates") or []) if isinstance(data, dict) else data:  # a list, or with slots
             templates |= {t["id"], t["intent"]}
     intents: set[str] = set()
     for path in (DEMO / "intents").glob("*.csv"):
@@ -354,3 +356,58 @@ def test_sources_match_templates_by_id_uri_or_intent_and_articles_by_slug() -> N
     assert passes("gift_cards", "odd template", template_intents={"custom-7": "gift_cards"})
     assert passes("gift_cards", "odd template")
     assert not passes("gift_cards", "odd template", template_intents={"custom-7": "other"})
+
+
+def test_facts_stated_per_language_counts_kb_turns_with_expected_facts() -> None:
+    conversations = parse_conversations(
+        """
+- name: en facts
+  language: en
+  tags: [kb]
+  turns:
+    - user: return laptop
+      expect: {contains: ["15", [days, 天]]}
+    - user: refund time
+      expect: {contains: [["5–10", "5-10"]]}
+    - user: boom
+      expect: {contains: ["3"]}
+    - user: odd template
+      expect: {route: template}
+- name: zh facts
+  language: zh
+  tags: [kb]
+  turns:
+    - user: 退货
+      expect: {contains: [["30", "thirty"]]}
+    - user: 积分
+      expect: {contains: ["12"], language: any}
+- name: not a kb turn
+  language: en
+  tags: [oos]
+  turns:
+    - user: weather
+      expect: {contains: ["nothing like this"]}
+"""
+    )
+    result = run_conversations(ScriptedAssistant(), conversations)
+    # en: "return laptop" states both facts; "refund time" misses 5–10; "boom" crashed; the turn without
+    # facts is not counted. zh: both replies state their number. The oos turn is not a kb turn.
+    assert result["facts_stated"] == {"en": round(1 / 3, 4), "zh": 1.0}
+    assert result["fact_turns"] == {"en": 3, "zh": 2}
+    assert "facts_stated en 33.3% · zh 100.0%" in format_summary(result)
+    json.dumps(result)
+
+
+def test_cited_public_paths_and_urls_match_by_slug() -> None:
+    class PublicSources(ScriptedAssistant):
+        def chat(self, message: str, session_id: str | None = None) -> ChatReply:
+            reply = super().chat(message, session_id)
+            uri = "kb:en/refunds" if message == "refund time" else "https://help.example.com/zh/return-policy"
+            reply.sources = [SourceOut(id="x", title="t", uri=uri, snippet="")]
+            return reply
+
+    conversations = parse_conversations(
+        "- {name: a, language: en, turns: [{user: refund time, expect: {sources: [en/refunds]}},"
+        " {user: 退货, expect: {sources: [return-policy], language: zh}}]}"
+    )
+    assert run_conversations(PublicSources(), conversations)["passed_turns"] == 2

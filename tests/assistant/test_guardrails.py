@@ -60,6 +60,7 @@ def test_follow_ups_are_rewritten_with_the_previous_question() -> None:
     assert is_follow_up("and how long does that take?")
     assert is_follow_up("那要多久呢")
     assert not is_follow_up("How long does a refund take after the warehouse receives my return?")
+    assert not is_follow_up("is this laptop in stock")  # "this" has a noun of its own: a new question
     assert rewrite_follow_up("and how long does that take?", "how do I return a lamp") == (
         "how do I return a lamp and how long does that take?"
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,8 @@ def test_reingest_is_idempotent_and_incremental(tmp_path: Path, minilm: Embedder
 
     reopened = KnowledgeBase(tmp_path / "kb", embedder=minilm)
     assert reopened.search("can you deliver to Mars?", k=1)[0].uri.endswith("shipping.md")
-    assert reopened.reindex() == kb.stats()["chunks"] + kb.stats()["templates"]
+    # Every unit has a vector, slot declarations too (search never returns them).
+    assert reopened.reindex() == kb.stats()["chunks"] + kb.stats()["templates"] + len(kb.slots())
     assert reopened.search("can you deliver to Mars?", k=1)[0].uri.endswith("shipping.md")
 
 
@@ -120,3 +122,107 @@ def test_demo_folder(tmp_path: Path, minilm: Embedder) -> None:
     hits = kb.search("how do I return an item?", k=3)
     assert hits and "return" in hits[0].title.lower()
     assert kb.search("what's the weather in Paris") == []
+
+
+# -- slots declared in templates files ---------------------------------------------------------------------
+REPAIR_SLOTS = """# A bike workshop's templates: its repair tickets look nothing like a shop's order numbers.
+slots:
+  ticket:
+    pattern: 'R-?(\\d{4})-?([a-z]{2})'
+    format: 'R-{1}-{2}'
+    case: upper
+    ask:
+      en: Tell me your repair ticket (R-1234-AB) and I'll check it.
+      zh: 请告诉我您的维修单号（例如 R-1234-AB）。
+templates:
+- id: repair-status-en
+  intent: repair_status
+  language: en
+  title: repair status
+  answer: Ticket {ticket} is on the bench; we text you when it is ready.
+"""
+
+
+def _slot_kb(
+    tmp_path: Path, minilm: Embedder, files: dict[str, str]
+) -> tuple[KnowledgeBase, dict[str, list[str]]]:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tune-ups.md").write_text("# Tune-ups\n\nA full tune-up costs $80 and takes two working days.\n")
+    for name, text in files.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "kb", embedder=minilm, multilingual=False)
+    report = kb.ingest([docs])
+    errors: dict[str, list[str]] = {}
+    for e in report.errors:
+        errors.setdefault(Path(e["path"]).name, []).append(e["error"])
+    return kb, errors
+
+
+def test_slots_declared_in_a_templates_file_are_loaded_and_never_searched(
+    tmp_path: Path, minilm: Embedder
+) -> None:
+    kb, errors = _slot_kb(tmp_path, minilm, {"templates-repairs.yaml": REPAIR_SLOTS})
+    assert errors == {}
+    ticket = kb.slots()["ticket"]
+    # No word boundary between Chinese characters and the value; normalised to the declared format.
+    assert ticket.find("我的维修单r4521ab的进度怎么样") == "R-4521-AB"
+    assert ticket.find("ticket ｒ－４５２１－ａｂ please") == "R-4521-AB"  # full-width, as CJK keyboards type
+    assert ticket.find("XR-4521-AB") is None and ticket.find("R-45210-AB") is None
+    assert ticket.ask_text("zh").startswith("请告诉我") and ticket.ask_text("fr").startswith("Tell me")
+    assert [t.id for t in kb.templates()] == ["repair-status-en"]
+    assert all(h.kind != "slot" for h in kb.search("ticket pattern R format upper ask", k=20))
+
+
+def test_a_template_may_use_a_slot_another_file_declares(tmp_path: Path, minilm: Embedder) -> None:
+    slots_only = REPAIR_SLOTS.split("\ntemplates:")[0]
+    uses = "- id: pickup-en\n  intent: pickup\n  language: en\n  title: pickup\n  answer: Ticket {ticket} is ready.\n"
+    kb, errors = _slot_kb(tmp_path, minilm, {"templates-a.yaml": uses, "templates-z-slots.yaml": slots_only})
+    assert errors == {} and [t.id for t in kb.templates()] == ["pickup-en"] and set(kb.slots()) == {"ticket"}
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        ("pattern: '(R-'", r"slot ticket: invalid pattern"),
+        ("pattern: '(\\d+)+x'", r"slot ticket: pattern has a quantified group containing a quantifier"),
+        ("pattern: '" + "a" * 300 + "'", r"slot ticket: pattern is longer than"),
+        ("pattern: 'R-(\\d{4})'\n    format: 'R-{2}'", r"slot ticket: format field \{2\}"),
+        ("pattern: 'R-(\\d{4})'\n    case: title", r"slot ticket: case must be one of"),
+        ("pattern: 'R-(\\d{4})'\n    ask: {}", r"slot ticket: ask must map languages"),
+        (
+            "pattern: 'R-(\\d{4})'\n    ask: {en: x}\n    colour: red",
+            r"slot ticket: unknown field\(s\) colour",
+        ),
+    ],
+)
+def test_a_bad_slot_declaration_refuses_its_file_with_a_clear_error(
+    tmp_path: Path, minilm: Embedder, declaration: str, message: str
+) -> None:
+    text = f"slots:\n  ticket:\n    {declaration}\ntemplates:\n" + REPAIR_SLOTS.split("templates:\n")[1]
+    kb, errors = _slot_kb(tmp_path, minilm, {"templates-repairs.yaml": text})
+    assert set(errors) == {"templates-repairs.yaml"}
+    assert re.search(message, errors["templates-repairs.yaml"][0]), errors
+    assert kb.templates() == [] and kb.slots() == {}
+
+
+def test_a_template_using_an_undeclared_slot_or_stray_braces_is_refused_by_name(
+    tmp_path: Path, minilm: Embedder
+) -> None:
+    rows = [
+        ("uses-order", "Order {order_id} is on its way."),
+        ("stray-brace", "Our prices are in { USD."),
+        ("positional", "Ticket {0} is ready."),
+        ("literal-ok", "Write {{ticket}} on the box for ticket {ticket}."),
+    ]
+    body = "".join(f"- id: {i}\n  intent: x\n  language: en\n  title: t\n  answer: '{a}'\n" for i, a in rows)
+    text = REPAIR_SLOTS.split("templates:\n")[0] + "templates:\n" + body
+    kb, errors = _slot_kb(tmp_path, minilm, {"templates-repairs.yaml": text})
+    problems = errors["templates-repairs.yaml"]
+    assert [t.id for t in kb.templates()] == ["literal-ok"] and len(problems) == 3
+    assert "uses-order" in problems[0] and "{order_id}" in problems[0] and "not declared" in problems[0]
+    assert "stray-brace" in problems[1] and "positional" in problems[2]
+    # The admin API's edits are held to the same rule.
+    with pytest.raises(ValueError, match=r"\{order_id\}.*not declared"):
+        kb.upsert_template(Template("t2", "x", "en", "t", "Order {order_id} shipped."), "admin")
+    kb.upsert_template(Template("t3", "x", "en", "t", "Ticket {ticket} shipped."), "admin")
