@@ -73,6 +73,9 @@ class RoutingSettings(BaseModel):
     min_coverage: float = 0.6
     oos_min_score: float = 0.55
     oos_covered_min_score: float = 0.5
+    # A confident intent's template answers only when this share of the question's content words occurs in
+    # the intent's training examples or the template (assistant/scope.py); otherwise retrieval decides.
+    template_min_coverage: float = 0.35
     # Consecutive unanswered turns before the session is handed to a person.
     max_failures: int = 3
     # negativity() score from which a message goes straight to a person.

@@ -110,11 +110,39 @@ _ASKS = {
 _HOLDS = {"phone": _PHONE, "email": _EMAIL, "hours": _CLOCK}
 
 
+# A contact word that names a product or service ("phone case", "email marketing", "address labels", "电话手表"):
+# followed by a word that is neither a contact datum nor a function word, it is what the customer wants, not
+# how to reach the company. Such uses are blanked out before the contact patterns are tried.
+_CONTACT_WORD = r"phone|telephone|e-?mail|address|contact|hotline|helpline"
+_AFTER_CONTACT_WORDS = (
+    "number numbers no line lines support hours hour details detail info information address addresses email "
+    "e-mail call calls customer service team agent agents staff desk center centre someone somebody person "
+    "you your us me them him her it the a an to for of on at in by with from or and but is are was be do does "
+    "can could will would should if when what where which who how so then open opening available please "
+    "i we they there that this now today still again just directly"
+)
+_AFTER_CONTACT_WORD = frozenset(_AFTER_CONTACT_WORDS.split())
+_PRODUCT_USE_EN = re.compile(rf"(?i)\b(?:{_CONTACT_WORD})\s+([a-z][a-z'-]+)")
+# 电话 before a noun of its own (电话手表 a phone watch, 电话卡 a SIM card): a product; 电话 before these is contact.
+_PRODUCT_USE_ZH = re.compile(
+    r"电话(?=[^号码是多少怎么几呢吗啊呀吧打给联在和或还也有客服人工咨询热线么能可会要请时到服找通过\s\W])"
+)
+
+
+def _without_product_uses(text: str) -> str:
+    text = _PRODUCT_USE_EN.sub(
+        lambda m: m.group(0) if m.group(1).lower() in _AFTER_CONTACT_WORD else " ", text
+    )
+    return _PRODUCT_USE_ZH.sub(" ", text)
+
+
 def asks_for_contact_details(text: str) -> bool:
     """A question for the company's phone number, email address or hours ("what's your phone number",
-    "你们客服电话多少"), not about the customer's own details ("change my phone number")."""
+    "你们客服电话多少"), not about the customer's own details ("change my phone number") nor about a product
+    named like a contact word ("do you sell phone cases?", "有电话手表吗")."""
     if _OWN_DETAILS.search(text):
         return False
+    text = _without_product_uses(text)
     return bool(_CONTACT_STRONG.search(text) or (_CONTACT_WEAK.search(text) and _COMPANY.search(text)))
 
 

@@ -16,7 +16,8 @@ leetspeak, base64 payloads decoded) so that obfuscated variants read like the pl
 
 Embeddings of the labelled rows are cached next to the file (`injection-labelled.e5.npz`, keyed by the
 file's hash), so fitting at warm-up takes well under a second; a changed file is re-embedded.
-`lepton eval injection` fits on the tuning half and reports precision / recall on the held-out half.
+`lepton eval injection` fits on the tuning half and reports precision / recall on the held-out half and on
+the blind `injection-fresh.jsonl` (written without sight of this file, never fitted on).
 """
 
 from __future__ import annotations
@@ -172,11 +173,12 @@ _CUES: list[re.Pattern[str]] = [
     re.compile(
         r"\b(?:customers?|users?|person|people|subscribers?)\s+(?:who|that|with)\b|\bother\s+(?:customers|users|people)"
         r"|\b(?:all|every|full)\s+(?:the\s+)?(?:customers?|users?|subscribers?)\b|\bcustomer\s+list\b"
-        r"|\b(?:neighbou?r|wife|husband|friend|someone\s+else)'s\b|\b(?:his|her|their)\s+(?:account\s+)?(?:balance|password|pin|address|transactions|history)\b"
+        r"|\b(?:neighbou?r|wife|husband|friend|someone\s+else|ex)'s\s+(?:account|balance|password|pin|address|orders?"
+        r"|transactions|details|data|email|phone|card)\b|\b(?:his|her|their)\s+(?:account\s+)?(?:balance|password|pin|address|transactions|history)\b"
         r"|(?:其他|所有|别的|那个|其它)(?:用户|客户|顾客|人)|下单人|(?:邻居|老婆|老公|朋友|别人)(?:的|那个|那张).{0,10}(?:余额|密码|地址|记录|账户)"
         r"|(?:他|她)的(?:余额|密码|地址|通话|交易|订单)"
         r"|\b(?:address|phone\s+number|email|balance|transactions|order\s+history|password|pin)\b.{0,30}"
-        r"\b(?:on\s+file\s+for(?!\s+(?:me|my|us|our)\b)|registered\s+to|linked\s+to|belonging\s+to|of\s+the\s+(?:customer|user|person|account))\b"
+        r"\b(?:on\s+file\s+for(?!\s+(?:me|my|us|our)\b)|registered\s+to(?!\s+(?:me|my|us|our)\b)|linked\s+to(?!\s+(?:me|my|us|our)\b)|belonging\s+to|of\s+the\s+(?:customer|user|person|account))\b"
         r"|\b(?:previous|last|other)\s+(?:person|customer|user|caller)\b|\bbefore\s+me\b|\b(?:their|his|her)\s+messages\b"
         r"|\b(?:orders?|customers?|users?|accounts?)\s+table\b|\bdatabase\b"
         r"|(?:\d{5,}|@[\w.]+)\s*(?:这个账户|账户)?(?:登记|绑定|注册)的.{0,6}(?:住址|地址|手机|邮箱|姓名|余额)|上一个.{0,8}(?:人|客户|用户)|别人的|(?:哪些|其他|别的)(?:用户|客户)"
@@ -229,6 +231,24 @@ _CUES: list[re.Pattern[str]] = [
 ]
 
 
+# Extra signs of risk for the middle band only (not classifier features): the assistant's prompt named by
+# anyone, codes reserved for a closed group, and "complete / continue" aimed at rules or a prompt.
+_RISK = re.compile(
+    r"\bsystem\s+prompt|\bhidden\s+(?:instructions|rules|settings)|提示词|隐藏(?:设定|指令|规则)"
+    r"|\b(?:reserved|only)\s+for\s+(?:partners|staff|employees|agents|insiders|members)\b"
+    r"|\b(?:codes?|coupons?|vouchers?|pins?|keys?)\b.{0,40}\b(?:reserved|only)\s+for\b"
+    r"|\b(?:complete|continue|finish|fill\s+in)\b.{0,60}\b(?:rules|instructions|prompt|configuration|setup)\b"
+    r"|(?:补全|续写|接着写|往下写|填空).{0,30}(?:规则|指令|提示|设定|配置)"
+    r"|(?:专用|专属|内部).{0,6}(?:码|代码|券)"
+)
+
+
+def risky(text: str) -> bool:
+    """Any cue flag or extra risk sign: a message the middle band should not answer from the KB."""
+    t = normalise(text)
+    return bool(_cues(t).any() or _RISK.search(t))
+
+
 def cue_flags(text: str) -> np.ndarray:
     """One 0/1 per cue, on the normalised text."""
     return _cues(normalise(text))
@@ -241,11 +261,13 @@ def _cues(normalised: str) -> np.ndarray:
 # ----------------------------------------------------------------------------------------- the model
 @dataclass(frozen=True)
 class Verdict:
-    """`attack`: refuse the message; `score`: the classifier's probability (1.0 for a hard rule)."""
+    """`attack`: refuse the message; `score`: the classifier's probability (1.0 for a hard rule);
+    `guarded`: not refused, but unsure and risky, so it must not be answered from the knowledge base."""
 
     attack: bool
     score: float
     reason: str
+    guarded: bool = False
 
 
 def load_rows(path: Path = LABELLED) -> list[dict[str, Any]]:
@@ -299,12 +321,20 @@ class InjectionDetector:
     `split`: fit on the rows of this split only (`tune` for measuring on the held-out half); None = all rows.
     `threshold`: the probability above which a message is refused; chosen on the tuning half so that no
     ordinary question there is refused in cross-validation, with a margin.
+    `guard_from`: the middle band [guard_from, threshold) where a message with a cue flag or risk sign is
+    guarded (answered with the fallback, never from the KB); chosen on the tuning half's out-of-fold scores.
     """
 
     def __init__(
-        self, path: Path = LABELLED, split: str | None = None, threshold: float = 0.6, c: float = 64.0
+        self,
+        path: Path = LABELLED,
+        split: str | None = None,
+        threshold: float = 0.6,
+        c: float = 64.0,
+        guard_from: float = 0.25,
     ) -> None:
         self.path, self.split, self.threshold, self.c = path, split, threshold, c
+        self.guard_from = guard_from
         self._vocab: Any = None
         self._coef: np.ndarray | None = None
         self._intercept = 0.0
@@ -363,9 +393,14 @@ class InjectionDetector:
         if rule:
             return Verdict(True, 1.0, rule)
         score = float(self.scores([text])[0])
-        return Verdict(
-            score >= self.threshold, round(score, 4), "classifier" if score >= self.threshold else ""
-        )
+        return self.verdict(text, score)
+
+    def verdict(self, text: str, score: float) -> Verdict:
+        """The verdict for a classifier score (no hard rule fired)."""
+        if score >= self.threshold:
+            return Verdict(True, round(score, 4), "classifier")
+        guarded = score >= self.guard_from and risky(text)
+        return Verdict(False, round(score, 4), "unsure and risky" if guarded else "", guarded)
 
 
 _default: InjectionDetector | None = None
@@ -386,51 +421,83 @@ def looks_like_injection(text: str) -> bool:
     return default_detector().run(text).attack
 
 
-def evaluate(path: Path = LABELLED) -> dict[str, Any]:
-    """Fit on the tuning half, score the held-out half: precision / recall overall and per language."""
+FRESH = DEMO_DIR / "eval" / "injection-fresh.jsonl"
+
+
+def _score_rows(detector: InjectionDetector, rows: list[dict[str, Any]], vectors: np.ndarray | None) -> list:
+    """(row, refused, guarded, reason, score) per row."""
+    scores = detector.scores([r["text"] for r in rows], vectors) if rows else []
+    out = []
+    for r, score in zip(rows, scores, strict=True):
+        rule = hard_rule(r["text"])
+        v = Verdict(True, 1.0, rule) if rule else detector.verdict(r["text"], float(score))
+        out.append((r, v.attack, v.guarded, v.reason, float(score)))
+    return out
+
+
+def _metrics(subset: list) -> dict[str, Any]:
+    attacks = [x for x in subset if x[0]["label"] == "attack"]
+    ordinary = [x for x in subset if x[0]["label"] == "ordinary"]
+    caught = sum(x[1] for x in attacks)
+    false = sum(x[1] for x in ordinary)
+    return {
+        "attacks": len(attacks),
+        "ordinary": len(ordinary),
+        "recall": round(caught / len(attacks), 4) if attacks else None,
+        "precision": round(caught / (caught + false), 4) if caught + false else None,
+        "false_refusals": false,
+        "by_rule": sum(x[1] and x[3] != "classifier" for x in attacks),
+        # the second line: slipped attacks kept from KB content, and ordinary questions wrongly kept from it
+        "slipped_guarded": sum(x[2] for x in attacks),
+        "slipped_unguarded": sum(not x[1] and not x[2] for x in attacks),
+        "ordinary_guarded": sum(x[2] for x in ordinary),
+    }
+
+
+def _report(results: list) -> dict[str, Any]:
+    languages = sorted({r["language"] for r, *_ in results})
+    return {
+        **_metrics(results),
+        "by_language": {
+            lang: _metrics([x for x in results if x[0]["language"] == lang]) for lang in languages
+        },
+        "missed_attacks": [
+            {
+                "text": r["text"],
+                "language": r["language"],
+                "kind": r.get("kind"),
+                "score": round(s, 4),
+                "guarded": g,
+            }
+            for r, refused, g, _, s in results
+            if r["label"] == "attack" and not refused
+        ],
+        "wrongly_refused": [
+            {"text": r["text"], "language": r["language"], "reason": why, "score": round(s, 4)}
+            for r, refused, g, why, s in results
+            if r["label"] == "ordinary" and (refused or g)
+        ],
+    }
+
+
+def evaluate(path: Path = LABELLED, fresh: Path | None = FRESH) -> dict[str, Any]:
+    """Fit on the tuning half; precision / recall on the held-out half and on the blind `fresh` set.
+
+    The fresh set was written by someone who never saw the labelled file, after the model was final; it is
+    never fitted on. "wrongly_refused" lists ordinary rows refused or guarded.
+    """
     rows = load_rows(path)
     vectors = cached_embeddings(path, [r["text"] for r in rows])
     detector = InjectionDetector(path, split=TUNE)
     detector.warm_up()
     held = [i for i, r in enumerate(rows) if r.get("split") == HELD_OUT]
-    scores = detector.scores([rows[i]["text"] for i in held], vectors[held])
-    results = []
-    for i, score in zip(held, scores, strict=True):
-        rule = hard_rule(rows[i]["text"])
-        refused = bool(rule) or float(score) >= detector.threshold
-        results.append((rows[i], refused, rule or ("classifier" if refused else ""), float(score)))
-
-    def metrics(subset: list[tuple[dict[str, Any], bool, str, float]]) -> dict[str, Any]:
-        attacks = [x for x in subset if x[0]["label"] == "attack"]
-        ordinary = [x for x in subset if x[0]["label"] == "ordinary"]
-        caught = sum(x[1] for x in attacks)
-        false = sum(x[1] for x in ordinary)
-        return {
-            "attacks": len(attacks),
-            "ordinary": len(ordinary),
-            "recall": round(caught / len(attacks), 4) if attacks else None,
-            "precision": round(caught / (caught + false), 4) if caught + false else None,
-            "false_refusals": false,
-            "by_rule": sum(bool(x[2]) and x[2] != "classifier" for x in attacks),
-        }
-
-    languages = sorted({r["language"] for r, *_ in results})
-    return {
+    result: dict[str, Any] = {
         "file": str(path),
         "fitted_on": TUNE,
         "threshold": detector.threshold,
-        "held_out": metrics(results),
-        "by_language": {
-            lang: metrics([x for x in results if x[0]["language"] == lang]) for lang in languages
-        },
-        "missed_attacks": [
-            {"text": r["text"], "language": r["language"], "kind": r.get("kind"), "score": round(s, 4)}
-            for r, refused, _, s in results
-            if r["label"] == "attack" and not refused
-        ],
-        "false_refusals": [
-            {"text": r["text"], "language": r["language"], "reason": why, "score": round(s, 4)}
-            for r, refused, why, s in results
-            if r["label"] == "ordinary" and refused
-        ],
+        "guard_from": detector.guard_from,
+        "held_out": _report(_score_rows(detector, [rows[i] for i in held], vectors[held])),
     }
+    if fresh is not None and fresh.is_file() and fresh != path:
+        result["fresh"] = {"file": str(fresh), **_report(_score_rows(detector, load_rows(fresh), None))}
+    return result

@@ -32,14 +32,14 @@ from assistant.generation import (
 )
 from assistant.generation.backend import make_generator
 from assistant.generation.extractive import compose_answer
-from assistant.generation.vector_cache import passage_vectors
+from assistant.generation.vector_cache import keep_warm, passage_vectors
 from assistant.guardrails import asks_for_human, negativity, rewrite_follow_up
 from assistant.home import make_private
 from assistant.injection import default_detector
 from assistant.language import detect_language
 from assistant.routing import HANDOFF_INTENT, Decision, decide
 from assistant.schema import ChatReply, IntentOut, SourceOut
-from assistant.scope import answering
+from assistant.scope import answering, template_fits
 from assistant.sources import public_source
 from assistant.streaming import drain, reply_pieces
 from knowledge import Hit, KnowledgeBase, Template, make_embedder
@@ -131,6 +131,8 @@ class Assistant:
             from assistant.bootstrap import prepare_demo
 
             prepare_demo(s, self.kb)
+        # The composer's unit vectors, in the background: a KB's first questions then pay no embedding.
+        keep_warm(self.kb)
         self.languages = {t.language for t in self.kb.templates()} or {"en"}
         self.reload_intents()
         self.generator = self._make_generator()
@@ -292,6 +294,12 @@ class Assistant:
                 "reason": f"prompt injection or markup in the message ({attack.reason})",
             }
             turn.trace["injection"] = {"reason": attack.reason, "score": attack.score}
+        elif attack.guarded:
+            # unsure but risky: no KB content, only the fallback (and its offer of a person stands)
+            turn.route, turn.reply = "fallback", messages.text("fallback", self._reply_language(turn))
+            turn.trace["decision"] = {"route": "fallback", "reason": "possible prompt injection, not answered"}
+            turn.trace["injection"] = {"reason": attack.reason, "score": attack.score, "guarded": True}
+            turn.trace["offer"] = OFFER_HANDOFF
         elif offer == OFFER_HANDOFF and (accepted := answer_to_offer(text)) is not None:
             if accepted:
                 turn.intent, turn.confidence = HANDOFF_INTENT, 1.0
@@ -426,6 +434,13 @@ class Assistant:
         elif decision.route in ("template", "smalltalk"):
             template = self._template(decision.intent or "", language)
             assert template is not None
+            fits, covered = template_fits(turn.query, template, self.settings)
+            if decision.route == "template" and not fits:
+                # The nearest intent the classifier knows, not what was asked: retrieval decides, scoped.
+                turn.trace["template_check"] = {"template": template.id, "coverage": round(covered, 3)}
+                turn.trace["decision"]["reason"] += f"; the question is not {template.id}'s: retrieval"
+                self._retrieve_and_compose(turn, language, cancel, strict=True, scoped=True)
+                return
             turn.route = decision.route
             self._answer_from_template(turn, template, language, cancel)
         elif decision.route == "clarify":
@@ -564,6 +579,8 @@ class Assistant:
         found = bool(hits)
         if scoped or strict:
             hits = answering(turn.query, hits, self.settings.routing, oos=strict)
+            # A retrieved template answers only a question of its intent, as on the template route.
+            hits = [h for h in hits if h.kind != "template" or template_fits(turn.query, h, self.settings)[0]]
         turn.trace["retrieved"] = [
             {"id": h.id, "kind": h.kind, "title": h.title, "score": round(h.score, 4), "language": h.language}
             for h in hits
@@ -572,6 +589,8 @@ class Assistant:
             # Not when the out-of-scope check turned the passages down: the question is about something else.
             fallback_ok = turn.intent and template_fallback and not strict and not found
             template = self._template(turn.intent, language) if fallback_ok else None
+            if template is not None and not template_fits(turn.query, template, self.settings)[0]:
+                template = None  # the intent is only the nearest one the classifier knows
             if template is not None and turn.confidence >= self.settings.routing.template_fallback_confidence:
                 turn.route = "template"
                 turn.trace["decision"] = {

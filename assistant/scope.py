@@ -10,9 +10,13 @@ on the held-out halves (b): see `benchmarks/out_of_scope.py` and docs/slots-and-
 
 from __future__ import annotations
 
-from assistant.config import RoutingSettings
-from knowledge import Hit
+from pathlib import Path
+
+from assistant.config import RoutingSettings, Settings
+from assistant.learning import stored_base_data
+from knowledge import Hit, Template
 from knowledge.lexical import coverage
+from training.data import load_intent_csv
 
 
 def answering(question: str, hits: list[Hit], cfg: RoutingSettings, *, oos: bool = False) -> list[Hit]:
@@ -27,3 +31,36 @@ def answering(question: str, hits: list[Hit], cfg: RoutingSettings, *, oos: bool
             h.score >= covered and coverage(question, f"{h.title}\n{h.heading}\n{h.text}") >= cfg.min_coverage
         )
     ]
+
+
+# -- template answers ---------------------------------------------------------------------------------------
+# A confident intent is no proof that its template answers: the classifier picks the nearest intent it knows,
+# so "can you help me with my tax return?" lands on the sales-tax invoice template and "how do I reset my
+# router's wifi password?" on the account password one. What such questions have in common is a key word
+# ("tax return", "router") that none of the intent's own training examples, nor its template, ever uses.
+_examples: dict[tuple[tuple[str, float], ...], dict[str, str]] = {}
+
+
+def intent_examples(files: list[Path]) -> dict[str, str]:
+    """The training examples of each intent, one text per intent (lower case); read once per set of files."""
+    key = tuple((str(f), f.stat().st_mtime) for f in files if f.exists())
+    if key not in _examples:
+        texts, labels = load_intent_csv(list(files)) if key else ([], [])
+        joined: dict[str, list[str]] = {}
+        for text, label in zip(texts, labels, strict=True):
+            joined.setdefault(label, []).append(text)
+        _examples.clear()  # one model in service: keep only its data
+        _examples[key] = {label: "\n".join(rows).lower() for label, rows in joined.items()}
+    return _examples[key]
+
+
+def template_fits(question: str, template: Template | Hit, settings: Settings) -> tuple[bool, float]:
+    """Whether `template` (or a retrieved template) may answer `question`: most of the question's content words
+    (CJK characters, English words) occur in its intent's stored training examples or in the template itself.
+    Returns the verdict and the coverage; a home without stored training data trusts the classifier alone."""
+    examples = intent_examples(stored_base_data(settings)).get(template.intent or "", "")
+    if not examples:
+        return True, 1.0
+    answer = template.answer if isinstance(template, Template) else template.text
+    covered = coverage(question, f"{examples}\n{template.title}\n{answer}".lower())
+    return covered >= settings.routing.template_min_coverage, covered

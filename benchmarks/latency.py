@@ -12,7 +12,9 @@ route makes (one intent-classifier forward pass as `IntentClassifier.predict` do
 lookup); the embedder forward pass and one Chroma query (what a retrieval turn adds) are measured too and
 reported as a second, looser limit. `ratio` = HTTP p95 / limit p95 (goal <= 1.3).
 
-    python benchmarks/latency.py [--home DIR] [--runs 3] [--requests 40] [--gen-requests 6]
+    python benchmarks/latency.py [--home DIR] [--runs 3] [--requests 40] [--gen-requests 6] [--first-sight-only]
+
+`first_sight`: the first 10 distinct retrieval questions on the fresh server B, before any other request.
 """
 
 from __future__ import annotations
@@ -75,6 +77,35 @@ def http_route(url: str, key: str, messages: list[str], route: str, n: int, runs
         "route_mismatch": mismatch,
         "stages_ms_median": stages,
     }
+
+
+# Ten distinct retrieval questions, one per article, none asked before on the fresh server (first sight).
+FIRST_SIGHT_MESSAGES = [
+    "how does delivery work for a sofa? will the guys bring it inside and set it up for me?",
+    "Can I use two gift cards on one order?",
+    "How long do refunds take?",
+    "my card keeps getting declined at checkout, why?",
+    "how do I turn on two-factor authentication?",
+    "what does the Kestrel Protect plan cover?",
+    "can I change the delivery address after ordering?",
+    "how can I get a copy of everything you have on me?",
+    "do you price match other stores?",
+    "how many rewards points do I get per dollar?",
+]
+
+
+def first_sight(url: str, messages: list[str]) -> dict:
+    """p50/p95 of the first distinct retrieval questions a fresh server answers (nothing cached for them)."""
+    import httpx
+
+    times: list[float] = []
+    routes: list[str] = []
+    with httpx.Client(base_url=url, timeout=120) as client:
+        for m in messages:
+            ms, body = _post(client, m)
+            times.append(ms)
+            routes.append(body.get("route", ""))
+    return {**summary(times), "n": len(times), "routes": routes, "all_ms": [round(t) for t in times]}
 
 
 def stage_medians(client, key: str, ids: list[str]) -> dict:
@@ -190,6 +221,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="Sequential requests per run and route.")
     parser.add_argument("--gen-requests", type=int, default=6, help="Streamed generation requests (in all).")
     parser.add_argument("--skip-generation", action="store_true", help="No server with the local generator.")
+    parser.add_argument(
+        "--first-sight-only", action="store_true", help="Only the fresh server's first turns."
+    )
+    parser.add_argument(
+        "--first-sight-delay", type=float, default=0.0, help="Seconds the fresh server idles before them."
+    )
     args = parser.parse_args()
     home = bench_home(args.home)
     result: dict = {"benchmark": "latency", "machine": machine(), "home": str(home)}
@@ -197,6 +234,13 @@ def main() -> None:
 
     log("server B (generator.backend=none): retrieval path")
     with serve(home, env={"LEPTON_GENERATOR__BACKEND": "none"}) as live:
+        # Before anything else: what the first customers of a fresh server wait.
+        time.sleep(args.first_sight_delay)  # e.g. 20: the unit vectors are pre-computed by then
+        result["first_sight"] = first_sight(live.url, FIRST_SIGHT_MESSAGES)
+        result["first_sight"]["after_s"] = args.first_sight_delay
+        if args.first_sight_only:
+            emit(result)
+            return
         key = admin_key(live.home)
         result["template"] = http_route(live.url, key, TEMPLATE_MESSAGES, "template", n, runs)
         result["retrieval_no_generation"] = http_route(

@@ -668,7 +668,7 @@ def eval_injection(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Prompt-injection detector: fit on the tuning half, precision / recall on the held-out half."""
+    """Prompt-injection detector: fit on the tuning half; precision / recall on held-out and the blind fresh set."""
     from assistant.injection import LABELLED, evaluate
 
     path = file or LABELLED

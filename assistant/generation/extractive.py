@@ -32,6 +32,11 @@ _LEANS_BACK = re.compile(
     r"^(?:it|this|that|these|those|they|such|then)\b|\b(?:another|then)\b|^(?:该|此|这|其|它|上述|以上|另外|此外)|还需",
     re.I,
 )
+# A sentence that carries a process on ("After that …", "之后…") comes with the step before it: the
+# customer asking how long needs both figures, not the first half of the timeline.
+_CONTINUES = re.compile(
+    r"^(?:then|after that|afterwards|next|later)\b|^(?:之后|然后|随后|接着|此后|其后)", re.I
+)
 # What kind of fact a question asks for, and the units that state one (English and Chinese).
 _ASKS = {
     "duration": re.compile(
@@ -62,6 +67,33 @@ _STATES = {
     ),
     "contact": re.compile(r"\d{3}[-.\s]\d{3}[-.\s]\d{4}|\S+@\S+\.\w+"),
 }
+
+
+# How a unit tells the customer what to do: numbered steps, a menu path ("Account > Privacy"), or an
+# instruction ("Go to …", "请进入…").
+_INSTRUCTS = re.compile(
+    r"\w[\w ]{0,30} > \w|^(?:please )?(?:go to|select|click|tap|open|sign (?:in|up)|log in|choose|visit|request"
+    r"|call|email|contact|send|fill in|enter|hand|bring|drop|take|use|add|pick|upload|print|download|scan|press"
+    r"|type|reply|show|ask|pay|follow|check|update|change|cancel|return|book|register|apply|submit|text)\b"
+    r"|^(?:请)?(?:进入|点击|选择|登录|打开|前往|发送|联系|拨打|填写|申请|携带|带上|交回|归还|上传|扫描|提交|预约)",
+    re.I,
+)
+_QUANTITY = re.compile(r"\d")
+
+
+def asked_kinds(question: str) -> list[str]:
+    """The kinds of fact the question asks for: duration, money, contact, steps."""
+    return [kind for kind, pattern in _ASKS.items() if pattern.search(question)]
+
+
+def states(unit: Unit, kind: str, exact: bool = False) -> bool:
+    """The unit states a fact of `kind`; `exact`: a duration as a figure ("5–10 days"), not "instantly"
+    (the exception a how-long question is rarely about)."""
+    if kind == "steps":
+        return unit.kind == "steps" or bool(_INSTRUCTS.search(unit.text))
+    if exact and kind == "duration":
+        return any(_QUANTITY.search(m.group(0)) for m in _STATES[kind].finditer(unit.text))
+    return bool(_STATES[kind].search(unit.text))
 
 
 @dataclass
@@ -111,8 +143,46 @@ def _unit_range(x: np.ndarray) -> np.ndarray:
     return (x - x.min()) / span if span > 1e-9 else np.zeros_like(x, dtype=float)
 
 
-def _embed_text(u: Unit) -> str:
+def embed_text(u: Unit) -> str:
+    """What a unit's vector is computed from (its heading gives it context)."""
     return f"{u.heading}: {u.text}" if u.heading else u.text
+
+
+def rank_units(
+    question: str, pool: list[Passage], embed: Embed | None = None, embed_query: Embed | None = None
+) -> tuple[list[tuple[int, Unit]], list[tuple[set[str], set[str]]], np.ndarray]:
+    """Every unit of `pool` as (passage rank, unit), its (words, context words), and its score."""
+    cands: list[tuple[int, Unit]] = [(rank, u) for rank, p in enumerate(pool) for u in passage_units(p.text)]
+    if not cands:
+        return [], [], np.zeros(0)
+    q = _tokens(question)
+    feats = [(_tokens(u.text), _tokens(f"{u.heading} {u.context}") - _tokens(u.text)) for _, u in cands]
+    weight = _weights(feats)
+    scores = np.array([_lexical(q, toks, ctx, weight) for toks, ctx in feats])
+    asked = asked_kinds(question)
+    for i, (_, u) in enumerate(cands):
+        if any(states(u, kind) for kind in asked):
+            scores[i] *= 1.25  # the unit states the kind of fact asked for (a duration, a price)
+    # Retrieval order is a useful prior: the best-ranked passages get a small bonus.
+    scores = scores * np.array([1.0 + 0.08 * (rank == 0) + 0.04 * (rank == 1) for rank, _ in cands])
+    if embed is not None:
+        # Exact words (product names, "express") matter in support answers, meaning matters for paraphrases:
+        # blend the overlap with min-max normalised cosine (embedders differ in their cosine range). Only the
+        # two passages the words favour are embedded, so a cold cache costs a few units, not the whole pool.
+        best_of: dict[int, float] = {}
+        for (rank, _), score in zip(cands, scores, strict=True):
+            best_of[rank] = max(best_of.get(rank, 0.0), float(score))
+        ranks = sorted(best_of, key=lambda r: -best_of[r])
+        finalists = set(ranks[:2])
+        idx = [i for i, (rank, _) in enumerate(cands) if rank in finalists]
+        vecs = np.asarray(embed([embed_text(cands[i][1]) for i in idx]), dtype=np.float32)
+        qvec = np.asarray((embed_query or embed)([question]), dtype=np.float32)[0]
+        top = float(scores[idx].max()) or 1.0
+        blended = 0.55 * scores[idx] + 0.45 * top * _unit_range(vecs @ qvec)
+        scores = np.zeros_like(scores)
+        scores[idx] = blended
+
+    return cands, feats, scores
 
 
 def compose_answer(
@@ -128,35 +198,9 @@ def compose_answer(
     vector_cache.py) and `embed_query` add semantic similarity to the word overlap."""
     lang = _lang(language)
     pool = [p for p in passages if _lang(p.language) == lang] or list(passages)
-    cands: list[tuple[int, Unit]] = [(rank, u) for rank, p in enumerate(pool) for u in passage_units(p.text)]
+    cands, feats, scores = rank_units(question, pool, embed, embed_query)
     if not cands:
         return Composed("")
-    q = _tokens(question)
-    feats = [(_tokens(u.text), _tokens(f"{u.heading} {u.context}") - _tokens(u.text)) for _, u in cands]
-    weight = _weights(feats)
-    scores = np.array([_lexical(q, toks, ctx, weight) for toks, ctx in feats])
-    asked = [kind for kind, pattern in _ASKS.items() if pattern.search(question)]
-    for i, (_, u) in enumerate(cands):
-        if any(u.kind == "steps" if kind == "steps" else _STATES[kind].search(u.text) for kind in asked):
-            scores[i] *= 1.25  # the unit states the kind of fact asked for (a duration, a price)
-    # Retrieval order is a useful prior: the best-ranked passages get a small bonus.
-    scores = scores * np.array([1.0 + 0.08 * (rank == 0) + 0.04 * (rank == 1) for rank, _ in cands])
-    if embed is not None:
-        # Exact words (product names, "express") matter in support answers, meaning matters for paraphrases:
-        # blend the overlap with min-max normalised cosine (embedders differ in their cosine range). Only the
-        # two passages the words favour are embedded, so a cold cache costs a few units, not the whole pool.
-        best_of: dict[int, float] = {}
-        for (rank, _), score in zip(cands, scores, strict=True):
-            best_of[rank] = max(best_of.get(rank, 0.0), float(score))
-        ranks = sorted(best_of, key=lambda r: -best_of[r])
-        finalists = set(ranks[:2])
-        idx = [i for i, (rank, _) in enumerate(cands) if rank in finalists]
-        vecs = np.asarray(embed([_embed_text(cands[i][1]) for i in idx]), dtype=np.float32)
-        qvec = np.asarray((embed_query or embed)([question]), dtype=np.float32)[0]
-        top = float(scores[idx].max()) or 1.0
-        blended = 0.55 * scores[idx] + 0.45 * top * _unit_range(vecs @ qvec)
-        scores = np.zeros_like(scores)
-        scores[idx] = blended
 
     best = int(np.argmax(scores))
     best_rank = cands[best][0]
@@ -175,6 +219,15 @@ def compose_answer(
         picked_tokens.append(toks)
         if len(picked) >= limit:
             break
+    # A question that asks for a kind of fact (how long, how much, how do I) is answered with one: when no
+    # chosen unit states it, the passage's best unit that does comes too, if it is still on topic.
+    asked = asked_kinds(question)
+    if asked and not any(states(cands[i][1], kind, exact=True) for i in picked for kind in asked):
+        stating = [
+            i for i in mine if i not in picked and any(states(cands[i][1], k, exact=True) for k in asked)
+        ]
+        if stating and scores[stating[0]] >= 0.4 * top and len(picked) < max_units:
+            picked.append(stating[0])
     chosen = set(picked)
     units = [u for rank, u in cands if rank == best_rank]
     index = {u.pos: i for i, (rank, u) in enumerate(cands) if rank == best_rank}
@@ -183,7 +236,11 @@ def compose_answer(
         if u.kind != "sentence":
             continue
         nxt = units[u.pos + 1] if u.pos + 1 < len(units) else None
-        if nxt is not None and nxt.block == u.block and _QUALIFIER.search(nxt.text):
+        if (
+            nxt is not None
+            and nxt.block == u.block
+            and (_QUALIFIER.search(nxt.text) or _CONTINUES.search(nxt.text))
+        ):
             chosen.add(index[nxt.pos])
         prev = units[u.pos - 1] if u.pos > 0 else None
         if prev is not None and prev.block == u.block and _LEANS_BACK.search(u.text):

@@ -73,6 +73,36 @@ def test_the_customers_own_details_are_not_contact_questions(text: str) -> None:
     assert not asks_for_contact_details(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you sell phone cases?",
+        "do you do email marketing for small businesses?",
+        "can you print address labels for my parcels?",
+        "do you sell contact lenses?",
+        "你们卖手机壳吗",
+        "有电话手表吗",
+        "儿童电话手表有货吗",
+        "电话卡在哪里买",
+    ],
+)
+def test_products_named_like_contact_words_are_not_contact_questions(text: str) -> None:
+    assert not asks_for_contact_details(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你们电话多少",
+        "周末能打电话找客服吗",
+        "can I reach you by phone?",
+        "phone number for customer service?",
+    ],
+)
+def test_contact_words_before_a_datum_or_a_verb_still_ask_for_contact(text: str) -> None:
+    assert asks_for_contact_details(text)
+
+
 @pytest.mark.parametrize("text", ["I want to talk to a person", "转人工", "get me a customer service agent"])
 def test_explicit_requests_for_a_person_still_count(text: str) -> None:
     assert asks_for_human(text)

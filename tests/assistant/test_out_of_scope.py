@@ -10,6 +10,8 @@ import pytest
 
 from assistant.config import load_settings
 from assistant.pipeline import Assistant
+from assistant.scope import template_fits
+from knowledge import Template
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +86,71 @@ def test_a_question_the_knowledge_base_does_not_cover_falls_back(library: Assist
 def test_a_covered_question_is_answered(library: Assistant, question: str, fact: str) -> None:
     r = library.chat(question)
     assert r.route == "rag" and fact in r.reply, (question, r.reply)
+
+
+# -- template answers: the intent's own examples must cover the question ------------------------------------
+LIBRARY_INTENTS = """text,intent,language
+how do I renew my books,renew_loan,en
+can I extend my loan,renew_loan,en
+renew a library book online,renew_loan,en
+how many times can I renew,renew_loan,en
+我想续借这本书,renew_loan,zh
+借的书可以续借几次,renew_loan,zh
+"""
+RENEW = Template(
+    id="tpl-renew",
+    intent="renew_loan",
+    language="en",
+    title="Renewing a loan",
+    answer="Renew a loan twice online under My account > Loans, unless someone reserved the book.",
+)
+
+
+@pytest.fixture
+def settings_with_intent_data(tmp_path: Path):
+    settings = load_settings(home=tmp_path / "home", generator={"backend": "none"})
+    data = settings.intents_dir / "data"
+    data.mkdir(parents=True)
+    (data / "library.csv").write_text(LIBRARY_INTENTS, encoding="utf-8")
+    return settings
+
+
+@pytest.mark.parametrize(
+    "question", ["can I renew my books online?", "how often can I extend a loan?", "这本书能续借吗"]
+)
+def test_a_template_answers_questions_of_its_intent(settings_with_intent_data, question: str) -> None:
+    assert template_fits(question, RENEW, settings_with_intent_data)[0]
+
+
+@pytest.mark.parametrize(
+    "question", ["can I renew my passport here?", "how do I extend my car lease?", "能帮我续签护照吗"]
+)
+def test_a_template_does_not_answer_a_nearby_question_it_does_not_cover(
+    settings_with_intent_data, question: str
+) -> None:
+    assert not template_fits(question, RENEW, settings_with_intent_data)[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "旧手机可以卖给你们换现金吗？",
+        "旧电视可以以旧换新吗？",
+        "不是在你们这买的冰箱坏了，能帮忙修吗？",
+    ],
+)
+def test_the_demo_does_not_answer_off_topic_questions_from_a_nearby_template(
+    demo_assistant, question: str
+) -> None:
+    """The classifier is confident about a nearby intent (exchanges, repairs); its template
+    must not answer."""
+    r = demo_assistant.chat(question)
+    assert r.route not in ("template", "rag"), (question, r.route, r.reply)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["can I pay in installments", "能寄到英国吗", "my blender just showed up and the glass jug is cracked"],
+)
+def test_the_demo_still_answers_its_own_template_questions(demo_assistant, question: str) -> None:
+    assert demo_assistant.chat(question).route in ("template", "rag")
