@@ -297,7 +297,10 @@ class Assistant:
         elif attack.guarded:
             # unsure but risky: no KB content, only the fallback (and its offer of a person stands)
             turn.route, turn.reply = "fallback", messages.text("fallback", self._reply_language(turn))
-            turn.trace["decision"] = {"route": "fallback", "reason": "possible prompt injection, not answered"}
+            turn.trace["decision"] = {
+                "route": "fallback",
+                "reason": "possible prompt injection, not answered",
+            }
             turn.trace["injection"] = {"reason": attack.reason, "score": attack.score, "guarded": True}
             turn.trace["offer"] = OFFER_HANDOFF
         elif offer == OFFER_HANDOFF and (accepted := answer_to_offer(text)) is not None:
