@@ -134,7 +134,9 @@ class KnowledgeBase(CurationMixin):
         return lang != UNKNOWN and lang not in supported
 
     def _route(self, units: list[dict]) -> list[tuple[Embedder, VectorIndex, list[dict]]]:
-        """Units grouped by the index that holds their vectors (main, or multilingual for foreign ones)."""
+        """Units grouped by the index that holds their vectors (main, or multilingual for foreign ones); slot
+        declarations have none (nothing to retrieve)."""
+        units = [u for u in units if u["kind"] in SEARCHABLE]
         if self.multilingual is None:
             return [(self.embedder, self.vectors, units)]
         main: list[dict] = []
@@ -209,6 +211,7 @@ class KnowledgeBase(CurationMixin):
             index.reset()
         live = self.store.live_revs()
         units = list(self.store.units(sorted(live | self.store.draft_revs())).values())
+        units = [u for u in units if u["kind"] in SEARCHABLE]
         self._embed_and_upsert(units, live=live)
         self.store.log.record(actor, "reindex", self.embedder.name, {"units": len(units)})
         self._synced = True
