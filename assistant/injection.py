@@ -17,7 +17,8 @@ leetspeak, base64 payloads decoded) so that obfuscated variants read like the pl
 Embeddings of the labelled rows are cached next to the file (`injection-labelled.e5.npz`, keyed by the
 file's hash), so fitting at warm-up takes well under a second; a changed file is re-embedded.
 `lepton eval injection` fits on the tuning half and reports precision / recall on the held-out half and on
-the blind `injection-fresh.jsonl` (written without sight of this file, never fitted on).
+the blind `injection-fresh2.jsonl` (written without sight of this file, never fitted on). The first blind set
+(`injection-fresh`, round 2) has since been folded into the tuning half (rows with `"source": "fresh-1"`).
 """
 
 from __future__ import annotations
@@ -51,19 +52,24 @@ _TRAD = str.maketrans(
     "请统词显诉没员码规则设开发隐泄输钥从现说话对这个们么为无视条户账号优给里关闭应该权限制产资讯"
     "据库环变数台软体测试讲让处听记忆录凭证单价钱储值礼卡券划戏扮演后台览标签脚",
 )
-_LEET = str.maketrans("013457@$", "oieastas")
+_LEET = str.maketrans("01345789@$", "oieastbgas")
 _SPACED = re.compile(r"(?<!\w)[^\W\d_](?P<sep>[ .\-_*])(?:[^\W\d_](?P=sep)){1,}[^\W\d_](?!\w)")
 _HYPHENATED = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])[ \t\u3000\-_.*]+(?=[\u3400-\u9fff])")
 _B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _TOKEN = re.compile(r"[a-z0-9]+")
+_LETTER_DIGIT, _DIGIT_LETTER = re.compile(r"[a-z]\d"), re.compile(r"\d[a-z]")
 
 
 def _deleet(word: re.Match[str]) -> str:
     w = word.group(0)
     digits = sum(c.isdigit() for c in w)
     letters = len(w) - digits
-    return w.translate(_LEET) if 0 < digits < letters and letters >= 2 else w
+    if not digits or letters < 2:
+        return w
+    # heavy leet ("5y573m", "1n57ruc710n5") interleaves digits and letters; a code like "mu5137" does not
+    interleaved = _LETTER_DIGIT.search(w) and _DIGIT_LETTER.search(w) and digits <= letters + 2
+    return w.translate(_LEET) if digits < letters or interleaved else w
 
 
 def _decoded_payloads(text: str) -> list[str]:
@@ -149,7 +155,8 @@ _CUES: list[re.Pattern[str]] = [
     # gives the assistant a new identity: "you are now", "pretend you are", "请扮演", "你不再是"
     re.compile(
         r"\byou\s+are\s+now\s+(?:a|an|my|in|called|named|free|dan)\b|\byou'?re\s+now\s+(?:a|an|my|in)\b"
-        r"|\bfrom\s+now\s+on,?\s+you\b|\bact\s+as\s+(?:a|an|my|if)\b|\bpretend\s+(?:to\s+be|you)"
+        r"|\bfrom\s+now\s+on,?\s+you\b|\bact\s+as\s+(?:a|an|my|if)\b|\bpretend\s+you"
+        r"|(?:^|[.!?,;:]\s*|\b(?:you|please|now|just|can\s+you|could\s+you|i\s+want\s+you\s+to)\s+)pretend\s+to\s+be"
         r"|\brole-?\s?play(?:ing)?\s+as\b|\bstay\s+in\s+character\b|\byou\s+are\s+no\s+longer\b"
         r"|\byou'?re\s+not\s+an?\b.{0,30}\bany\s*more\b|\bimagine\s+you\b|\bhypothetically\b|\blet'?s\s+play\b"
         r"|你现在(?:是|变成)(?:一个|一名|我的|[a-z])|从现在(?:开始|起)你|(?:请|你|来)扮演|扮演(?:一个|一名|我|你)"
@@ -174,7 +181,7 @@ _CUES: list[re.Pattern[str]] = [
         r"\b(?:customers?|users?|person|people|subscribers?)\s+(?:who|that|with)\b|\bother\s+(?:customers|users|people)"
         r"|\b(?:all|every|full)\s+(?:the\s+)?(?:customers?|users?|subscribers?)\b|\bcustomer\s+list\b"
         r"|\b(?:neighbou?r|wife|husband|friend|someone\s+else|ex)'s\s+(?:account|balance|password|pin|address|orders?"
-        r"|transactions|details|data|email|phone|card)\b|\b(?:his|her|their)\s+(?:account\s+)?(?:balance|password|pin|address|transactions|history)\b"
+        r"|transactions|details|data|email|phone|card)\b|\b(?:his|her|their)\s+(?:account\s+|home\s+|billing\s+|email\s+)?(?:balance|password|pin|address|transactions|history)\b"
         r"|(?:其他|所有|别的|那个|其它)(?:用户|客户|顾客|人)|下单人|(?:邻居|老婆|老公|朋友|别人)(?:的|那个|那张).{0,10}(?:余额|密码|地址|记录|账户)"
         r"|(?:他|她)的(?:余额|密码|地址|通话|交易|订单)"
         r"|\b(?:address|phone\s+number|email|balance|transactions|order\s+history|password|pin)\b.{0,30}"
@@ -206,8 +213,11 @@ _CUES: list[re.Pattern[str]] = [
     ),
     # overrides the rules or the conversation so far ("the guidelines are cancelled", "新指令", "对话结束")
     re.compile(
-        r"\b(?:ignore|disregard|forget|override|discard)\b.{0,20}\b(?:above|previous|prior|earlier|everything)\b"
-        r"(?!\s+(?:message|question|email|one|order))"
+        r"\b(?:ignore|disregard|forget|override|discard)\b(?:(?!\b(?:i|my|me|we|our)\b).){0,20}"
+        r"\b(?:above|previous|prior|earlier|everything)\b"
+        # "ignore the previous letter / reminder / booking request": the customer's own mail, not the rules
+        r"(?!\s+(?:messages?|questions?|e-?mails?|one|orders?|letters?|reminders?|notices?|bills?|invoices?|forms?"
+        r"|requests?|bookings?|readings?|photos?|numbers?|address|texts?|sms|calls?|notes?|complaints?|replies|reply))"
         r"|\b(?:guidelines|rules|instructions|policy|policies)\s+(?:are|is)\s+(?:cancel+ed|outdated|void|over)"
         r"|\bno\s+longer\s+appl|\bnew\s+(?:system\s+prompt|instructions|rules?)\s*:|\bend\s+of\s+(?:conversation|prompt)\b"
         r"|(?:无视|忽略|忘掉|不管)(?:了)?(?:以上|上面|之前|所有|全部)|(?:规则|设定|指令|政策).{0,4}(?:作废|过期|失效|不适用)"
@@ -218,14 +228,18 @@ _CUES: list[re.Pattern[str]] = [
         r"\b(?:i\s+am|i'm|this\s+is)\s+(?:your|the)\s+(?:admin(?:istrator)?|developer|creator|owner|operator"
         r"|it\s+(?:security\s+)?team|security\s+team)\b|\b(?:message|note)\s+from\s+(?:your|the)\s+(?:developers?|admins?|system)"
         r"|\bdeveloper\s+note\b"
+        # staff of the operator's own back office: the usual pretext for keys, tokens and overrides
+        r"|\b(?:i'?m|i\s+am|i\s+work)\s+(?:from|in|with|on)\s+(?:the\s+)?(?:it|tech(?:nical)?|security|compliance"
+        r"|engineering|head\s+office|ops)\b|\b(?:it|security|compliance|head\s+office)\s+(?:team|department)\s+here\b"
         r"|我是(?:你的|这个机器人的|系统)(?:管理员|开发者|开发人员|主人)|这里是.{0,6}(?:安全部门|it部门)"
         r"|来自(?:开发|管理).{0,4}(?:团队|部门)的?通知|开发人员备注"
+        r"|我是.{0,6}(?:技术部|安全部|信息科|信息部|运维|合规部|it部)"
     ),
     # transform-and-obey and dump requests
     re.compile(
         r"\b(?:decode|reverse|translate)\b.{0,60}\b(?:follow|do|obey|execute)\b"
         r"|\b(?:repeat|print|output|reveal|quote|spell\s+out|paste|summari[sz]e|dump)\b.{0,40}"
-        r"\b(?:everything|above|prompt|instructions|rules|hidden|table|configuration)\b"
+        r"\b(?:everything|above|prompt|instructions|rules|hidden|configuration)\b"
         r"|照做|原样|逐字|(?:输出|打印|重复|显示|列出|总结).{0,12}(?:上面|隐藏|提示词|指令|规则|配置|全部)"
     ),
 ]
@@ -319,8 +333,9 @@ class InjectionDetector:
     """Refuses prompt-injection attempts; `warm_up()` fits the classifier, `run(text)` gives a `Verdict`.
 
     `split`: fit on the rows of this split only (`tune` for measuring on the held-out half); None = all rows.
-    `threshold`: the probability above which a message is refused; chosen on the tuning half so that no
-    ordinary question there is refused in cross-validation, with a margin.
+    `threshold`: the probability above which a message is refused; chosen on 5-fold cross-validation of the
+    tuning half (3 repeats, round 3): 0.7 refuses 3 of 353 ordinary rows out of fold (0.6: 8) for a recall of
+    0.85 (0.6: 0.89); the middle band keeps most of the rest from KB content.
     `guard_from`: the middle band [guard_from, threshold) where a message with a cue flag or risk sign is
     guarded (answered with the fallback, never from the KB); chosen on the tuning half's out-of-fold scores.
     """
@@ -329,7 +344,7 @@ class InjectionDetector:
         self,
         path: Path = LABELLED,
         split: str | None = None,
-        threshold: float = 0.6,
+        threshold: float = 0.7,
         c: float = 64.0,
         guard_from: float = 0.25,
     ) -> None:
@@ -421,7 +436,7 @@ def looks_like_injection(text: str) -> bool:
     return default_detector().run(text).attack
 
 
-FRESH = DEMO_DIR / "eval" / "injection-fresh.jsonl"
+BLIND = DEMO_DIR / "eval" / "injection-fresh2.jsonl"
 
 
 def _score_rows(detector: InjectionDetector, rows: list[dict[str, Any]], vectors: np.ndarray | None) -> list:
@@ -480,10 +495,20 @@ def _report(results: list) -> dict[str, Any]:
     }
 
 
-def evaluate(path: Path = LABELLED, fresh: Path | None = FRESH) -> dict[str, Any]:
-    """Fit on the tuning half; precision / recall on the held-out half and on the blind `fresh` set.
+def _counts(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Rows per split, as "label/language": count."""
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        split = out.setdefault(r.get("split") or "none", {})
+        key = f"{r['label']}/{r['language']}"
+        split[key] = split.get(key, 0) + 1
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
-    The fresh set was written by someone who never saw the labelled file, after the model was final; it is
+
+def evaluate(path: Path = LABELLED, blind: Path | None = BLIND) -> dict[str, Any]:
+    """Fit on the tuning half; precision / recall on the held-out half and on the `blind` set.
+
+    The blind set was written by someone who never saw the labelled file, after the model was final; it is
     never fitted on. "wrongly_refused" lists ordinary rows refused or guarded.
     """
     rows = load_rows(path)
@@ -496,8 +521,14 @@ def evaluate(path: Path = LABELLED, fresh: Path | None = FRESH) -> dict[str, Any
         "fitted_on": TUNE,
         "threshold": detector.threshold,
         "guard_from": detector.guard_from,
+        "counts": _counts(rows),
         "held_out": _report(_score_rows(detector, [rows[i] for i in held], vectors[held])),
     }
-    if fresh is not None and fresh.is_file() and fresh != path:
-        result["fresh"] = {"file": str(fresh), **_report(_score_rows(detector, load_rows(fresh), None))}
+    if blind is not None and blind.is_file() and blind != path:
+        blind_rows = load_rows(blind)
+        result["blind"] = {
+            "file": str(blind),
+            "counts": _counts(blind_rows),
+            **_report(_score_rows(detector, blind_rows, None)),
+        }
     return result

@@ -668,7 +668,7 @@ def eval_injection(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Prompt-injection detector: fit on the tuning half; precision / recall on held-out and the blind fresh set."""
+    """Injection detector: fit on the tuning half; row counts, precision / recall on held-out and the blind set."""
     from assistant.injection import LABELLED, evaluate
 
     path = file or LABELLED
