@@ -1,87 +1,45 @@
-"""The assistant: one customer message in, one grounded, logged reply out."""
+"""The assistant: one customer message in, one grounded, logged reply out.
+
+The steps live next door: assistant/turn_flow.py decides a turn, answering.py retrieves and composes,
+slot_filling.py fills templates, review_hooks.py queues turns for review."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assistant import messages
 from assistant.config import Settings
-from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore, Session
-from assistant.dialogue import (
-    OFFER_HANDOFF,
-    answer_to_offer,
-    asks_for_contact_details,
-    contact_hits,
-    contact_query,
-)
-from assistant.generation import (
-    GenerationError,
-    Generator,
-    GroundingGuard,
-    LocalGenerator,
-    Passage,
-    build_messages,
-)
+from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore
+from assistant.dialogue import OFFER_HANDOFF
+from assistant.generation import Generator, GroundingGuard, LocalGenerator
 from assistant.generation.backend import make_generator
-from assistant.generation.extractive import compose_answer
-from assistant.generation.vector_cache import keep_warm, passage_vectors
-from assistant.guardrails import asks_for_human, negativity, rewrite_follow_up
+from assistant.generation.vector_cache import keep_warm
+from assistant.guardrails import rewrite_follow_up
 from assistant.home import make_private
 from assistant.injection import default_detector
 from assistant.language import detect_language
-from assistant.routing import HANDOFF_INTENT, Decision, decide
-from assistant.schema import ChatReply, IntentOut, SourceOut
-from assistant.scope import answering, template_fits
+from assistant.review_hooks import queue_for_review, queue_thumbs_down
+from assistant.routing import Decision, decide
+from assistant.schema import ChatReply, IntentOut
+from assistant.slot_filling import answer_from_template
 from assistant.sources import public_source
-from assistant.streaming import drain, reply_pieces
-from knowledge import Hit, KnowledgeBase, Template, make_embedder
-from knowledge.slots import Slot, SlotError, template_slots
+from assistant.streaming import reply_pieces
+from assistant.turn import InputError, NotReady, Turn, checked_message
+from assistant.turn_flow import answer_turn, update_failures
+from knowledge import KnowledgeBase, Template, make_embedder
 from training import IntentClassifier, ModelRegistry
 from training.review import ReviewQueue
 
+__all__ = ["Assistant", "InputError", "NotReady", "Turn"]
+
 log = logging.getLogger("lepton.assistant")
-
-
-class NotReady(RuntimeError):
-    """Models are still loading."""
-
-
-class InputError(ValueError):
-    """A message the assistant refuses to process (empty, too long)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass
-class Turn:
-    """Everything decided while answering one message; becomes the reply and the log row."""
-
-    message: str
-    session: Session
-    query: str = ""
-    language: str = "en"
-    intent: str | None = None
-    confidence: float = 0.0
-    route: str = "fallback"
-    reply: str = ""
-    sources: list[Hit] = field(default_factory=list)
-    trace: dict[str, Any] = field(default_factory=dict)
-    started: float = field(default_factory=time.perf_counter)
-
-    def stage(self, name: str, since: float) -> float:
-        now = time.perf_counter()
-        self.trace.setdefault("stages_ms", {})[name] = round((now - since) * 1000, 2)
-        return now
 
 
 class Assistant:
@@ -146,7 +104,7 @@ class Assistant:
             self.intents.predict(["warm up"])
         self.store = ConversationStore(s.logs_path)
         self.review = ReviewQueue(s.home / "review.db")
-        self.listeners.append(self._queue_thumbs_down)
+        self.listeners.append(functools.partial(queue_thumbs_down, self))
         self.ready = True
 
     def _make_generator(self) -> Generator | None:
@@ -242,19 +200,8 @@ class Assistant:
         return self.store
 
     def validate_message(self, message: str) -> str:
-        text = message.strip()
-        if not text:
-            raise InputError("empty_message", "The message is empty.")
-        if len(message) > self.settings.max_message_chars:
-            raise InputError(
-                "message_too_long",
-                f"The message is longer than {self.settings.max_message_chars} characters.",
-            )
-        if "\x00" in message:
-            raise InputError("invalid_message", "The message contains a NUL character.")
-        if not message.isascii() and any("\ud800" <= ch <= "\udfff" for ch in message):
-            raise InputError("invalid_message", "The message is not valid Unicode text (a lone surrogate).")
-        return text
+        """The message stripped; InputError when it is empty, too long or not text."""
+        return checked_message(message, self.settings.max_message_chars)
 
     def _answer(
         self, message: str, session_id: str | None, cancel: threading.Event | None = None
@@ -284,82 +231,18 @@ class Assistant:
         t = turn.stage("follow_up", t)
         if turn.session.status == CLOSED:
             turn.session.status = OPEN  # the agent closed it: the bot answers again, from a clean slate
-        if turn.session.status == HANDOFF:
-            turn.route, turn.reply = "handoff", messages.text("handoff_waiting", self._reply_language(turn))
-            turn.trace["decision"] = {"route": "handoff", "reason": "session is with a human agent"}
-        elif (attack := default_detector().run(text)).attack:
-            turn.route, turn.reply = "fallback", messages.text("refuse", self._reply_language(turn))
-            turn.trace["decision"] = {
-                "route": "fallback",
-                "reason": f"prompt injection or markup in the message ({attack.reason})",
-            }
-            turn.trace["injection"] = {"reason": attack.reason, "score": attack.score}
-        elif attack.guarded:
-            # unsure but risky: no KB content, only the fallback (and its offer of a person stands)
-            turn.route, turn.reply = "fallback", messages.text("fallback", self._reply_language(turn))
-            turn.trace["decision"] = {
-                "route": "fallback",
-                "reason": "possible prompt injection, not answered",
-            }
-            turn.trace["injection"] = {"reason": attack.reason, "score": attack.score, "guarded": True}
-            turn.trace["offer"] = OFFER_HANDOFF
-        elif offer == OFFER_HANDOFF and (accepted := answer_to_offer(text)) is not None:
-            if accepted:
-                turn.intent, turn.confidence = HANDOFF_INTENT, 1.0
-                self._start_handoff(turn, language)
-            else:
-                turn.route, turn.reply = "smalltalk", messages.text("offer_declined", language)
-            said = "accepted" if accepted else "declined"
-            turn.trace["decision"] = {"route": turn.route, "reason": f"customer {said} the offer of a person"}
-        elif asks_for_human(text):
-            turn.intent, turn.confidence = HANDOFF_INTENT, 1.0
-            self._start_handoff(turn, self._reply_language(turn))
-            turn.trace["decision"] = {"route": "handoff", "reason": "customer asked for a person"}
-        elif negativity(text) >= self.settings.routing.anger_handoff:
-            self._start_handoff(turn, self._reply_language(turn))
-            turn.trace["decision"] = {
-                "route": "handoff",
-                "reason": f"strong negative sentiment ({negativity(text):.2f})",
-            }
-        elif not self._answer_pending_slot(turn):
-            decision = self._classify(turn)
-            t = turn.stage("intent", t)
-            # A question FOR contact details is answered from the passage that states them, with a person
-            # offered; only a confident other intent (its template) keeps it. It never hands off by itself.
-            found: list[Hit] = []
-            contact = asks_for_contact_details(text) and decision.route in (None, "handoff")
-            if contact:
-                query, k = contact_query(text, language), 2 * self.settings.retrieval.top_k
-                with self._kb_lock:
-                    found = contact_hits(self.kb.search(query, k=k, language=language), text)
-                decision = replace(decision, route=None, reason=f"contact details asked; {decision.reason}")
-            if found:
-                passages = [
-                    Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri)
-                    for h in found
-                ]
-                reply, verdict = self._compose(text, passages, language, cancel)
-                turn.stage("contact", t)
-                found.sort(key=lambda h: h.id != verdict.get("passage"))  # cite the passage it quotes first
-                turn.route, turn.reply, turn.sources = "rag", reply, self._cited(found)
-                turn.trace["guard"] = verdict
-                turn.trace["decision"] = {"route": "rag", "reason": "contact details asked: stated"}
-            else:
-                self._route(turn, decision, cancel)
-            if contact and turn.route in ("template", "rag"):
-                turn.reply = f"{turn.reply}\n\n{messages.text('offer_person', language)}"
-                turn.trace["offer"] = OFFER_HANDOFF
+        answer_turn(self, turn, offer, language, cancel, t)
         # A new question starts a new topic (answered or not); a follow-up keeps the one it follows.
         asked = turn.route in ("template", "rag", "clarify", "fallback") and not turn.trace.get("injection")
         if asked and turn.query == text:
             turn.session.topic = text
-        self._update_failures(turn)
+        update_failures(self, turn)
         # The fallback reply offers a person too; an offer stands for the next message only.
         offered = turn.trace.get("offer") or (turn.route == "fallback" and not turn.trace.get("injection"))
         turn.session.offer = OFFER_HANDOFF if offered and turn.session.status != HANDOFF else None
         latency = (time.perf_counter() - turn.started) * 1000
         turn.trace["stages_ms"]["total"] = round(latency, 2)
-        sources = [self._source(h) for h in turn.sources]
+        sources = [public_source(h, self.settings.public_base_url) for h in turn.sources]
         message_id = self.store.log_turn(
             turn.session,
             {
@@ -378,7 +261,7 @@ class Assistant:
         )
         if turn.route == "handoff" and turn.trace.get("handoff_started"):
             self._emit("handoff", {"session_id": turn.session.id, "message_id": message_id})
-        self._queue_for_review(turn, message_id)
+        queue_for_review(self, turn, message_id)
         return ChatReply(
             session_id=turn.session.id,
             message_id=message_id,
@@ -427,355 +310,11 @@ class Assistant:
             return turn.language
         return "en" if "en" in self.languages else sorted(self.languages)[0]
 
-    def _route(self, turn: Turn, decision: Decision, cancel: threading.Event | None) -> None:
-        turn.trace["decision"] = {"route": decision.route, "reason": decision.reason}
-        language = self._reply_language(turn)
-        if decision.route == "handoff":
-            self._start_handoff(turn, language)
-        elif decision.route == "fallback":
-            turn.route, turn.reply = "fallback", messages.text("fallback", language)
-        elif decision.route in ("template", "smalltalk"):
-            template = self._template(decision.intent or "", language)
-            assert template is not None
-            fits, covered = template_fits(turn.query, template, self.settings)
-            if decision.route == "template" and not fits:
-                # The nearest intent the classifier knows, not what was asked: retrieval decides, scoped.
-                turn.trace["template_check"] = {"template": template.id, "coverage": round(covered, 3)}
-                turn.trace["decision"]["reason"] += f"; the question is not {template.id}'s: retrieval"
-                self._retrieve_and_compose(turn, language, cancel, strict=True, scoped=True)
-                return
-            turn.route = decision.route
-            self._answer_from_template(turn, template, language, cancel)
-        elif decision.route == "clarify":
-            a, b = (self._template(name, language) for name in decision.alternatives[:2])
-            turn.route = "clarify"
-            turn.reply = messages.text("clarify", language, a=a.title if a else "", b=b.title if b else "")
-        elif (template := self._template_with_its_slots(turn, decision, language)) is not None:
-            turn.route = "template"
-            turn.trace["decision"] = {
-                "route": "template",
-                "reason": f"{decision.reason}; the message supplies the slots of {template.id}",
-            }
-            self._answer_from_template(turn, template, language, cancel)
-        else:
-            # A follow-up leans on an answered question: the out-of-scope check does not apply to it.
-            own = turn.query == turn.message
-            self._retrieve_and_compose(turn, language, cancel, strict=decision.strict and own, scoped=own)
-            if turn.route == "rag":
-                self._offer_slot(turn, decision, language)
-
     def _answer_from_template(
         self, turn: Turn, template: Template, language: str, cancel: threading.Event | None = None
     ) -> None:
-        """Fill `{slots}` from the message or the session; when one is missing, answer the general
-        question from the knowledge base and ask for the value (the next turn can then use the template).
-        Slots are declared in the knowledge base (knowledge/slots.py)."""
-        try:
-            slots: list[str] | None = template_slots(template.answer)
-        except SlotError:  # stored before answers were checked: shown as written, never a 500
-            slots = None
-        declared = self._slots()
-        values: dict[str, str] = {}
-        for slot in slots or []:
-            spec = declared.get(slot)
-            value = (spec.find(turn.message) if spec else None) or turn.session.slots.get(slot)
-            if value is None:
-                turn.trace["slot"] = {"missing": slot, "template": template.id, "declared": spec is not None}
-                # Not back to this template when nothing is retrieved: the slot would be missing again, forever.
-                self._retrieve_and_compose(turn, language, cancel, template_fallback=False)
-                ask = spec.ask_text(language) if spec else None
-                if ask is None:  # no declaration (a knowledge base loaded before slots were declared)
-                    return
-                if turn.route == "rag":
-                    turn.reply = f"{turn.reply}\n\n{ask}"
-                else:
-                    turn.route, turn.reply, turn.sources = "clarify", ask, []
-                turn.session.pending = {"template_id": template.id, "slot": slot, "intent": template.intent}
-                return
-            values[slot] = value
-        turn.session.slots.update(values)
-        turn.reply = template.answer.format(**values) if slots is not None else template.answer
-        turn.sources = [self._template_hit(template)]
-
-    def _answer_pending_slot(self, turn: Turn) -> bool:
-        """Answer the template that waited for a slot when this message supplies it."""
-        pending = turn.session.pending
-        if not pending:
-            return False
-        turn.session.pending = None
-        if self._find_slot(pending["slot"], turn.message) is None:
-            return False
-        assert self.kb is not None
-        with self._kb_lock:
-            template = self.kb.get_template(pending["template_id"])
-        if template is None:
-            return False
-        turn.route, turn.intent, turn.confidence = "template", pending["intent"], 1.0
-        turn.trace["decision"] = {"route": "template", "reason": f"slot {pending['slot']} supplied"}
-        self._answer_from_template(turn, template, self._reply_language(turn))
-        return True
-
-    def _slots(self) -> dict[str, Slot]:
-        """The slots the live knowledge base declares."""
-        assert self.kb is not None
-        with self._kb_lock:
-            return self.kb.slots()
-
-    def _find_slot(self, slot: str, message: str) -> str | None:
-        spec = self._slots().get(slot)
-        return spec.find(message) if spec is not None else None
-
-    def _offer_slot(self, turn: Turn, decision: Decision, language: str) -> None:
-        """After a general answer, ask for the value the likely intent's template needs ("where's my
-        order?" at 0.4 for order_status: the help-centre answer, then the question for the order number)."""
-        found = self._slot_template(decision, language)
-        if found is None:
-            return
-        template, slots = found
-        declared = self._slots()
-        missing = [s for s in slots if not turn.session.slots.get(s) and not self._find_slot(s, turn.message)]
-        ask = declared[missing[0]].ask_text(language) if missing and missing[0] in declared else None
-        if ask:
-            turn.reply = f"{turn.reply}\n\n{ask}"
-            turn.session.pending = {"template_id": template.id, "slot": missing[0], "intent": template.intent}
-            turn.trace["slot"] = {"missing": missing[0], "template": template.id, "offered": True}
-
-    def _template_with_its_slots(self, turn: Turn, decision: Decision, language: str) -> Template | None:
-        """The intent's template when the message carries every slot value it needs: an order number
-        the customer typed corroborates an intent the classifier is not quite sure of."""
-        found = self._slot_template(decision, language)
-        if found is None or any(self._find_slot(slot, turn.message) is None for slot in found[1]):
-            return None
-        return found[0]
-
-    def _slot_template(self, decision: Decision, language: str) -> tuple[Template, list[str]] | None:
-        """The decided intent's template and its slots, when it has some and the intent is likely enough."""
-        likely = decision.confidence >= self.settings.routing.template_fallback_confidence
-        template = self._template(decision.intent, language) if decision.intent and likely else None
-        try:
-            slots = template_slots(template.answer) if template is not None else []
-        except SlotError:
-            return None
-        return (template, slots) if template is not None and slots else None
-
-    def _retrieve_and_compose(
-        self,
-        turn: Turn,
-        language: str,
-        cancel: threading.Event | None,
-        strict: bool = False,
-        template_fallback: bool = True,
-        scoped: bool = False,
-    ) -> None:
-        """`scoped`: only passages that pass the out-of-scope check answer (assistant/scope.py); `strict`:
-        the classifier called the question out of scope, so the check's higher bars apply."""
-        assert self.kb is not None
-        t = time.perf_counter()
-        k = self.settings.retrieval.top_k
-        with self._kb_lock:
-            hits = self.kb.search(turn.query, k=k, language=language)
-            other_language = False
-            if not hits:
-                hits = self.kb.search(turn.query, k=k)
-                other_language = bool(hits)
-        t = turn.stage("retrieval", t)
-        found = bool(hits)
-        if scoped or strict:
-            hits = answering(turn.query, hits, self.settings.routing, oos=strict)
-            # A retrieved template answers only a question of its intent, as on the template route.
-            hits = [h for h in hits if h.kind != "template" or template_fits(turn.query, h, self.settings)[0]]
-        turn.trace["retrieved"] = [
-            {"id": h.id, "kind": h.kind, "title": h.title, "score": round(h.score, 4), "language": h.language}
-            for h in hits
-        ]
-        if not hits:
-            # Not when the out-of-scope check turned the passages down: the question is about something else.
-            fallback_ok = turn.intent and template_fallback and not strict and not found
-            template = self._template(turn.intent, language) if fallback_ok else None
-            if template is not None and not template_fits(turn.query, template, self.settings)[0]:
-                template = None  # the intent is only the nearest one the classifier knows
-            if template is not None and turn.confidence >= self.settings.routing.template_fallback_confidence:
-                turn.route = "template"
-                turn.trace["decision"] = {
-                    "route": "template",
-                    "reason": "nothing retrieved; the intent's template",
-                }
-                self._answer_from_template(turn, template, language, cancel)
-                return
-            turn.route, turn.reply = "fallback", messages.text("fallback", language)
-            turn.trace["decision"] = {"route": "fallback", "reason": "nothing relevant found"}
-            return
-        passages = [
-            Passage(id=h.id, title=h.title, text=h.text, language=h.language, uri=h.uri) for h in hits
-        ]
-        reply, verdict = self._compose(turn.query, passages, language, cancel)
-        hits.sort(key=lambda h: h.id != verdict.get("passage"))  # cite the passage the answer quotes first
-        turn.stage("generation", t)
-        turn.trace["guard"] = verdict
-        if other_language:
-            reply = (
-                messages.text(
-                    "other_language", language, lang=messages.language_name(hits[0].language, language)
-                )
-                + reply
-            )
-        turn.route, turn.reply = "rag", reply
-        turn.sources = self._cited(hits)
-        turn.trace["decision"] = {"route": "rag", "reason": turn.trace.get("decision", {}).get("reason", "")}
-
-    def _compose(
-        self, question: str, passages: list[Passage], language: str, cancel: threading.Event | None
-    ) -> tuple[str, dict[str, Any]]:
-        """A generated reply that passed the grounding guard, or the extractive answer.
-
-        With `cancel` (a stream) the draft comes through `stream()`, so it can stop between tokens.
-        """
-        assert self.guard is not None and self.kb is not None
-        g = self.settings.generator
-        verdict: dict[str, Any] = {"ok": False, "reason": "no generator"}
-        generator = self.generator  # one model for the whole reply, even if a new adapter comes in meanwhile
-        if generator is not None:
-            prompt = build_messages(question, passages[:3], language)
-            try:
-                if cancel is None:
-                    draft = generator.generate(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s)
-                else:
-                    draft = drain(
-                        generator.stream(prompt, max_new_tokens=g.max_new_tokens, timeout_s=g.timeout_s),
-                        cancel,
-                    )
-                checked = self.guard.check(draft, passages[:3], language)
-                verdict = {
-                    "ok": checked.ok,
-                    "reason": checked.reason,
-                    "support": round(checked.support, 3),
-                    "draft": draft,
-                }
-                if checked.ok:
-                    return draft.strip(), verdict
-            except GenerationError as exc:
-                verdict = {"ok": False, "reason": getattr(exc, "reason", "error"), "error": str(exc)}
-        # Unit vectors are cached (they change only with the KB); an embedder that cannot read the language
-        # (MiniLM and Chinese) would only add noise, so there the words alone rank the units.
-        embedder = self.kb.embedder
-        reads = getattr(embedder, "languages", None)
-        dense = reads is None or language.split("-")[0] in reads
-        composed = compose_answer(
-            question,
-            passages,
-            language,
-            embed=passage_vectors(embedder) if dense else None,
-            embed_query=embedder.embed_queries if dense else None,
-        )
-        verdict["fallback"] = "extractive"
-        verdict["passage"] = composed.passage.id if composed.passage else None
-        return composed.text, verdict
-
-    @staticmethod
-    def _cited(hits: list[Hit], limit: int = 3) -> list[Hit]:
-        """The best hit per document (or template), best first."""
-        seen: set[str] = set()
-        cited: list[Hit] = []
-        for h in hits:
-            if h.uri in seen:
-                continue
-            seen.add(h.uri)
-            cited.append(h)
-        return cited[:limit]
-
-    def _start_handoff(self, turn: Turn, language: str) -> None:
-        turn.route, turn.reply = "handoff", messages.text("handoff", language)
-        turn.session.status = HANDOFF
-        turn.trace["handoff_started"] = True
-
-    def _update_failures(self, turn: Turn) -> None:
-        session = turn.session
-        if turn.route == "fallback" and not turn.trace.get("injection"):
-            session.failures += 1
-            if session.failures >= self.settings.routing.max_failures and session.status != HANDOFF:
-                language = self._reply_language(turn)
-                turn.reply = turn.reply + "\n\n" + messages.text("handoff", language)
-                turn.route = "handoff"
-                session.status = HANDOFF
-                turn.trace["handoff_started"] = True
-                turn.trace["decision"] = {
-                    "route": "handoff",
-                    "reason": f"{session.failures} unanswered turns in a row",
-                }
-        elif turn.route in ("template", "rag"):
-            session.failures = 0
-
-    @staticmethod
-    def _template_hit(template: Template) -> Hit:
-        return Hit(
-            id=template.id,
-            kind="template",
-            title=template.title,
-            uri=f"template:{template.id}",
-            snippet=template.answer[:200],
-            text=template.answer,
-            score=1.0,
-            language=template.language,
-            intent=template.intent,
-        )
-
-    def _source(self, hit: Hit) -> SourceOut:
-        """What the customer sees of a source: its public URL or `kb:<path>`, never the server's file path."""
-        return public_source(hit, self.settings.public_base_url)
-
-    def _queue_for_review(self, turn: Turn, message_id: str) -> None:
-        """Turns a person should look at: unanswered, out of scope, unsure, handed off."""
-        reasons = []
-        if turn.route == "fallback":
-            reasons.append("unanswered")
-        if turn.intent == "out_of_scope":
-            reasons.append("out_of_scope")
-        if turn.trace.get("handoff_started"):
-            reasons.append("handoff")
-        unsure = turn.intent is not None and turn.confidence < self.settings.routing.template_confidence
-        if unsure and turn.route not in ("smalltalk", "handoff"):
-            reasons.append("low_confidence")
-        for reason in reasons:
-            self._review_add(
-                message_id, turn.message, reason, turn.session.id, turn.language, turn.intent, turn.confidence
-            )
-
-    def _review_add(
-        self,
-        message_id: str,
-        text: str,
-        reason: str,
-        session_id: str,
-        language: str,
-        intent: str | None,
-        confidence: float,
-    ) -> None:
-        assert self.review is not None
-        if self.review.add(
-            message_id,
-            text,
-            reason,
-            session_id=session_id,
-            language=language,
-            predicted=intent,
-            confidence=confidence,
-        ):
-            self._emit("review_item", {"message_id": message_id, "reason": reason})
-
-    def _queue_thumbs_down(self, kind: str, payload: dict[str, Any]) -> None:
-        if kind != "feedback" or payload.get("rating") != "down" or self.store is None:
-            return
-        turn = self.store.turn(str(payload.get("message_id", "")))
-        if turn is not None:
-            self._review_add(
-                turn["id"],
-                turn["message"],
-                "thumbs_down",
-                turn["session_id"],
-                turn["language"] or "",
-                turn["intent"],
-                turn["confidence"] or 0.0,
-            )
+        """The template's answer with its slots filled (assistant/slot_filling.py)."""
+        answer_from_template(self, turn, template, language, cancel)
 
     def _emit(self, kind: str, payload: dict[str, Any]) -> None:
         for listener in self.listeners:
