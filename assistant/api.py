@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.pipeline import Assistant, InputError, NotReady
 from assistant.schema import ChatReply, ChatRequest, ErrorResponse
 from assistant.security import ADMIN_PREFIX, chat_access, read_access
+from assistant.sources import logged_source
 from assistant.streaming import turn_events
 from assistant.surfaces import install_surfaces
 
@@ -210,17 +211,12 @@ def create_api(assistant: Assistant) -> FastAPI:
             "status": session.status,
             "turns": [
                 {
-                    k: t[k]
-                    for k in (
-                        "id",
-                        "created_at",
-                        "message",
-                        "reply",
-                        "route",
-                        "language",
-                        "intent",
-                        "sources",
-                    )
+                    **{
+                        k: t[k]
+                        for k in ("id", "created_at", "message", "reply", "route", "language", "intent")
+                    },
+                    # Older logs hold the server's file path: shown as kb:<name>, like every source today.
+                    "sources": [logged_source(src) for src in t["sources"] or []],
                 }
                 for t in turns
             ],

@@ -47,3 +47,16 @@ def public_source(hit: Hit, base_url: str | None = None) -> SourceOut:
     return SourceOut(
         id=hit.id, title=hit.title, uri=url or f"kb:{public_path(hit)}", snippet=hit.snippet, url=url
     )
+
+
+def logged_source(source: dict) -> dict:
+    """A source as a conversation log holds it, safe to show: logs written before public sources existed hold the
+    server's file path as `uri`, which becomes `kb:<file name>` here."""
+    uri = str(source.get("uri", ""))
+    if uri.startswith(("template:", "kb:")) or is_http_url(uri):
+        return source
+    name = PurePosixPath(uri.replace("\\", "/")).name
+    return {
+        **source,
+        "uri": f"kb:{PurePosixPath(name).stem or name}" if name else f"kb:{source.get('id', '')}",
+    }

@@ -163,3 +163,13 @@ def test_demo_server_shows_customers_no_server_path(launch: Callable[..., Proc])
                 assert_no_server_path(s, proc.home, ROOT)
                 seen += not s["uri"].startswith("template:")
     assert seen, "no article was cited: the test proves nothing"
+
+
+def test_sources_logged_before_public_sources_show_no_server_path() -> None:
+    from assistant.sources import logged_source
+
+    old = {"id": "d1-0000", "title": "Returns", "uri": "/srv/lepton/kb/articles/en/return-policy.md"}
+    assert logged_source(old) == {**old, "uri": "kb:return-policy"}
+    assert logged_source({**old, "uri": "C:\\kb\\faq.md"})["uri"] == "kb:faq"
+    for kept in ("kb:en/return-policy", "template:tpl-x-en", "https://help.example.com/returns"):
+        assert logged_source({**old, "uri": kept})["uri"] == kept

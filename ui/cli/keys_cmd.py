@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from ui.cli.common import Home, console, fail
 
 keys_app = typer.Typer(help="API keys: admin keys and widget keys bound to origins.", no_args_is_help=True)
-console = Console(stderr=True)
-Home = Annotated[Path | None, typer.Option("--home", help="Data folder (default $LEPTON_HOME or ./.lepton).")]
 
 
 def _store(home: Path | None):
@@ -19,11 +18,6 @@ def _store(home: Path | None):
     from assistant.keys import KeyStore
 
     return KeyStore(load_settings(home=home).home / "keys.db")
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
 
 
 @keys_app.command("create")
@@ -42,7 +36,7 @@ def keys_create(
     try:
         key = _store(home).create(kind, origin or [], name=name)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     console.print(
         f"created {'an' if kind == 'admin' else 'a'} {kind} key; copy it now, it cannot be shown again"
@@ -74,5 +68,5 @@ def keys_revoke(
 ) -> None:
     """Revoke a key at once (running servers stop accepting it on the next request)."""
     if not _store(home).revoke(key_id):
-        _fail(f"no live key with id {key_id}")
+        fail(f"no live key with id {key_id}")
     print(f"revoked {key_id}")

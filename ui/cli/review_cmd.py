@@ -1,0 +1,81 @@
+"""`lepton review`: the queue of turns a person should look at (list, label, discard)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from ui.cli.common import Home, existing_settings, fail
+
+review_app = typer.Typer(help="The review queue of turns a person should look at.", no_args_is_help=True)
+SameText = Annotated[
+    bool, typer.Option("--same-text", help="Also every other pending item with the same text (case aside).")
+]
+
+
+@review_app.command("list")
+def review_list(
+    status: Annotated[str, typer.Option(help="pending, confirmed, corrected, discarded")] = "pending",
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    home: Home = None,
+) -> None:
+    """Turns waiting for a person: unanswered, out of scope, unsure, handed off, thumbs down."""
+    from training.review import ReviewQueue
+
+    items = ReviewQueue(existing_settings(home).home / "review.db").items(status, limit)
+    if as_json:
+        print(json.dumps(items, ensure_ascii=False))
+        return
+    for it in items:
+        copies = f"  ×{it['copies']}" if it.get("copies", 1) > 1 else ""
+        print(
+            f"#{it['id']}  [{it['reasons']}]  {it['predicted']} ({it['confidence']:.2f}){copies}  {it['text']}"
+        )
+
+
+@review_app.command("label")
+def review_label(
+    item: int,
+    intent: str,
+    new: Annotated[
+        bool,
+        typer.Option("--new", help="INTENT is a new intent (otherwise it must be one the assistant knows)."),
+    ] = False,
+    same_text: SameText = False,
+    home: Home = None,
+) -> None:
+    """Confirm or correct the intent of review item ITEM; it joins the training data."""
+    from assistant.review_labels import UnknownIntent, check_label, known_intents
+    from training.review import ReviewQueue
+
+    settings = existing_settings(home)
+    queue = ReviewQueue(settings.home / "review.db")
+    if queue.get(item) is None:
+        fail(f"no review item #{item}")
+    try:
+        intent = check_label(intent, known_intents(settings), new=new)
+    except UnknownIntent as exc:
+        fail(str(exc))
+    row = queue.resolve(item, intent, same_text=same_text)
+    print(f"#{item} {row['status']} as {intent}{_also(row)}")
+
+
+@review_app.command("discard")
+def review_discard(item: int, same_text: SameText = False, home: Home = None) -> None:
+    """Drop review item ITEM (it never becomes training data)."""
+    from training.review import ReviewQueue
+
+    try:
+        row = ReviewQueue(existing_settings(home).home / "review.db").resolve(item, None, same_text=same_text)
+    except KeyError:
+        fail(f"no review item #{item}")
+        return
+    print(f"#{item} discarded{_also(row)}")
+
+
+def _also(row: dict) -> str:
+    n = row.get("also_resolved", 0)
+    return f" (and {n} more pending item{'s' if n != 1 else ''} with the same text)" if n else ""
