@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.config import RoutingSettings, Settings
-from assistant.learning import stored_base_data
+from assistant.learning import base_data_dir
 from knowledge import Hit, Template
 from knowledge.lexical import coverage
 from training.data import load_intent_csv
@@ -58,7 +58,8 @@ def template_fits(question: str, template: Template | Hit, settings: Settings) -
     """Whether `template` (or a retrieved template) may answer `question`: most of the question's content words
     (CJK characters, English words) occur in its intent's stored training examples or in the template itself.
     Returns the verdict and the coverage; a home without stored training data trusts the classifier alone."""
-    examples = intent_examples(stored_base_data(settings)).get(template.intent or "", "")
+    # A read-only listing: repairing an interrupted data swap is the retrain's job, not a customer turn's.
+    examples = intent_examples(sorted(base_data_dir(settings).glob("*.csv"))).get(template.intent or "", "")
     if not examples:
         return True, 1.0
     answer = template.answer if isinstance(template, Template) else template.text
