@@ -42,7 +42,8 @@ def retrieve_and_compose(
     t = turn.stage("retrieval", t)
     found = bool(hits)
     if scoped or strict:
-        hits = answering(turn.query, hits, a.settings.routing, oos=strict)
+        ranking = turn.trace.get("intent", {}).get("ranking") or [[None]]
+        hits = answering(turn.query, hits, a.settings.routing, oos=strict, nearest=ranking[0][0])
         # A retrieved template answers only a question of its intent, as on the template route.
         hits = [h for h in hits if h.kind != "template" or template_fits(turn.query, h, a.settings)[0]]
     turn.trace["retrieved"] = [

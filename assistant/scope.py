@@ -19,8 +19,11 @@ from knowledge.lexical import coverage
 from training.data import load_intent_csv
 
 
-def answering(question: str, hits: list[Hit], cfg: RoutingSettings, *, oos: bool = False) -> list[Hit]:
-    """The hits that may answer `question`, best first (empty: fall back); `oos`: the classifier said so."""
+def answering(
+    question: str, hits: list[Hit], cfg: RoutingSettings, *, oos: bool = False, nearest: str | None = None
+) -> list[Hit]:
+    """The hits that may answer `question`, best first (empty: fall back); `oos`: the classifier said so;
+    `nearest`: the in-scope intent the classifier ranked first."""
     strong = cfg.oos_min_score if oos else cfg.answer_min_score
     covered = cfg.oos_covered_min_score if oos else cfg.covered_min_score
     return [
@@ -28,7 +31,12 @@ def answering(question: str, hits: list[Hit], cfg: RoutingSettings, *, oos: bool
         for h in hits
         if h.score >= strong
         or (
-            h.score >= covered and coverage(question, f"{h.title}\n{h.heading}\n{h.text}") >= cfg.min_coverage
+            h.score >= covered
+            and (
+                coverage(question, f"{h.title}\n{h.heading}\n{h.text}") >= cfg.min_coverage
+                # Two signals agree: retrieval found the template of the intent the classifier ranked first.
+                or (nearest is not None and h.kind == "template" and h.intent == nearest)
+            )
         )
     ]
 

@@ -233,6 +233,13 @@ def compose_answer(
     index = {u.pos: i for i, (rank, u) in enumerate(cands) if rank == best_rank}
     for i in picked:
         u = cands[i][1]
+        if u.kind in ("list", "steps"):
+            # "Add installation for $99 at checkout. The crew will: …": the paragraph that introduces a
+            # list states what the list is about, so its last sentence comes along.
+            prev = units[u.pos - 1] if u.pos > 0 else None
+            if prev is not None and prev.block == u.block and prev.kind == "sentence":
+                chosen.add(index[prev.pos])
+            continue
         if u.kind != "sentence":
             continue
         nxt = units[u.pos + 1] if u.pos + 1 < len(units) else None

@@ -162,7 +162,8 @@ def passage_units(text: str) -> tuple[Unit, ...]:
             if s.endswith(("?", "？")) or s.endswith((":", "：")):
                 continue  # a question or a label is not an answer
             add(finish(s), "sentence")
-        block += 1
+        if not lead:
+            block += 1  # a paragraph that introduces a list shares its block: the list reads on from it
 
     def flush_items() -> None:
         nonlocal items, lead, block

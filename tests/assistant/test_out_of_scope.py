@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import load_settings
+from assistant.config import RoutingSettings, load_settings
 from assistant.pipeline import Assistant
-from assistant.scope import template_fits
-from knowledge import Template
+from assistant.scope import answering, template_fits
+from knowledge import Hit, Template
 
 pytestmark = pytest.mark.slow
 
@@ -154,3 +154,34 @@ def test_the_demo_does_not_answer_off_topic_questions_from_a_nearby_template(
 )
 def test_the_demo_still_answers_its_own_template_questions(demo_assistant, question: str) -> None:
     assert demo_assistant.chat(question).route in ("template", "rag")
+
+
+def _hit(kind: str, score: float, intent: str | None, text: str = "Report it within 48 hours.") -> Hit:
+    return Hit(
+        id=f"{kind}-{intent}",
+        kind=kind,
+        title="t",
+        uri="u",
+        snippet=text,
+        text=text,
+        score=score,  # type: ignore[arg-type]
+        language="en",
+        intent=intent,
+    )
+
+
+def test_an_off_topic_verdict_yields_to_retrieval_finding_the_nearest_intents_template() -> None:
+    """The classifier calls "the glass jug is cracked, what do I do?" out of scope but ranks damaged_item
+    first among the intents it knows; retrieval finds damaged_item's template fairly (0.50): the two agree."""
+    cfg = RoutingSettings()
+    question = "my blender just showed up and the glass jug is cracked. what do I do?"
+    template = _hit("template", 0.50, "damaged_item")
+    other = _hit("template", 0.50, "repair_request")
+    document = _hit("document", 0.50, None)
+    assert answering(question, [template, other, document], cfg, oos=True, nearest="damaged_item") == [
+        template
+    ]
+    assert answering(question, [template, other, document], cfg, oos=True) == []
+    # Agreement does not lower the floor: a weak match of the same template still falls back.
+    weak = _hit("template", cfg.oos_covered_min_score - 0.05, "damaged_item")
+    assert answering(question, [weak], cfg, oos=True, nearest="damaged_item") == []

@@ -98,6 +98,24 @@ def test_a_list_of_phrases_comes_whole_with_its_lead_in() -> None:
     assert "includes" in answer and all(w in answer for w in ("helmet", "lock", "city map"))
 
 
+def test_the_paragraph_that_introduces_a_list_comes_with_it() -> None:
+    guided = Passage(
+        id="tours",
+        title="Guided tours",
+        text=(
+            "## Guided tours\n\nAdd a tour for $40 at the counter, or online a day ahead. The guide will:\n\n"
+            "- meet you at the shop\n- ride the harbour loop with you\n- stop at the lighthouse\n\n"
+            "## Weather\n\nTours run in light rain. Storms cancel them, with a full refund."
+        ),
+        language="en",
+    )
+    answer = extractive_answer("will the guide meet me and show me the lighthouse?", [guided], "en")
+    _readable(answer)
+    assert "$40" in answer and "lighthouse" in answer
+    assert answer.index("$40") < answer.index("lighthouse")  # in reading order
+    assert "Storms" not in answer
+
+
 def test_steps_come_whole_and_in_order() -> None:
     answer = extractive_answer("How do I unlock the bike?", [CANCEL], "en")
     _readable(answer)
