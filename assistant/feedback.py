@@ -1,4 +1,5 @@
-"""Thumbs up/down on a reply: `POST /v1/feedback`, kept next to the turns in the conversation database."""
+"""Thumbs up/down on a reply, kept next to the turns in the conversation database (the HTTP route:
+ui/http/feedback_routes.py)."""
 
 from __future__ import annotations
 
@@ -6,34 +7,13 @@ import logging
 import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Literal
-
-from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from typing import Any
 
 from assistant.conversations import ConversationStore
 from assistant.pipeline import Assistant
-from assistant.schema import ErrorResponse
-from assistant.security import chat_access
 from knowledge.redaction import redact
 
 log = logging.getLogger("lepton.feedback")
-
-
-class FeedbackRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    message_id: StrictStr = Field(min_length=1, max_length=128)
-    rating: Literal["up", "down"]
-    comment: StrictStr | None = Field(default=None, max_length=2000)
-
-
-class FeedbackOut(BaseModel):
-    message_id: str
-    session_id: str
-    rating: Literal["up", "down"]
-    comment: str | None
-    updated_at: float
 
 
 class FeedbackStore:
@@ -119,22 +99,3 @@ def rate(
     if row is not None:
         emit(assistant, "feedback", {k: row[k] for k in ("message_id", "session_id", "rating", "comment")})
     return row
-
-
-def feedback_router(assistant: Assistant) -> APIRouter:
-    router = APIRouter(tags=["chat"])
-
-    @router.post(
-        "/v1/feedback",
-        response_model=FeedbackOut,
-        responses={404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
-        dependencies=[Depends(chat_access)],
-    )
-    def feedback(body: FeedbackRequest) -> FeedbackOut:
-        """Rate one reply (`message_id` from the chat reply) up or down, with an optional comment."""
-        row = rate(assistant, body.message_id, body.rating, body.comment)
-        if row is None:
-            raise HTTPException(404, {"code": "not_found", "message": "No reply with this message_id."})
-        return FeedbackOut(**{k: row[k] for k in FeedbackOut.model_fields})
-
-    return router

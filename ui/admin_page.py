@@ -26,8 +26,8 @@ from assistant.pipeline import Assistant
 from assistant.review_labels import known_intents
 from training import ModelRegistry
 from training.generator_lora import generator_registry
-from ui.console_guard import LOGIN_KEY
-from ui.gradio_guard import is_received_upload
+from ui.http.console_guard import LOGIN_KEY
+from ui.http.gradio_guard import is_received_upload
 from ui.kb_admin import DOCUMENT, TEMPLATE, CurationError, KnowledgeCuration
 from ui.plain_text import inline_code, plain
 
@@ -57,7 +57,7 @@ def admin_auth(keys: KeyStore) -> Callable[[str, str], bool]:
     def check(username: str, password: str) -> bool:
         info = keys.verify((password or "").strip())
         ok = info is not None and info.kind == "admin"
-        # Gradio's session for this login is bound to the key (ui/console_guard.py): revoking it ends it.
+        # Gradio's session for this login is bound to the key (ui/http/console_guard.py): revoking it ends it.
         LOGIN_KEY.set(info.id if ok and info is not None else None)
         log.info("admin console login %s for %r", "accepted" if ok else "refused", username)
         return ok

@@ -18,7 +18,7 @@ import gradio as gr
 from assistant.feedback import rate
 from assistant.pipeline import Assistant, InputError
 from assistant.schema import ChatReply
-from assistant.security import Refused, Security, customer_gate
+from ui.http.security import Refused, Security, customer_gate
 
 _TITLE = "Kestrel Home & Tech · Help"
 _SOURCES = {"en": "Sources", "zh": "来源"}

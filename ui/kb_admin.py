@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge import KnowledgeBase, Template
-from ui.gradio_guard import is_received_upload
+from ui.http.gradio_guard import is_received_upload
 
 TEMPLATE, DOCUMENT = "template", "document"
 

@@ -9,7 +9,7 @@ from assistant.generation.extractive import extractive_answer
 from assistant.generation.grounding import GroundingGuard, GroundingVerdict
 from assistant.generation.local import LocalGenerator
 from assistant.generation.model_cache import bundled_generator_path
-from assistant.generation.openai_compat import OpenAIGenerator
+from assistant.generation.openai_client import OpenAIGenerator
 from assistant.generation.passage import Passage
 from assistant.generation.prompt import build_messages
 

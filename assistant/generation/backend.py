@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from assistant.generation.base import Generator
 from assistant.generation.local import LocalGenerator
-from assistant.generation.openai_compat import OpenAIGenerator
+from assistant.generation.openai_client import OpenAIGenerator
 
 if TYPE_CHECKING:
     from assistant.config import GeneratorSettings, Settings

@@ -1,5 +1,5 @@
 """Security checks against the real `lepton serve` process (Gradio mounted at /), extending
-tests/assistant/api/ (which drives the API-only app): admin path tricks, foreign origins on every customer
+tests/ui/http/ (which drives the API-only app): admin path tricks, foreign origins on every customer
 route, and a concurrent flood on the per-key rate limit."""
 
 from __future__ import annotations

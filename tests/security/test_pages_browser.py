@@ -1,5 +1,5 @@
 """Issue #17 in a real browser (Debian's Chromium driven by Playwright): with Gradio's file handling made strict
-(ui/gradio_guard.py), the admin console's own upload still works end to end."""
+(ui/http/gradio_guard.py), the admin console's own upload still works end to end."""
 
 from __future__ import annotations
 

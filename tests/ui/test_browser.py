@@ -113,7 +113,7 @@ def garden_url(tmp_path_factory: pytest.TempPathFactory):
     from assistant.config import load_settings
     from assistant.pipeline import Assistant
     from tests.conftest import free_port
-    from ui.server import create_server
+    from ui.http.app import create_server
 
     root = tmp_path_factory.mktemp("garden-page")
     docs = root / "docs" / "en"

@@ -50,7 +50,7 @@ def test_chinese_question_gets_a_chinese_answer(server) -> None:
 def test_document_sources_name_the_article_not_the_server_file(server) -> None:
     body = chat(server.url, "Do you deliver to Canada and who pays the import duties?")
     docs = [s for s in body["sources"] if not s["uri"].startswith("template:")]
-    # Issue #18: no server path reaches customers (more in tests/assistant/api/test_sources.py).
+    # Issue #18: no server path reaches customers (more in tests/ui/http/test_sources.py).
     if body["route"] == "rag":
         assert docs and all(s["uri"].startswith("kb:") and Path(s["uri"]).suffix != ".md" for s in docs)
 

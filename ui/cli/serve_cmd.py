@@ -22,7 +22,7 @@ def serve(
     import uvicorn
 
     from assistant.home import PRIVATE_UMASK, make_private
-    from ui.server import create_server
+    from ui.http.app import create_server
 
     setup_logging()
     settings = settings_for(home, host=host, port=port, demo=demo or None)

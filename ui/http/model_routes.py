@@ -16,11 +16,11 @@ from assistant.conversations import CLOSED, HANDOFF
 from assistant.pipeline import Assistant
 from assistant.review_labels import UnknownIntent, check_label, known_intents
 from assistant.schema import ErrorResponse
-from assistant.security import ADMIN_PREFIX, require_admin
 from training import ModelRegistry
 from training.generator_lora import generator_registry
 from training.registry import VERSION
 from training.review import ReviewQueue
+from ui.http.security import ADMIN_PREFIX, require_admin
 
 log = logging.getLogger("lepton.admin")
 

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from assistant.keys import KeyInfo
 from assistant.pipeline import Assistant, NotReady
 from assistant.schema import ErrorResponse
-from assistant.security import ADMIN_PREFIX, require_admin
 from knowledge import KnowledgeBase, Template
 from knowledge.readers import MAX_BYTES, is_document_file, is_templates_file
 from knowledge.versions import NothingToPublish, UnknownVersion
+from ui.http.security import ADMIN_PREFIX, require_admin
 
 MAX_UPLOAD_FILES = 20
 _SAFE_NAME = re.compile(r"^[\w\u00a0-\uffff][\w\u00a0-\uffff .()+-]{0,150}$")

@@ -118,8 +118,8 @@ def _share_kb_connection_across_threads(store: Any) -> None:
 @pytest.fixture(scope="session")
 def make_live(api_assistant: Any) -> Iterator[Callable[..., Live]]:
     """Start a server for the assistant with settings overrides; all stop at the end of the session."""
-    from assistant.api import create_api
     from assistant.keys import KeyStore
+    from ui.http.app import create_api
 
     stack: list[Any] = []
 

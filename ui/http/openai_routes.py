@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from assistant.pipeline import Assistant
 from assistant.schema import ChatReply, ErrorResponse
-from assistant.security import chat_access
 from assistant.streaming import turn_events
+from ui.http.security import chat_access
 
 MODEL = "lepton"
 CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" for the one model

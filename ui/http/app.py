@@ -1,4 +1,5 @@
-"""One process: the HTTP API with the Gradio pages mounted on it."""
+"""The one place that builds the HTTP app: the API (routers, middleware, error shape) with the Gradio pages
+mounted on it, and the background work one server process runs (warm-up, retrain schedule, model watch)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,62 @@ import gradio as gr
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
-from assistant.api import create_api
 from assistant.config import Settings
 from assistant.learning import RetrainSchedule
 from assistant.pipeline import Assistant
+from assistant.schema import ErrorResponse
+from assistant.webhooks import install_webhooks
 from ui.admin_page import CSS as ADMIN_CSS
 from ui.admin_page import admin_auth, build_admin_page
 from ui.chat_page import build_chat_page
-from ui.console_guard import guard_console
-from ui.gradio_guard import guard_gradio
+from ui.http.admin_routes import admin_router
+from ui.http.chat_routes import chat_router
+from ui.http.console_guard import guard_console
+from ui.http.cors import WidgetCORS
+from ui.http.errors import BodyLimit, install_error_handlers
+from ui.http.feedback_routes import feedback_router
+from ui.http.gradio_guard import guard_gradio
+from ui.http.kb_routes import kb_admin_router
+from ui.http.model_routes import actions_router
+from ui.http.openai_routes import openai_router
+from ui.http.security import ADMIN_PREFIX, AdminGuard, Security
 
 log = logging.getLogger("lepton.server")
-WIDGET = Path(__file__).resolve().parent / "static" / "widget.js"
+WIDGET = Path(__file__).resolve().parent.parent / "static" / "widget.js"
+
+
+def create_api(assistant: Assistant) -> FastAPI:
+    """The API alone (no pages): error shape, body limits, keys, CORS, rate limits, every router, webhooks."""
+    settings = assistant.settings
+    app = FastAPI(
+        title="Lepton",
+        version="0.1.0",
+        description='Self-hosted customer-service assistant. Errors are `{"error": {"code", "message"}}`.',
+        responses={422: {"model": ErrorResponse}},
+    )
+    app.state.assistant = assistant
+    install_error_handlers(app)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        exempt_prefixes=("/admin",),  # the console: capped by ui/http/gradio_guard.py
+        # Documents and template files are uploaded and edited here: the upload cap, plus room for the
+        # multipart framing around a file of exactly that size.
+        larger=((f"{ADMIN_PREFIX}/kb/", settings.max_upload_bytes + 64 * 1024),),
+    )
+    security = Security.from_settings(settings)
+    app.state.security = security
+    # Added last, so outermost: the admin guard, then CORS (even refusals carry CORS headers).
+    app.add_middleware(AdminGuard, security=security)
+    app.add_middleware(WidgetCORS, keys=security.keys)
+    app.include_router(openai_router(assistant))
+    app.include_router(feedback_router(assistant))
+    app.include_router(admin_router(assistant))
+    app.include_router(actions_router(assistant))
+    app.include_router(kb_admin_router(assistant))
+    app.include_router(chat_router(assistant))
+    install_webhooks(assistant, settings)
+    return app
 
 
 def create_server(

@@ -104,7 +104,7 @@ def test_kb_curation_over_http(live, monkeypatch: pytest.MonkeyPatch) -> None:
                 415,
                 "unsupported_type",
             )
-            import assistant.kb_admin as kb_admin
+            import ui.http.kb_routes as kb_admin
 
             monkeypatch.setattr(kb_admin, "MAX_BYTES", 1000)  # the server runs in this process
             _assert_error(

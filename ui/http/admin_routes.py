@@ -13,7 +13,7 @@ from assistant.conversations import ConversationStore
 from assistant.feedback import feedback_store
 from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
-from assistant.security import ADMIN_PREFIX, require_admin
+from ui.http.security import ADMIN_PREFIX, require_admin
 
 
 def _lock(store: ConversationStore) -> AbstractContextManager[Any]:

@@ -26,8 +26,8 @@ from gradio.routes import App
 from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.api import error
-from ui.console_guard import CONSOLE_PREFIX, mounted_console
+from ui.http.console_guard import CONSOLE_PREFIX, mounted_console
+from ui.http.errors import error
 
 API = "/gradio_api"
 GRADIO_PACKAGE = Path(gradio.__file__).resolve().parent

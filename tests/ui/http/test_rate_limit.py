@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from assistant.ratelimit import RateLimiter
+from ui.http.ratelimit import RateLimiter
 
 ORIGIN = "https://shop.example.com"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.ui.http.conftest import serve, variant
 
-from tests.assistant.api.conftest import serve, variant
 from tests.conftest import ROOT, Proc
 
 PRUNING_URL = "https://garden.example/guides/pruning?lang=en"
@@ -51,7 +51,7 @@ def garden(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def urls(garden: Any) -> Iterator[dict[str, str]]:
     """Base URLs of two servers on it: "plain" (no public_base_url) and "based" (with one)."""
-    from assistant.api import create_api
+    from ui.http.app import create_api
 
     plain = serve(create_api(variant(garden, rate_limit_per_minute=100_000)))
     based = serve(create_api(variant(garden, rate_limit_per_minute=100_000, public_base_url=BASE)))

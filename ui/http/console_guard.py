@@ -14,8 +14,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.cors import is_customer_path
 from assistant.keys import KeyStore
+from ui.http.cors import is_customer_path
+from ui.http.errors import error
 
 log = logging.getLogger("lepton.admin")
 
@@ -125,8 +126,6 @@ class ConsoleHeaders:
         elif console and _from_another_site(scope["method"], path, asked):
             refusal = "The admin console cannot be used from another site."
         if refusal is not None:
-            from assistant.api import error
-
             await error(403, "forbidden_origin", refusal, extra)(scope, receive, send)
             return
 

@@ -10,7 +10,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.config import Settings
 from assistant.keys import KeyInfo, KeyStore, request_origin
-from assistant.ratelimit import RateLimiter, retry_after
+from ui.http.errors import error
+from ui.http.ratelimit import RateLimiter, retry_after
 
 ADMIN_PREFIX = "/v1/admin"
 
@@ -83,8 +84,6 @@ class AdminGuard:
             raw = headers.get(b"authorization")
             problem = admin_problem(self.security.keys, raw.decode("latin-1") if raw is not None else None)
             if problem is not None:
-                from assistant.api import error
-
                 status, code, message = problem
                 extra = {"WWW-Authenticate": "Bearer"} if status == 401 else None
                 await error(status, code, message, extra)(scope, receive, send)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.keys import KeyStore, request_origin
+from ui.http.errors import error
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
 ALLOW_HEADERS = ("authorization", "content-type", "x-lepton-session")
@@ -68,7 +69,6 @@ class WidgetCORS:
     async def _preflight(
         scope: Scope, receive: Receive, send: Send, origin: str | None, headers: dict[bytes, str]
     ) -> None:
-        from assistant.api import error
 
         vary = {"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
         if origin is None:
