@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.ui.http.conftest import serve, variant
 
 from tests.conftest import ROOT, Proc
+from tests.ui.http.conftest import serve, variant
 
 PRUNING_URL = "https://garden.example/guides/pruning?lang=en"
 BASE = "https://help.garden.example/kb/"
