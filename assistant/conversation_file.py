@@ -1,5 +1,5 @@
 """The conversation-test file format: conversations of turns with what each reply must satisfy, read and
-validated strictly (docs/conversation-tests.md). The evaluator that plays them is `assistant.evaluation`."""
+validated strictly (docs/conversation-tests.md). The evaluator that plays them is `assistant.conversation_eval`."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from assistant.generation.vector_cache import keep_warm
 from assistant.guardrails import rewrite_follow_up
 from assistant.home import make_private
 from assistant.injection import default_detector
-from assistant.language import detect_language
+from assistant.message_language import message_language
 from assistant.review_hooks import queue_for_review, queue_thumbs_down
 from assistant.routing import Decision, decide
 from assistant.schema import ChatReply, IntentOut
@@ -99,7 +99,7 @@ class Assistant:
         self.guard = GroundingGuard(embed=self.kb.embedder.embed_passages)
         default_detector().warm_up()  # fits the injection classifier once (under a second, cached vectors)
         # First calls are slow (langdetect loads its profiles, the classifier's heads warm up): pay them here.
-        detect_language("warming up the language profiles")
+        message_language("warming up the language profiles")
         if self.intents is not None:
             self.intents.predict(["warm up"])
         self.store = ConversationStore(s.logs_path)
@@ -212,7 +212,7 @@ class Assistant:
         text = self.validate_message(message)
         turn = Turn(message=text, session=self.store.session(session_id))
         t = turn.started
-        turn.language = detect_language(text, default=turn.session.language or "en")
+        turn.language = message_language(text, default=turn.session.language or "en")
         turn.session.language = turn.language
         t = turn.stage("language", t)
 

@@ -15,7 +15,7 @@ class HybridScorer:
     l = bm25 / max(bm25 over the candidates) is the lexical evidence relative to the best lexical match.
     The gate means lexical evidence only boosts units the embedder already finds somewhat similar, so
     unrelated queries that merely share a word with the corpus stay below the threshold.
-    Tuned on the demo questions (see knowledge/evaluation.py). `mode` = "dense" / "lexical" / "rrf" exist for evaluation.
+    Tuned on the demo questions (see knowledge/retrieval_eval.py). `mode` = "dense" / "lexical" / "rrf" exist for evaluation.
     """
 
     lo: float = 0.15

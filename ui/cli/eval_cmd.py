@@ -47,7 +47,7 @@ def eval_conversations(
     home: Home = None,
 ) -> None:
     """Play test conversations through the assistant and score routes, intents, sources and languages."""
-    from assistant.evaluation import load_conversations, run_conversations
+    from assistant.conversation_eval import load_conversations, run_conversations
     from assistant.pipeline import Assistant
 
     if not file.is_file():
@@ -108,7 +108,7 @@ def eval_retrieval(
     import tempfile
 
     from knowledge import KnowledgeBase, demo_paths, make_embedder
-    from knowledge.evaluation import MODES, evaluate_demo, evaluate_stackfaq
+    from knowledge.retrieval_eval import MODES, evaluate_demo, evaluate_stackfaq
 
     if dataset not in ("stackfaq", "demo"):
         fail("--dataset must be stackfaq or demo")

@@ -14,7 +14,7 @@ _KANA = re.compile(r"[\u3040-\u30ff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
-def detect_language(text: str, default: str = "en", preferred: tuple[str, ...] = ("en", "zh")) -> str:
+def message_language(text: str, default: str = "en", preferred: tuple[str, ...] = ("en", "zh")) -> str:
     """ISO 639-1 code of `text` ("zh" for Chinese); `default` when the text is too short to tell.
 
     A `preferred` language (those the knowledge base has) wins when langdetect gives it a fair chance:

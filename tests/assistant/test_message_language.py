@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.language import detect_language
+from assistant.message_language import message_language
 
 
 @pytest.mark.parametrize(
@@ -19,14 +19,14 @@ from assistant.language import detect_language
     ],
 )
 def test_detects_language(text: str, expected: str) -> None:
-    assert detect_language(text) == expected
+    assert message_language(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "   ", "ok", "?!", "KH-20481937", "12345"])
 def test_short_or_empty_text_gets_the_default(text: str) -> None:
-    assert detect_language(text, default="zh") == "zh"
+    assert message_language(text, default="zh") == "zh"
 
 
 def test_is_deterministic() -> None:
     text = "merci pour votre aide"
-    assert len({detect_language(text) for _ in range(20)}) == 1
+    assert len({message_language(text) for _ in range(20)}) == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.evaluation import (
+from assistant.conversation_eval import (
     Conversation,
     ConversationFileError,
     format_summary,
