@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from assistant.components import build_generator, build_intent_model, build_knowledge_base
 from assistant.config import Settings
 from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore
 from assistant.dialogue import OFFER_HANDOFF
 from assistant.generation import Generator, GroundingGuard, LocalGenerator
-from assistant.generation.backend import make_generator
 from assistant.generation.vector_cache import keep_warm
 from assistant.guardrails import rewrite_follow_up
 from assistant.home import make_private
@@ -33,7 +33,7 @@ from assistant.sources import public_source
 from assistant.streaming import reply_pieces
 from assistant.turn import InputError, NotReady, Turn, checked_message
 from assistant.turn_flow import answer_turn, update_failures
-from knowledge import KnowledgeBase, Template, make_embedder
+from knowledge import KnowledgeBase, Template
 from training import IntentClassifier, ModelRegistry
 from training.review import ReviewQueue
 
@@ -72,18 +72,7 @@ class Assistant:
     def _load(self) -> None:
         s = self.settings
         make_private(s.home)  # created 0700; an older home's files lose group / other access
-        r = s.retrieval
-        embedder = make_embedder(
-            r.embedder,
-            path=r.embedder_path,
-            base_url=r.embedder_url,
-            api_key=r.embedder_api_key.get_secret_value() if r.embedder_api_key else None,
-            model=r.embedder_model,
-        )
-        kb_kwargs: dict[str, Any] = {"embedder": embedder, "chroma_url": s.chroma_url}
-        if r.min_score is not None:
-            kb_kwargs["min_score"] = r.min_score
-        self.kb = KnowledgeBase(s.kb_dir, **kb_kwargs)
+        self.kb = build_knowledge_base(s)
         self.kb.warm_up()
         if s.demo:
             from assistant.bootstrap import prepare_demo
@@ -108,7 +97,7 @@ class Assistant:
         self.ready = True
 
     def _make_generator(self) -> Generator | None:
-        return make_generator(self.settings)
+        return build_generator(self.settings)
 
     @property
     def generator_adapter(self) -> str | None:
@@ -141,10 +130,12 @@ class Assistant:
         current = ModelRegistry(self.settings.intents_dir).current()
         if current is None:
             return None
-        version, path = current
-        if version == self.intent_version:
-            return version
-        model = IntentClassifier.load(path)
+        if current[0] == self.intent_version:
+            return current[0]
+        built = build_intent_model(self.settings)
+        if built is None:
+            return None
+        version, model = built
         model.warm_up()
         with self._intent_lock:
             self.intents, self.intent_version = model, version

@@ -107,7 +107,8 @@ def eval_retrieval(
     """Retrieval quality: MRR@10, Recall@1/@5 (StackFAQ paraphrases, or the demo's questions per language)."""
     import tempfile
 
-    from knowledge import KnowledgeBase, demo_paths, make_embedder
+    from assistant.components import build_embedder
+    from knowledge import KnowledgeBase, demo_paths
     from knowledge.retrieval_eval import MODES, evaluate_demo, evaluate_stackfaq
 
     if dataset not in ("stackfaq", "demo"):
@@ -116,7 +117,7 @@ def eval_retrieval(
     if any(m not in MODES for m in modes):
         fail(f"--mode must be one of {', '.join(MODES)} or all")
     s = settings_for(home)
-    embedder = make_embedder(s.retrieval.embedder, path=s.retrieval.embedder_path)
+    embedder = build_embedder(s)  # the server's embedder, remote ones included
     if dataset == "stackfaq":
         if path is None or not path.exists():
             fail("--path must name the StackFAQ folder (or its JSON file)")

@@ -16,14 +16,9 @@ kb_app = typer.Typer(
 
 
 def _kb(home: Path | None):
-    from knowledge import KnowledgeBase, make_embedder
+    from assistant.components import build_knowledge_base
 
-    s = settings_for(home)
-    return KnowledgeBase(
-        s.kb_dir,
-        embedder=make_embedder(s.retrieval.embedder, path=s.retrieval.embedder_path),
-        chroma_url=s.chroma_url,
-    )
+    return build_knowledge_base(settings_for(home))  # built as the server builds it
 
 
 @kb_app.command("ingest")
