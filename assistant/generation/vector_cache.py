@@ -69,7 +69,7 @@ def unit_texts(kb: Any) -> list[str]:
     from assistant.generation.extractive import embed_text
     from assistant.generation.units import passage_units
 
-    reads = getattr(kb.embedder, "languages", None)
+    reads = kb.embedder.languages
     texts: dict[str, None] = {}
     for u in kb.store.units(live=True).values():
         if u.get("kind") not in ("document", "template"):
