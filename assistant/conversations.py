@@ -22,7 +22,10 @@ OPEN, HANDOFF, CLOSED = "open", "handoff", "closed"
 # customer text, or JSON that may (a trace copies the message into `rewritten`, a draft may echo it), and is
 # redacted on its way to disk by `_private`: a new column is private unless it is listed here.
 _AS_IS: dict[str, frozenset[str]] = {
-    "sessions": frozenset({"id", "created_at", "updated_at", "language", "status", "failures", "offer"}),
+    # user_ref: a keyed digest of the integrator's own user id, never the id itself.
+    "sessions": frozenset(
+        {"id", "created_at", "updated_at", "language", "status", "failures", "offer", "user_ref"}
+    ),
     "turns": frozenset(
         {"id", "session_id", "created_at", "language", "intent", "confidence", "route", "latency_ms"}
     ),
@@ -80,6 +83,24 @@ class Session:
     topic: str | None = None
     # What the last reply offered ("handoff": a person); only the next message can take it up.
     offer: str | None = None
+    # Whose session it is, where the caller says (OpenAI `user`): a digest, see `session_for_user`.
+    user_ref: str | None = None
+
+
+def _session(row: dict[str, Any]) -> Session:
+    return Session(
+        id=row["id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        language=row["language"],
+        status=row["status"],
+        failures=row["failures"] or 0,
+        slots=json.loads(row["slots"] or "{}"),
+        pending=json.loads(row["pending"]) if row["pending"] else None,
+        topic=row.get("topic"),
+        offer=row.get("offer"),
+        user_ref=row.get("user_ref"),
+    )
 
 
 class ConversationStore:
@@ -110,6 +131,7 @@ class ConversationStore:
                     "pending": str,
                     "topic": str,
                     "offer": str,
+                    "user_ref": str,
                 },
                 pk="id",
                 if_not_exists=True,
@@ -140,8 +162,10 @@ class ConversationStore:
                 foreign_keys=[("session_id", "sessions", "id")],
                 if_not_exists=True,
             )
-            if "offer" not in self.db["sessions"].columns_dict:  # a home from before offers were kept
-                self.db["sessions"].add_column("offer", str)
+            for column in ("offer", "user_ref"):  # a home from before offers / users were kept
+                if column not in self.db["sessions"].columns_dict:
+                    self.db["sessions"].add_column(column, str)
+            self.db["sessions"].create_index(["user_ref", "updated_at"], if_not_exists=True)
             self.db["agent_messages"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["created_at"], if_not_exists=True)
@@ -177,20 +201,25 @@ class ConversationStore:
             if session_id:
                 rows = list(self.db.query("select * from sessions where id = ?", [session_id]))
                 if rows and now - rows[0]["updated_at"] <= self.session_ttl_s:
-                    row = rows[0]
-                    return Session(
-                        id=row["id"],
-                        created_at=row["created_at"],
-                        updated_at=row["updated_at"],
-                        language=row["language"],
-                        status=row["status"],
-                        failures=row["failures"] or 0,
-                        slots=json.loads(row["slots"] or "{}"),
-                        pending=json.loads(row["pending"]) if row["pending"] else None,
-                        topic=row.get("topic"),
-                        offer=row.get("offer"),
-                    )
+                    return _session(rows[0])
             return Session(id=uuid.uuid4().hex, created_at=now, updated_at=now)
+
+    def session_for_user(self, user_ref: str) -> Session:
+        """The user's latest live session, or a new one kept for them at once (so that the next call of the
+        same user finds it, whichever id it carries)."""
+        now = time.time()
+        with self._lock:
+            rows = list(
+                self.db.query(
+                    "select * from sessions where user_ref = ? and updated_at >= ? order by updated_at desc limit 1",
+                    [user_ref, now - self.session_ttl_s],
+                )
+            )
+            if rows:
+                return _session(rows[0])
+            session = Session(id=uuid.uuid4().hex, created_at=now, updated_at=now, user_ref=user_ref)
+            self.save_session(session)
+            return session
 
     def log_turn(self, session: Session, turn: dict[str, Any]) -> str:
         """Store one turn and the session's new state atomically (customer text redacted); returns its id.
@@ -253,6 +282,7 @@ class ConversationStore:
             "pending": session.pending or None,
             "topic": session.topic,
             "offer": session.offer,
+            "user_ref": session.user_ref,
         }
 
     def history(self, session_id: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -109,6 +109,10 @@ class KeyStore:
     def _digest(self, key: str) -> str:
         return hmac.new(self._pepper, key.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    def fingerprint(self, text: str) -> str:
+        """A stable keyed digest of `text` (an integrator's user id): linkable here, unreadable elsewhere."""
+        return self._digest(f"fingerprint\x00{text}")[:32]
+
     def create(self, kind: str, origins: list[str] | None = None, name: str = "") -> str:
         """A new key of `kind`; returns the plaintext, which is not stored anywhere."""
         if kind not in KINDS:

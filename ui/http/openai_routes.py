@@ -1,23 +1,28 @@
 """An OpenAI-compatible face: `POST /v1/chat/completions` and `GET /v1/models` (one model, "lepton").
 
-The last user message is the customer's message; earlier messages are ignored because the session (from
-the `X-Lepton-Session` header or the `user` field) already holds the conversation. Replies carry an extra
-`lepton` object with the session, message id, route, sources, intent and language.
+The last user message is the customer's message; earlier messages are ignored because the session already
+holds the conversation: the one named by the `X-Lepton-Session` header, else the latest live session of the
+end user named by `user` (as OpenAI documents it: one id per end user), else a new one. `usage` counts words
+and punctuation (each CJK character one), since an extractive reply has no model tokens; another `model`
+than "lepton" is a 404, as OpenAI answers. Replies carry an extra `lepton` object with the session, message
+id, route, sources, intent and language.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
+from assistant.keys import KeyInfo
 from assistant.pipeline import Assistant
 from assistant.schema import ChatReply, ErrorResponse
 from assistant.streaming import turn_events
@@ -70,8 +75,21 @@ def lepton_fields(reply: ChatReply) -> dict[str, Any]:
     )
 
 
-def completion(reply: ChatReply) -> dict[str, Any]:
-    """A `chat.completion` object for one reply."""
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+|[^\w\s]")
+
+
+def count_tokens(text: str) -> int:
+    """Words, numbers and punctuation marks; each CJK character counts as one."""
+    return len(_TOKEN.findall(text))
+
+
+def usage(prompt: str, reply: str) -> dict[str, int]:
+    p, c = count_tokens(prompt), count_tokens(reply)
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def completion(reply: ChatReply, prompt: str = "") -> dict[str, Any]:
+    """A `chat.completion` object for one reply to `prompt`."""
     return {
         "id": f"chatcmpl-{reply.message_id}",
         "object": "chat.completion",
@@ -85,7 +103,7 @@ def completion(reply: ChatReply) -> dict[str, Any]:
                 "finish_reason": "stop",
             }
         ],
-        "usage": None,
+        "usage": usage(prompt, reply.reply),
         "lepton": lepton_fields(reply),
     }
 
@@ -115,7 +133,8 @@ async def stream_chunks(assistant: Assistant, message: str, session_id: str | No
             if value:
                 yield _chunk(cid, created, {"content": value})
         elif kind == "final":
-            yield _chunk(cid, created, {}, "stop", lepton=lepton_fields(value) | {"reply": value.reply})
+            fields = lepton_fields(value) | {"reply": value.reply}
+            yield _chunk(cid, created, {}, "stop", usage=usage(message, value.reply), lepton=fields)
         else:
             body = {"error": {"code": "internal_error", "message": "The reply could not be produced."}}
             yield f"data: {json.dumps(body)}\n\n"
@@ -148,13 +167,22 @@ def openai_router(assistant: Assistant) -> APIRouter:
     @router.post("/v1/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **errors})
     def chat_completions(
         body: CompletionRequest,
+        request: Request,
         x_lepton_session: str | None = Header(default=None, max_length=128),
+        key: KeyInfo | None = Depends(chat_access),  # the router's own check, not run twice
     ) -> Any:
         """OpenAI chat completions: the last user message is answered in the session from the
-        `X-Lepton-Session` header (or `user`); `"stream": true` sends `chat.completion.chunk` events."""
+        `X-Lepton-Session` header, else the latest session of `user` (the end user's id); `"stream": true`
+        sends `chat.completion.chunk` events."""
+        if body.model != MODEL:
+            raise _no_model(body.model)
         message = customer_message(body)
-        session_id = x_lepton_session or body.user
         assistant.validate_message(message)
+        session_id = x_lepton_session
+        if session_id is None and body.user:
+            # One integrator's "cust-42" is not another's: the id is scoped by the key that sent it.
+            ref = request.app.state.security.keys.fingerprint(f"{key.id if key else ''}\x00{body.user}")
+            session_id = assistant.live_store().session_for_user(ref).id
         if body.stream:
             assistant.live_store()
             return StreamingResponse(
@@ -163,7 +191,7 @@ def openai_router(assistant: Assistant) -> APIRouter:
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
         reply = assistant.chat(message, session_id)
-        return JSONResponse(completion(reply), headers={"X-Lepton-Session": reply.session_id})
+        return JSONResponse(completion(reply, message), headers={"X-Lepton-Session": reply.session_id})
 
     @router.get("/v1/models", responses=errors)
     def models() -> dict[str, Any]:
@@ -173,12 +201,16 @@ def openai_router(assistant: Assistant) -> APIRouter:
     @router.get("/v1/models/{model}", responses={404: {"model": ErrorResponse}, **errors})
     def model(model: str) -> dict[str, Any]:
         if model != MODEL:
-            raise HTTPException(
-                404, {"code": "model_not_found", "message": f"No model {model!r}; use {MODEL!r}."}
-            )
+            raise _no_model(model)
         return _model()
 
     return router
+
+
+def _no_model(model: str) -> HTTPException:
+    return HTTPException(
+        404, {"code": "model_not_found", "message": f"No model {model[:64]!r}; use {MODEL!r}."}
+    )
 
 
 def _model() -> dict[str, Any]:

@@ -9,6 +9,8 @@ import openai
 import pytest
 from openai import OpenAI
 
+from tests.ui.http.conftest import ORIGIN
+
 
 @pytest.fixture()
 def client(live) -> OpenAI:
@@ -39,13 +41,7 @@ def test_plain_completion_answers_the_last_user_message(client: OpenAI) -> None:
     assert lepton["sources"][0]["title"] == "Refunds" and lepton["message_id"] and lepton["session_id"]
     assert set(lepton["intent"]) == {"name", "confidence"}
 
-    # The session continues through `user` or the X-Lepton-Session header.
-    again = client.chat.completions.create(
-        model="lepton",
-        user=lepton["session_id"],
-        messages=[{"role": "user", "content": "And express shipping?"}],
-    )
-    assert again.model_extra["lepton"]["session_id"] == lepton["session_id"]
+    # The session continues through the X-Lepton-Session header (`user` names the end user: see below).
     third = client.chat.completions.create(
         model="lepton",
         messages=[{"role": "user", "content": "How much is express shipping?"}],
@@ -102,3 +98,64 @@ def test_the_client_sees_bad_requests_as_errors(client: OpenAI) -> None:
         client.chat.completions.create(model="lepton", messages=[{"role": "assistant", "content": "hello"}])
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("gpt-4")
+
+
+def test_user_names_the_end_user_and_keeps_their_session(live, client: OpenAI) -> None:
+    """OpenAI's `user` is the end user's id: the same user continues their session (a follow-up is read in
+    its context), another user gets their own, and the id is scoped by the key that sent it."""
+    first = client.chat.completions.create(
+        model="lepton", user="cust-42", messages=[{"role": "user", "content": "How long do refunds take?"}]
+    )
+    again = client.chat.completions.create(
+        model="lepton", user="cust-42", messages=[{"role": "user", "content": "and how much is express?"}]
+    )
+    sid = first.model_extra["lepton"]["session_id"]
+    assert again.model_extra["lepton"]["session_id"] == sid
+    other = client.chat.completions.create(
+        model="lepton", user="cust-43", messages=[{"role": "user", "content": "How long do refunds take?"}]
+    )
+    assert other.model_extra["lepton"]["session_id"] != sid
+    keyed = OpenAI(
+        base_url=f"{live.url}/v1",
+        api_key=live.widget_key,
+        default_headers={"Origin": ORIGIN},
+        max_retries=0,
+        timeout=60,
+    )
+    theirs = keyed.chat.completions.create(
+        model="lepton", user="cust-42", messages=[{"role": "user", "content": "How long do refunds take?"}]
+    )
+    assert theirs.model_extra["lepton"]["session_id"] != sid
+    # Both turns of cust-42 are in one session, and the user id itself is stored nowhere.
+    history = httpx.get(f"{live.url}/v1/sessions/{sid}", timeout=30).json()
+    assert [t["message"] for t in history["turns"]][:2] == [
+        "How long do refunds take?",
+        "and how much is express?",
+    ]
+    store = live.assistant.live_store()
+    assert not list(store.db.query("select id from sessions where user_ref like '%cust-42%'"))
+
+
+def test_usage_counts_the_prompt_and_the_reply(client: OpenAI) -> None:
+    completion = client.chat.completions.create(
+        model="lepton", messages=[{"role": "user", "content": "How much is express shipping?"}]
+    )
+    u = completion.usage
+    assert u is not None and u.prompt_tokens == 6  # How much is express shipping ?
+    assert u.completion_tokens >= len(completion.choices[0].message.content.split())
+    assert u.total_tokens == u.prompt_tokens + u.completion_tokens
+    stream = client.chat.completions.create(
+        model="lepton",
+        stream=True,
+        messages=[{"role": "user", "content": "How much is express shipping?"}],
+    )
+    last = [chunk for chunk in stream][-1]
+    assert last.usage is not None and last.usage.prompt_tokens == 6 and last.usage.completion_tokens > 0
+
+
+def test_an_unknown_model_is_a_404_as_openai_answers(client: OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as err:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "refunds?"}])
+    assert err.value.body["code"] == "model_not_found" or err.value.response.json()["error"]["code"] == (
+        "model_not_found"
+    )
