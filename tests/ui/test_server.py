@@ -24,6 +24,13 @@ def test_health(server) -> None:
     assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
 
 
+def test_the_console_address_without_a_slash_leads_to_the_console(server) -> None:
+    r = httpx.get(f"{server.url}/admin", follow_redirects=False)
+    assert r.status_code in (307, 308) and r.headers["location"] == "/admin/"
+    page = httpx.get(f"{server.url}/admin", follow_redirects=True)
+    assert page.status_code == 200 and "<html" in page.text.lower()
+
+
 def test_english_question_gets_a_sourced_answer(server) -> None:
     body = chat(server.url, "I opened my new laptop last week, can I still send it back?")
     assert set(body) >= {

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 
 from assistant.config import Settings
 from assistant.learning import RetrainSchedule
@@ -41,7 +42,8 @@ WIDGET = Path(__file__).resolve().parent.parent / "static" / "widget.js"
 def create_api(assistant: Assistant) -> FastAPI:
     """The API alone (no pages): error shape, body limits, keys, CORS, rate limits, every router, webhooks."""
     settings = assistant.settings
-    app = FastAPI(
+    # Swagger UI and ReDoc from the fastapi-offline package: nothing is fetched from a CDN.
+    app = FastAPIOffline(
         title="Lepton",
         version="0.1.0",
         description='Self-hosted customer-service assistant. Errors are `{"error": {"code", "message"}}`.',
@@ -90,6 +92,11 @@ def create_server(
 
     app = create_api(assistant)
     app.router.lifespan_context = lifespan
+
+    @app.get("/admin", include_in_schema=False)
+    def admin_slash() -> RedirectResponse:
+        """The console lives at /admin/ (its mount); the address people type has no slash."""
+        return RedirectResponse("/admin/", status_code=307)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> FileResponse:
