@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from assistant.routing import HANDOFF_INTENT
 from assistant.turn import Turn
 
 if TYPE_CHECKING:  # the pipeline imports this module
@@ -11,13 +12,20 @@ if TYPE_CHECKING:  # the pipeline imports this module
 
 
 def queue_for_review(a: Assistant, turn: Turn, message_id: str) -> None:
-    """Turns a person should look at: unanswered, out of scope, unsure, handed off."""
+    """Turns a person should look at: unanswered, out of scope, unsure, handed off because the bot failed or
+    the customer got angry; a message refused as an injection attempt, under its own reason (so a false
+    refusal is seen). Not a customer who asked for a person (or said yes to the offer of one): they got what
+    they asked for."""
+    asked_for_person = turn.intent == HANDOFF_INTENT and turn.route == "handoff"
+    refused = bool(turn.trace.get("injection")) and not turn.trace["injection"].get("guarded")
     reasons = []
-    if turn.route == "fallback":
+    if refused:
+        reasons.append("refused_as_injection")
+    elif turn.route == "fallback":
         reasons.append("unanswered")
     if turn.intent == "out_of_scope":
         reasons.append("out_of_scope")
-    if turn.trace.get("handoff_started"):
+    if turn.trace.get("handoff_started") and not asked_for_person:
         reasons.append("handoff")
     unsure = turn.intent is not None and turn.confidence < a.settings.routing.template_confidence
     if unsure and turn.route not in ("smalltalk", "handoff"):
