@@ -7,9 +7,8 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,13 +132,18 @@ def retrain(
     from_logs: bool = False,
     config: TrainConfig | None = None,
     always_promote: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> RetrainOutcome:
     """Train on `files` (or the stored original data) plus reviewed turns, then promote by the rule.
+
+    `progress(stage, fraction)` hears each stage as it starts (reading data, training, scoring, comparing).
 
     Promotion rule (training.should_promote): the candidate's macro-F1 on the fixed held-out set must not be
     more than 0.5 point below the current model's, nor below the best model ever promoted, on the same set. A crash anywhere before the pointer is
     replaced leaves the current model serving.
     """
+    report = progress or (lambda stage, fraction: None)
+    report("reading data", 0.0)
     new_data = list(files or [])
     files = new_data or stored_base_data(settings)
     if not files:
@@ -162,12 +166,14 @@ def retrain(
         cfg = config or TrainConfig(multilingual_head=True)
         if settings.intent_refit:
             cfg = replace(cfg, refit=True)
+        report("training", 0.1)
         result = train_intent_model(train_x, train_y, work / "model", config=cfg)
         metrics = {
             **result.metrics,
             "train_seconds": round(time.perf_counter() - started, 1),
             "reviewed_examples": reviewed,
         }
+        report("scoring", 0.8)
         heldout = score_on(result.out_dir, held_x, held_y) if held_x else {}
         metrics["heldout"] = heldout
         digest = _fingerprint(zip(texts, labels, strict=True))[:16]
@@ -178,6 +184,7 @@ def retrain(
             _store_base_data(settings, new_data)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    report("comparing", 0.9)
     current = registry.current()
     current_scores = score_on(current[1], held_x, held_y) if current and held_x else None
     best_scores = _best_promoted_scores(registry, current, version, held_x, held_y)
@@ -213,50 +220,3 @@ def _best_promoted_scores(
         return None
     _, version = max(recorded)
     return {**score_on(registry.path_of(version), held_x, held_y), "version": version}
-
-
-class RetrainSchedule:
-    """Retrain in the background every `every_reviewed` newly reviewed turns and/or every `interval_h` hours."""
-
-    def __init__(
-        self, settings: Settings, on_promoted: Any, every_reviewed: int = 0, interval_h: float = 0
-    ) -> None:
-        self.settings, self.on_promoted = settings, on_promoted
-        self.every_reviewed, self.interval_h = every_reviewed, interval_h
-        self._stop = threading.Event()
-        self._last_count = self._reviewed_count()
-        self._last_run = time.time()
-
-    def _reviewed_count(self) -> int:
-        counts = ReviewQueue(self.settings.home / "review.db").counts()
-        return counts.get("confirmed", 0) + counts.get("corrected", 0)
-
-    def due(self) -> bool:
-        if self.every_reviewed and self._reviewed_count() - self._last_count >= self.every_reviewed:
-            return True
-        return bool(self.interval_h) and time.time() - self._last_run >= self.interval_h * 3600
-
-    def run_once(self) -> RetrainOutcome | None:
-        if not self.due():
-            return None
-        self._last_count, self._last_run = self._reviewed_count(), time.time()
-        outcome = retrain(self.settings, from_logs=True)
-        if outcome.promoted:
-            self.on_promoted()
-        return outcome
-
-    def start(self, poll_s: float = 60.0) -> None:
-        if not (self.every_reviewed or self.interval_h):
-            return
-
-        def loop() -> None:
-            while not self._stop.wait(poll_s):
-                try:
-                    self.run_once()
-                except Exception:
-                    log.exception("scheduled retrain failed; the current model keeps serving")
-
-        threading.Thread(target=loop, daemon=True, name="retrain-schedule").start()
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -24,11 +24,11 @@ class UnknownIntent(ValueError):
     """A review label that names no intent the assistant knows, and was not declared new."""
 
 
-class _Templates(Protocol):
+class Templates(Protocol):
     def templates(self) -> Iterable[Template]: ...
 
 
-def known_intents(settings: Settings, kb: _Templates | None = None) -> set[str]:
+def known_intents(settings: Settings, kb: Templates | None = None) -> set[str]:
     """The live model's intents, the stored training data's, the templates', earlier reviews' and OOS.
 
     `kb` is the server's loaded knowledge base; without it the templates are read from the home's kb.db.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,15 +19,14 @@ import gradio as gr
 import pandas as pd
 
 from assistant import analytics
-from assistant.conversations import CLOSED, HANDOFF, ConversationStore
+from assistant.conversations import HANDOFF, ConversationStore
 from assistant.keys import KeyStore
+from assistant.operations import Conflict, NotFound, OperationError, operations_for
+from assistant.operations.curation_ops import DOCUMENT, TEMPLATE, KnowledgeCuration
 from assistant.pipeline import Assistant
-from assistant.review_labels import known_intents
 from training import ModelRegistry
-from training.generator_lora import generator_registry
 from ui.http.console_guard import LOGIN_KEY
 from ui.http.gradio_guard import is_received_upload
-from ui.kb_admin import DOCUMENT, TEMPLATE, CurationError, KnowledgeCuration
 from ui.plain_text import inline_code, plain
 
 log = logging.getLogger("lepton.admin")
@@ -90,14 +88,13 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 
 
 class AdminConsole:
-    """Holds the assistant and builds the page; every handler reads live state, nothing is cached."""
+    """Holds the assistant and builds the page; every handler reads live state, nothing is cached. The work
+    is done by the assistant's operations (assistant/operations/), the same the REST API, the CLI and the
+    retrain schedule use: one retrain lock, one job status."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self._curation: KnowledgeCuration | None = None
-        self._retrain_lock = threading.Lock()
-        self._curation_lock = threading.Lock()
-        self.retrain_status = "No retrain started from this console yet."
+        self.ops = operations_for(assistant)
 
     # -- access to the live parts --------------------------------------------------------------------
     def store(self) -> ConversationStore:
@@ -108,20 +105,14 @@ class AdminConsole:
 
     def curation(self) -> KnowledgeCuration:
         self.store()
-        with self._curation_lock:  # page-load events run in parallel: open the curation database once
-            if self._curation is None or self._curation.kb is not self.assistant.kb:
-                assert self.assistant.kb is not None
-                self._curation = KnowledgeCuration(
-                    self.assistant.kb, getattr(self.assistant, "_kb_lock", None)
-                )
-            return self._curation
+        return self.ops.curation()
 
     def registry(self) -> ModelRegistry:
-        return ModelRegistry(self.assistant.settings.intents_dir)
+        return self.ops.models.intent_registry()
 
     def intent_names(self) -> list[str]:
         a = self.assistant
-        names = known_intents(a.settings, a.kb)
+        names = self.ops.review.known_intents()
         if a.intents is not None:
             names.update(getattr(a.intents, "labels", []) or [])
         return sorted(names)
@@ -184,7 +175,7 @@ class AdminConsole:
             return "", "", "Pick an item in the list."
         try:
             item = self.curation().open(kind, target_id)
-        except CurationError as exc:
+        except OperationError as exc:
             raise gr.Error(str(exc)) from None
         state = f"**{kind.title()} {inline_code(target_id)}** · language `{item['language'] or '?'}`"
         if item.get("intent"):
@@ -219,7 +210,7 @@ class AdminConsole:
             raise gr.Error("Pick an item first.")
         try:
             self.curation().save_draft(kind, target_id.strip(), title, body, actor=_user(request))
-        except CurationError as exc:
+        except OperationError as exc:
             raise gr.Error(str(exc)) from None
         return (
             f"Draft of {inline_code(target_id)} saved at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC — "
@@ -237,14 +228,14 @@ class AdminConsole:
                 note = f"edit of {target_id.strip()}"
             pending = len(c.changes())
             row = c.publish(_user(request), note=note)
-        except CurationError as exc:
+        except OperationError as exc:
             raise gr.Error(str(exc)) from None
         return f"Published: version **v{row['version']}** is live ({pending} changed document(s))."
 
     def kb_discard(self, request: gr.Request) -> str:
         try:
             row = self.curation().discard_draft(_user(request))
-        except CurationError as exc:
+        except OperationError as exc:
             raise gr.Error(str(exc)) from None
         return f"Draft discarded: it is version v{row.get('version', '?')} again."
 
@@ -253,7 +244,7 @@ class AdminConsole:
             raise gr.Error("Pick the version to go back to.")
         try:
             row = self.curation().rollback(int(version), _user(request))
-        except CurationError as exc:
+        except OperationError as exc:
             raise gr.Error(str(exc)) from None
         return f"Rolled back: version **v{row.get('version', version)}** is live again."
 
@@ -261,12 +252,10 @@ class AdminConsole:
         cols = ["score", "kind", "title", "language", "id", "snippet"]
         if not (query or "").strip():
             return _frame([], cols)
-        self.store()
-        kb = self.assistant.kb
-        assert kb is not None
         kinds = {"Documents": {"document"}, "Templates": {"template"}}.get(kind)
-        with getattr(self.assistant, "_kb_lock", threading.Lock()):
-            hits = kb.search(query, k=10, language=None if language == "any" else language, kinds=kinds)
+        hits = self.curation().search(
+            query, k=10, language=None if language == "any" else language, kinds=kinds
+        )
         return _frame(
             [
                 {
@@ -297,9 +286,9 @@ class AdminConsole:
             )
         try:
             report = self.curation().ingest_uploads(
-                [Path(f) for f in files], actor=_user(request), publish=publish
+                [Path(f) for f in files], actor=_user(request), received=is_received_upload, publish=publish
             )
-        except CurationError as exc:
+        except OperationError as exc:
             raise gr.Error(str(exc)) from None
         lines = [
             f"**Ingested** — added {report['added']}, updated {report['updated']}, unchanged "
@@ -335,9 +324,8 @@ class AdminConsole:
     # -- review queue --------------------------------------------------------------------------------
     def review_table(self) -> tuple[pd.DataFrame, str, Any]:
         self.store()
-        q = self.assistant.review
-        assert q is not None
-        items = q.items("pending", 200)
+        listed = self.ops.review.items("pending", 200)
+        items = listed["items"]
         rows = [
             {
                 "id": i["id"],
@@ -351,7 +339,7 @@ class AdminConsole:
             }
             for i in items
         ]
-        counts = q.counts()
+        counts = listed["counts"]
         summary = " · ".join(
             f"{k}: **{counts.get(k, 0)}**" for k in ("pending", "confirmed", "corrected", "discarded")
         )
@@ -365,11 +353,11 @@ class AdminConsole:
         )
 
     def review_pick(self, item_id: Any) -> tuple[str, str, Any]:
-        q = self.assistant.review
-        if q is None or item_id in (None, ""):
+        if self.assistant.review is None or item_id in (None, ""):
             return "", "Select an item in the table.", gr.update()
-        item = q.get(int(item_id))
-        if item is None:
+        try:
+            item = self.ops.review.get(int(item_id))
+        except NotFound:
             return "", "That item is gone.", gr.update()
         text = (
             f"**Message:** {plain(item['text'])}\n\n**Why queued:** {plain(item['reasons'])} · "
@@ -383,12 +371,12 @@ class AdminConsole:
     def review_resolve(
         self, item_id: str, intent: str | None, same_text: bool, action: str, request: gr.Request
     ) -> str:
-        q = self.assistant.review
-        if q is None or not item_id:
+        if self.assistant.review is None or not item_id:
             raise gr.Error("Select an item first.")
-        item = q.get(int(item_id))
-        if item is None:
-            raise gr.Error("That item is gone.")
+        try:
+            item = self.ops.review.get(int(item_id))
+        except NotFound:
+            raise gr.Error("That item is gone.") from None
         if action == "confirm":
             label = item["predicted"]
             if not label:
@@ -399,7 +387,16 @@ class AdminConsole:
             label = intent
         else:
             label = None
-        done = q.resolve(int(item_id), label, reviewer=_user(request), same_text=bool(same_text))
+        try:  # a confirmed label is the model's own; a correction must name a known intent, as in the API
+            done = self.ops.review.resolve(
+                int(item_id),
+                label,
+                reviewer=_user(request),
+                same_text=bool(same_text),
+                check=action == "correct",
+            )
+        except OperationError as exc:
+            raise gr.Error(str(exc)) from None
         also = done.get("also_resolved", 0)
         return (
             f"Item {item_id}: **{done['status']}**"
@@ -461,17 +458,16 @@ class AdminConsole:
             gr.update(choices=names, value=a),
             gr.update(choices=names, value=b),
             gr.update(choices=names, value=b),
-            self.retrain_status,
+            self.retrain_status(),
         )
 
     def compare(self, a: str | None, b: str | None) -> pd.DataFrame:
         cols = ["metric", "A", "B", "B − A"]
         if not a or not b:
             return _frame([], cols)
-        reg = self.registry()
         try:
-            ma, mb = reg.metadata(a), reg.metadata(b)
-        except FileNotFoundError:
+            ma, mb = self.ops.models.intent_metadata(a), self.ops.models.intent_metadata(b)
+        except NotFound:
             raise gr.Error("Unknown version.") from None
         rows = []
         for label, path in (
@@ -507,48 +503,53 @@ class AdminConsole:
         if not version:
             raise gr.Error("Pick a version.")
         try:
-            self.registry().promote(version)
-        except KeyError:
+            serving = self.ops.models.promote_intent(version)
+        except NotFound:
             raise gr.Error(f"Unknown version {version}.") from None
-        serving = self.assistant.reload_intents() if self.assistant.ready else None
         return f"{version} promoted; serving **{serving or version}**."
 
     def rollback_model(self) -> str:
-        version = self.registry().rollback()
-        if version is None:
-            raise gr.Error("There is no earlier model to roll back to.")
-        serving = self.assistant.reload_intents() if self.assistant.ready else None
+        try:
+            version, serving = self.ops.models.rollback_intent()
+        except Conflict:
+            raise gr.Error("There is no earlier model to roll back to.") from None
         return f"Rolled back; serving **{serving or version}**."
 
     def retrain(self) -> str:
-        from assistant.learning import retrain
-
+        """Start a retrain job (refused while one runs, whoever started it); its status as the API shows it."""
         self.store()
-        if not self._retrain_lock.acquire(blocking=False):
-            raise gr.Error("A retrain is already running.")
-        self.retrain_status = f"Retrain started at {_when(dt.datetime.now(dt.UTC).timestamp())} UTC…"
+        try:
+            self.ops.retraining.start(trigger="console")
+        except Conflict as exc:
+            raise gr.Error(str(exc)) from None
+        return self.retrain_status() + " (this takes minutes on CPU; press Refresh to see the outcome)"
 
-        def work() -> None:
-            try:
-                outcome = retrain(self.assistant.settings, from_logs=True)
-                if outcome.promoted:
-                    self.assistant.reload_intents()
-                self.retrain_status = (
-                    f"{'promoted' if outcome.promoted else 'kept the current model'}: "
-                    f"{outcome.version} — {outcome.reason}"
-                )
-            except Exception as exc:  # shown to the admin, logged in full
-                log.exception("retrain from the console failed")
-                self.retrain_status = f"Retrain failed: {exc}"
-            finally:
-                self._retrain_lock.release()
-
-        threading.Thread(target=work, daemon=True, name="console-retrain").start()
-        return self.retrain_status + " (this takes minutes on CPU; press Refresh to see the outcome)"
+    def retrain_status(self) -> str:
+        """The latest retrain job (GET /v1/admin/models/retrain): status, stage and progress, outcome."""
+        job = self.ops.retraining.latest()
+        if job is None:
+            if self.ops.retraining.running():
+                return "A retrain started by another process (`lepton train`) is running."
+            return "No retrain has run in this server yet."
+        by = f" (from the {job['trigger']})" if job.get("trigger") else ""
+        since = f" at {_when(job.get('started_at') or job.get('queued_at'))} UTC"
+        if job["status"] in ("queued", "running"):
+            return (
+                f"Retrain {inline_code(job['id'])}{by} started{since}: **{job['status']}** — "
+                f"{job.get('stage', '')} ({100 * job.get('progress', 0.0):.0f}%)…"
+            )
+        if job["status"] == "failed":
+            return f"Retrain {inline_code(job['id'])}{by} failed: {plain(str(job.get('error', '')))}"
+        outcome = "promoted" if job.get("promoted") else "kept the current model"
+        serving = f"; serving **{self.assistant.intent_version or '—'}**"
+        return (
+            f"Retrain {inline_code(job['id'])}{by}, finished at {_when(job.get('finished_at'))} UTC: "
+            f"{outcome}: {job.get('version')} — {plain(str(job.get('reason', '')))}{serving}"
+        )
 
     # -- generator adapters --------------------------------------------------------------------------
     def adapters(self) -> ModelRegistry:
-        return generator_registry(self.assistant.settings.home)
+        return self.ops.models.adapter_registry()
 
     def _adapter_serving(self) -> str:
         if self.assistant.generator_adapter:
@@ -586,18 +587,16 @@ class AdminConsole:
         if not version:
             raise gr.Error("Pick an adapter version.")
         try:
-            self.adapters().promote(version)
-        except KeyError:
+            self.ops.models.promote_adapter(version)
+        except NotFound:
             raise gr.Error(f"Unknown adapter version {version}.") from None
-        if self.assistant.ready:
-            self.assistant.reload_generator()
         return f"Adapter {version} promoted; generator serving **{self._adapter_serving()}**."
 
     def rollback_adapter(self) -> str:
-        if self.adapters().rollback() is None:
-            raise gr.Error("There is no earlier adapter to roll back to.")
-        if self.assistant.ready:
-            self.assistant.reload_generator()
+        try:
+            self.ops.models.rollback_adapter()
+        except Conflict:
+            raise gr.Error("There is no earlier adapter to roll back to.") from None
         return f"Rolled back; generator serving **{self._adapter_serving()}**."
 
     # -- analytics -----------------------------------------------------------------------------------
@@ -742,7 +741,8 @@ class AdminConsole:
 
     # -- agent view ----------------------------------------------------------------------------------
     def handoffs(self) -> pd.DataFrame:
-        rows = self.store().sessions_with_status(HANDOFF, limit=200)
+        self.store()
+        rows = self.ops.agents.handoffs(limit=200)
         return _frame(
             [
                 {
@@ -806,20 +806,22 @@ class AdminConsole:
             raise gr.Error("Write a reply first.")
         if len(text) > 4000:
             raise gr.Error("A reply is at most 4000 characters.")
-        store = self.store()
-        if not store.history(session_id, limit=1):
-            raise gr.Error("No such session.")
-        store.set_status(session_id, HANDOFF)
-        store.add_agent_message(session_id, text, agent=_user(request))
+        self.store()
+        try:
+            self.ops.agents.reply(session_id, text, agent=_user(request))
+        except NotFound:
+            raise gr.Error("No such session.") from None
         chat, status = self.conversation(session_id)
         return "", chat, status
 
     def agent_close(self, session_id: str | None) -> tuple[list[dict[str, Any]], str]:
         if not session_id:
             raise gr.Error("Select a session first.")
-        if not self.store().set_status(session_id, CLOSED):
-            raise gr.Error("No such session.")
-        self.assistant._emit("handoff_closed", {"session_id": session_id})
+        self.store()
+        try:
+            self.ops.agents.close(session_id)
+        except NotFound:
+            raise gr.Error("No such session.") from None
         gr.Info("Session closed: the bot answers the customer's next message.")
         return self.conversation(session_id)
 

@@ -48,18 +48,22 @@ def review_label(
     home: Home = None,
 ) -> None:
     """Confirm or correct the intent of review item ITEM; it joins the training data."""
-    from assistant.review_labels import UnknownIntent, check_label, known_intents
+    from assistant.operations import Invalid, NotFound
+    from assistant.operations.review_desk import ReviewDesk
     from training.review import ReviewQueue
 
     settings = existing_settings(home)
     queue = ReviewQueue(settings.home / "review.db")
-    if queue.get(item) is None:
-        fail(f"no review item #{item}")
+    desk = ReviewDesk(settings, lambda: queue, lambda: None)  # the API's rule: a known intent, or --new
     try:
-        intent = check_label(intent, known_intents(settings), new=new)
-    except UnknownIntent as exc:
+        row = desk.resolve(item, intent, new=new, same_text=same_text)
+    except NotFound:
+        fail(f"no review item #{item}")
+        return
+    except Invalid as exc:
         fail(str(exc))
-    row = queue.resolve(item, intent, same_text=same_text)
+        return
+    intent = row.get("label") or intent.strip()
     print(f"#{item} {row['status']} as {intent}{_also(row)}")
 
 

@@ -37,7 +37,7 @@ def train_intents(
 ) -> None:
     """Train an intent model, score it on a fixed held-out set, and promote it if it is not worse."""
     from assistant.bootstrap import demo_intent_files
-    from assistant.learning import retrain
+    from assistant.operations.retraining import Retraining, RetrainRunning
 
     setup_logging()
     files = list(data or []) + (demo_intent_files() if demo else [])
@@ -46,8 +46,11 @@ def train_intents(
             fail(f"no such file: {f}")
     settings = settings_for(home, **({"intent_refit": True} if refit else {}))
     first = not (settings.intents_dir / "current.json").exists()
-    try:
-        outcome = retrain(settings, files or None, from_logs=from_logs, always_promote=force or first)
+    try:  # the server's retrain lock too: never two retrains of one home at once
+        outcome = Retraining(settings).run(files or None, from_logs=from_logs, always_promote=force or first)
+    except RetrainRunning as exc:
+        fail(f"{exc} Try again when it has finished.")
+        return
     except ValueError as exc:
         fail(str(exc))
         return

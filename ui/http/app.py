@@ -16,7 +16,8 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from assistant.config import Settings
-from assistant.learning import RetrainSchedule
+from assistant.operations import operations_for
+from assistant.operations.retrain_schedule import RetrainSchedule
 from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
 from assistant.webhooks import install_webhooks
@@ -160,8 +161,7 @@ def _warm(assistant: Assistant) -> None:
         return
     settings = assistant.settings
     RetrainSchedule(
-        settings,
-        on_promoted=assistant.reload_intents,
+        operations_for(assistant).retraining,  # the console's and the API's job and lock
         every_reviewed=settings.retrain_every_reviewed,
         interval_h=settings.retrain_interval_hours,
     ).start()

@@ -1,5 +1,6 @@
 """Admin HTTP API of the knowledge base under /v1/admin/kb: browse, edit the draft, publish, roll back, audit,
-search and upload. Every change is audited under the admin key's name."""
+search and upload. Every change is audited under the admin key's name. A thin adapter over the curation
+operations the console uses too (assistant/operations/curation_ops.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from assistant.keys import KeyInfo
-from assistant.pipeline import Assistant, NotReady
+from assistant.operations import Conflict, Invalid, NotFound, operations_for
+from assistant.operations.curation_ops import KnowledgeCuration
+from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
-from knowledge import KnowledgeBase, Template
+from knowledge import Template
 from knowledge.readers import MAX_BYTES, is_document_file, is_templates_file
-from knowledge.versions import NothingToPublish, UnknownVersion
 from ui.http.security import ADMIN_PREFIX, require_admin
 
 MAX_UPLOAD_FILES = 20
@@ -74,7 +76,7 @@ def safe_upload_name(name: str | None) -> str:
 
 
 def kb_admin_router(assistant: Assistant) -> APIRouter:
-    """The /v1/admin/kb routes over the assistant's knowledge base (calls serialized by its KB lock)."""
+    """The /v1/admin/kb routes over the assistant's knowledge base (changes serialized with the console's)."""
     errors = {k: {"model": ErrorResponse} for k in (400, 401, 403, 404, 409, 413, 415)}
     router = APIRouter(
         prefix=f"{ADMIN_PREFIX}/kb",
@@ -82,31 +84,23 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
         dependencies=[Depends(require_admin)],
         responses=errors,
     )
-    lock = assistant._kb_lock
+    ops = operations_for(assistant)
 
-    def kb() -> KnowledgeBase:
-        if assistant.kb is None:
-            raise NotReady("The knowledge base is still loading; try again in a moment.")
-        return assistant.kb
+    def kb() -> KnowledgeCuration:
+        return ops.curation()  # NotReady (503) while the knowledge base loads
 
     @router.get("/documents")
     def documents() -> dict[str, Any]:
         """The draft's documents (with `change` against the live version) and the draft's pending changes."""
-        with lock:
-            return {
-                "documents": kb().documents(),
-                "changes": kb().draft_changes(),
-                "live_version": kb().stats()["version"],
-            }
+        return kb().overview()
 
     @router.get("/documents/{doc_id}")
     def document(doc_id: str) -> dict[str, Any]:
         """One draft document with its text (or its templates)."""
-        with lock:
-            found = kb().document(doc_id)
-        if found is None:
-            raise _problem(404, "not_found", "No such document.")
-        return found
+        try:
+            return kb().document(doc_id)
+        except NotFound:
+            raise _problem(404, "not_found", "No such document.") from None
 
     @router.put("/documents/{doc_id}")
     def edit_document(
@@ -114,28 +108,24 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
     ) -> dict[str, Any]:
         """Replace a document's text in the draft (publish to make it live)."""
         try:
-            with lock:
-                return kb().edit_document(doc_id, body.text, actor_of(info), title=body.title)
-        except KeyError:
+            return kb().edit_document(doc_id, body.text, actor_of(info), title=body.title)
+        except NotFound:
             raise _problem(404, "not_found", "No such document.") from None
-        except ValueError as exc:
+        except (Invalid, Conflict) as exc:
             raise _problem(400, "invalid_edit", str(exc)) from None
 
     @router.delete("/documents/{target}")
     def delete(target: str, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
         """Remove a document (or a template, by its id) from the draft."""
         try:
-            with lock:
-                return kb().delete(target, actor_of(info))
-        except KeyError:
+            return kb().delete(target, actor_of(info))
+        except NotFound:
             raise _problem(404, "not_found", "No such document or template.") from None
 
     @router.get("/templates")
     def templates(draft: bool = False) -> dict[str, Any]:
         """Live answer templates (or the draft's with ?draft=true)."""
-        with lock:
-            rows = kb().store.templates(draft=draft)
-        return {"templates": [t.__dict__ for t in rows]}
+        return {"templates": [t.__dict__ for t in kb().template_rows(draft=draft)]}
 
     @router.put("/templates/{template_id}")
     def upsert_template(
@@ -143,54 +133,47 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
     ) -> dict[str, Any]:
         """Add or replace an answer template in the draft."""
         try:
-            with lock:
-                return kb().upsert_template(
-                    Template(template_id, body.intent, body.language, body.title, body.answer), actor_of(info)
-                )
-        except ValueError as exc:
+            return kb().upsert_template(
+                Template(template_id, body.intent, body.language, body.title, body.answer), actor_of(info)
+            )
+        except (Invalid, Conflict, NotFound) as exc:
             raise _problem(400, "invalid_template", str(exc)) from None
 
     @router.post("/publish")
     def publish(body: PublishBody | None = None, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
         """Make the draft live as a new version (409 when there is nothing to publish)."""
         try:
-            with lock:
-                return kb().publish(actor_of(info), note=body.note if body else "")
-        except NothingToPublish as exc:
+            return kb().publish(actor_of(info), note=body.note if body else "")
+        except Conflict as exc:
             raise _problem(409, "nothing_to_publish", str(exc)) from None
 
     @router.post("/rollback")
     def rollback(body: RollbackBody, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
         """Make an earlier version live again (the draft is reset to it)."""
         try:
-            with lock:
-                return kb().rollback(body.version, actor_of(info))
-        except UnknownVersion:
+            return kb().rollback(body.version, actor_of(info))
+        except NotFound:
             raise _problem(404, "not_found", f"No published version {body.version}.") from None
 
     @router.get("/versions")
     def versions() -> dict[str, Any]:
         """Published versions, newest first; `live` marks the one serving."""
-        with lock:
-            return {"versions": kb().versions()}
+        return {"versions": kb().versions()}
 
     @router.get("/changes")
     def changes() -> dict[str, Any]:
         """What publishing the draft would change."""
-        with lock:
-            return {"changes": kb().draft_changes()}
+        return {"changes": kb().changes()}
 
     @router.get("/audit")
     def audit(limit: int = 100) -> dict[str, Any]:
         """Who changed what, when (newest first)."""
-        with lock:
-            return {"entries": kb().audit(max(1, min(limit, 1000)))}
+        return {"entries": kb().audit(max(1, min(limit, 1000)))}
 
     @router.get("/search")
     def search(q: str, k: int = 5, language: str | None = None) -> dict[str, Any]:
         """Search the live version the way the assistant does."""
-        with lock:
-            hits = kb().search(q[:1000], k=max(1, min(k, 50)), language=language or None)
+        hits = kb().search(q[:1000], k=max(1, min(k, 50)), language=language or None)
         return {
             "hits": [
                 {
@@ -226,8 +209,8 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
                     413, "file_too_large", f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB."
                 )
             accepted.append((name, data))
-        folder = Path(kb().path) / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
+        curation = kb()
+        folder = curation.upload_folder()
         paths = []
         for name, data in accepted:
             dest = folder / name
@@ -236,16 +219,9 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
         actor = actor_of(info)
 
         def work() -> dict[str, Any]:
-            with lock:
-                report = kb().ingest(paths, publish=publish, actor=actor)
-            return {
-                "added": report.added,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "chunks": report.chunks,
-                "version": report.version,
-                "errors": [{"file": Path(e["path"]).name, "error": e["error"]} for e in report.errors],
-            }
+            report = curation.ingest(paths, actor, publish=publish)
+            report.pop("removed", None)  # this route has always answered without it
+            return report
 
         from starlette.concurrency import run_in_threadpool
 

@@ -1,28 +1,19 @@
 """The admin API's write side: agent takeover and replies, the review queue, intent model and generator adapter
-versions."""
+versions, retrain jobs. A thin adapter over assistant/operations/ (shared with the console, the CLI and the
+schedule): here only the HTTP shapes and the status codes."""
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from assistant.conversations import CLOSED, HANDOFF
+from assistant.operations import Conflict, Invalid, NotFound, operations_for
 from assistant.pipeline import Assistant
-from assistant.review_labels import UnknownIntent, check_label, known_intents
 from assistant.schema import ErrorResponse
-from training import ModelRegistry
-from training.generator_lora import generator_registry
-from training.registry import VERSION
-from training.review import ReviewQueue
 from ui.http.security import ADMIN_PREFIX, require_admin
-
-log = logging.getLogger("lepton.admin")
 
 
 class AgentReply(BaseModel):
@@ -45,161 +36,123 @@ def _not_found(what: str) -> HTTPException:
     return HTTPException(404, {"code": "not_found", "message": f"No such {what}."})
 
 
-def _queue(assistant: Assistant) -> ReviewQueue:
-    assistant.live_store()
-    assert assistant.review is not None
-    return assistant.review
+def _conflict(exc: Conflict) -> HTTPException:
+    return HTTPException(409, {"code": "conflict", "message": str(exc)})
 
 
 def actions_router(assistant: Assistant) -> APIRouter:
-    errors = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+    errors = {k: {"model": ErrorResponse} for k in (401, 403, 404, 409)}
     router = APIRouter(
         prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=errors
     )
-    settings = assistant.settings
-    retrain_lock = threading.Lock()
-    last_retrain: dict[str, Any] = {"status": "never"}
+    ops = operations_for(assistant)
 
     @router.get("/handoffs")
     def handoffs() -> dict[str, Any]:
         """Sessions waiting for a person, most recent first."""
-        return {"sessions": assistant.live_store().sessions_with_status(HANDOFF)}
+        return {"sessions": ops.agents.handoffs()}
 
     @router.post("/sessions/{session_id}/reply")
     def agent_reply(session_id: str, body: AgentReply) -> dict[str, Any]:
         """A person answers in the session (taking it over if the bot still had it)."""
-        store = assistant.live_store()
-        if not store.history(session_id, limit=1):
-            raise _not_found("session")
-        store.set_status(session_id, HANDOFF)
-        return store.add_agent_message(session_id, body.text, body.agent)
+        try:
+            return ops.agents.reply(session_id, body.text, body.agent)
+        except NotFound:
+            raise _not_found("session") from None
 
     @router.post("/sessions/{session_id}/takeover")
     def takeover(session_id: str) -> dict[str, Any]:
         """Take a session away from the bot."""
-        if not assistant.live_store().set_status(session_id, HANDOFF):
-            raise _not_found("session")
-        return {"session_id": session_id, "status": HANDOFF}
+        try:
+            return ops.agents.takeover(session_id)
+        except NotFound:
+            raise _not_found("session") from None
 
     @router.post("/sessions/{session_id}/close")
     def close(session_id: str) -> dict[str, Any]:
         """Hand the session back: the bot answers the customer's next message, with a clean failure count."""
-        if not assistant.live_store().set_status(session_id, CLOSED):
-            raise _not_found("session")
-        assistant._emit("handoff_closed", {"session_id": session_id})
-        return {"session_id": session_id, "status": CLOSED}
+        try:
+            return ops.agents.close(session_id)
+        except NotFound:
+            raise _not_found("session") from None
 
     @router.get("/review")
     def review_items(status: str = "pending", limit: int = 100) -> dict[str, Any]:
         """Review queue items (pending, confirmed, corrected, discarded)."""
-        q = _queue(assistant)
-        return {"items": q.items(status or None, max(1, min(limit, 1000))), "counts": q.counts()}
+        return ops.review.items(status or None, limit)
 
     @router.post("/review/{item_id}")
     def review_label(body: ReviewLabel, item_id: int = PathParam(ge=1, le=2**63 - 1)) -> dict[str, Any]:
         """Confirm or correct an item's intent (it joins the training data), or discard it."""
-        queue = _queue(assistant)
-        if queue.get(item_id) is None:
-            raise _not_found("review item")
-        intent = body.intent
-        if intent is not None:
-            try:
-                intent = check_label(intent, known_intents(settings, assistant.kb), new=body.new_intent)
-            except UnknownIntent as exc:
-                raise HTTPException(422, {"code": "unknown_intent", "message": str(exc)}) from None
         try:
-            return queue.resolve(item_id, intent, same_text=body.same_text)
-        except KeyError:  # removed meanwhile
+            return ops.review.resolve(item_id, body.intent, new=body.new_intent, same_text=body.same_text)
+        except NotFound:
             raise _not_found("review item") from None
+        except Invalid as exc:
+            raise HTTPException(422, {"code": "unknown_intent", "message": str(exc)}) from None
 
     @router.get("/models")
     def models() -> dict[str, Any]:
         """Intent model versions with their metrics; `current` names the one serving."""
-        registry = ModelRegistry(settings.intents_dir)
-        current = registry.current()
-        return {
-            "current": current[0] if current else None,
-            "serving": assistant.intent_version,
-            "versions": registry.list(),
-            "last_retrain": last_retrain,
-        }
-
-    def promote_in(registry: ModelRegistry, version: str, what: str) -> None:
-        # A name, not a path: checked before the registry sees it.
-        if not VERSION.fullmatch(version):
-            raise _not_found(what)
-        try:
-            registry.promote(version)
-        except KeyError:
-            raise _not_found(what) from None
-
-    def roll_back(registry: ModelRegistry) -> str:
-        version = registry.rollback()
-        if version is None:
-            raise HTTPException(409, {"code": "conflict", "message": "Nothing to roll back to."})
-        return version
+        return {**ops.models.intent_models(), "last_retrain": ops.retraining.latest() or {"status": "never"}}
 
     @router.post("/models/{version}/promote")
     def promote(version: str) -> dict[str, Any]:
-        promote_in(ModelRegistry(settings.intents_dir), version, "model version")
-        return {"current": version, "serving": assistant.reload_intents()}
+        try:
+            return {"current": version, "serving": ops.models.promote_intent(version)}
+        except NotFound:
+            raise _not_found("model version") from None
 
     @router.post("/models/rollback")
     def rollback() -> dict[str, Any]:
-        version = roll_back(ModelRegistry(settings.intents_dir))
-        return {"current": version, "serving": assistant.reload_intents()}
-
-    def adapter_reloaded(version: str) -> dict[str, Any]:
-        assistant.reload_generator()  # loads aside, then swaps: requests meanwhile use the previous model
-        return {"current": version, "serving": assistant.generator_adapter}
+        try:
+            version, serving = ops.models.rollback_intent()
+        except Conflict as exc:
+            raise _conflict(exc) from None
+        return {"current": version, "serving": serving}
 
     @router.get("/generator")
     def generator_versions() -> dict[str, Any]:
         """The generator's LoRA adapter versions (`lepton train generator`); `serving` names the merged one."""
-        registry = generator_registry(settings.home)
-        current = registry.current()
-        return {
-            "current": current[0] if current else None,
-            "serving": assistant.generator_adapter,
-            "adapter_setting": settings.generator.adapter,
-            "versions": registry.list(),
-        }
+        return ops.models.adapters()
 
     @router.post("/generator/{version}/promote")
     def promote_adapter(version: str) -> dict[str, Any]:
-        promote_in(generator_registry(settings.home), version, "adapter version")
-        return adapter_reloaded(version)
+        try:
+            return {"current": version, "serving": ops.models.promote_adapter(version)}
+        except NotFound:
+            raise _not_found("adapter version") from None
 
     @router.post("/generator/rollback")
     def rollback_adapter() -> dict[str, Any]:
-        return adapter_reloaded(roll_back(generator_registry(settings.home)))
+        try:
+            version = ops.models.rollback_adapter()
+        except Conflict as exc:
+            raise _conflict(exc) from None
+        return {"current": version, "serving": assistant.generator_adapter}
 
     @router.post("/models/retrain", status_code=202)
     def retrain_now() -> dict[str, Any]:
-        """Retrain from the original data plus reviewed turns in the background; promoted only if not worse."""
-        from assistant.learning import retrain
+        """Retrain from the original data plus reviewed turns in the background; promoted only if not worse.
+        409 while a retrain runs (started here, in the console, by the schedule or by `lepton train`)."""
+        try:
+            job = ops.retraining.start(trigger="api")
+        except Conflict as exc:
+            raise _conflict(exc) from None
+        return {"status": "started", "job_id": job["id"], "job": job}
 
-        if not retrain_lock.acquire(blocking=False):
-            raise HTTPException(409, {"code": "conflict", "message": "A retrain is already running."})
+    @router.get("/models/retrain")
+    def retrain_status() -> dict[str, Any]:
+        """The latest retrain job of this server: status (queued, running, done, failed), stage and progress,
+        then the version, whether it was promoted and why (or the error)."""
+        return ops.retraining.latest() or {"status": "never"}
 
-        def work() -> None:
-            last_retrain.clear()
-            last_retrain.update(status="running", started_at=time.time())
-            try:
-                outcome = retrain(settings, from_logs=True)
-                if outcome.promoted:
-                    assistant.reload_intents()
-                last_retrain.update(
-                    status="done", version=outcome.version, promoted=outcome.promoted, reason=outcome.reason
-                )
-            except Exception as exc:  # the current model keeps serving; the admin sees why
-                log.exception("retrain failed")
-                last_retrain.update(status="failed", error=str(exc))
-            finally:
-                last_retrain["finished_at"] = time.time()
-                retrain_lock.release()
-
-        threading.Thread(target=work, daemon=True, name="retrain").start()
-        return {"status": "started"}
+    @router.get("/jobs/{job_id}")
+    def job(job_id: str) -> dict[str, Any]:
+        """One retrain job by the id `POST /models/retrain` returned."""
+        try:
+            return ops.retraining.job(job_id)
+        except NotFound:
+            raise _not_found("job") from None
 
     return router

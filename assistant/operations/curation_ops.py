@@ -1,32 +1,30 @@
-"""Knowledge-base curation for the admin console, over the knowledge base's own curation API.
+"""Knowledge-base curation for every surface (the console, the REST API), over the knowledge base's own API.
 
 `KnowledgeBase` keeps one draft for the whole knowledge base: edits (`edit_document`, `upsert_template`) and
 uploads land in the draft, `publish(actor, note)` makes the whole draft live as version N+1, `rollback(version,
 actor)` makes an earlier version live again (and resets the draft to it), and `audit()` lists every change
-(see knowledge/curation.py). This adapter gives the console one small surface over it and turns the knowledge
-package's errors into `CurationError`; when a method is missing (an older knowledge package), the matching
-action says so instead of breaking the page.
+(see knowledge/curation.py). This gives the surfaces one small interface over it and turns the knowledge
+package's errors into the operation errors (NotFound, Conflict, Invalid); when a method is missing (an older
+knowledge package), the matching action says so instead of breaking the page.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from assistant.operations.operation_errors import Conflict, Invalid, NotFound, OperationError
 from knowledge import KnowledgeBase, Template
-from ui.http.gradio_guard import is_received_upload
+from knowledge.versions import NothingToPublish
 
 TEMPLATE, DOCUMENT = "template", "document"
 
 
-class CurationError(ValueError):
-    """Something the admin asked for that cannot be done (unknown item, nothing to publish...)."""
-
-
 class KnowledgeCuration:
-    """Browse, edit, publish, roll back and audit one `KnowledgeBase` (`lock` is the assistant's KB lock)."""
+    """Browse, edit, publish, roll back and audit one `KnowledgeBase`; `lock` serializes the surfaces' changes."""
 
     def __init__(self, kb: KnowledgeBase, lock: AbstractContextManager[Any] | None = None) -> None:
         self.kb = kb
@@ -35,9 +33,7 @@ class KnowledgeCuration:
     def _native(self, name: str) -> Any:
         fn = getattr(self.kb, name, None)
         if not callable(fn):
-            raise CurationError(
-                f"this knowledge base has no {name}() yet (knowledge package without curation)"
-            )
+            raise Conflict(f"this knowledge base has no {name}() yet (knowledge package without curation)")
         return fn
 
     def has(self, name: str) -> bool:
@@ -76,7 +72,7 @@ class KnowledgeCuration:
         if kind == TEMPLATE:
             draft = {t.id: t for t in self.templates()}.get(target_id)
             if draft is None:
-                raise CurationError(f"no template {target_id!r}")
+                raise NotFound(f"no template {target_id!r}")
             live = self.live_templates().get(target_id)
             return {
                 "title": draft.title,
@@ -87,7 +83,7 @@ class KnowledgeCuration:
             }
         doc = self._native("document")(target_id)
         if doc is None or doc.get("kind") != DOCUMENT:
-            raise CurationError(f"no document {target_id!r}")
+            raise NotFound(f"no document {target_id!r}")
         changed = any(c["id"] == doc["id"] for c in self.changes())
         return {
             "title": doc.get("title") or "",
@@ -101,13 +97,13 @@ class KnowledgeCuration:
     # -- editing ---------------------------------------------------------------------------------
     def save_draft(self, kind: str, target_id: str, title: str, body: str, actor: str) -> None:
         if not body.strip():
-            raise CurationError("the text is empty")
+            raise Invalid("the text is empty")
         try:
             with self.lock:
                 if kind == TEMPLATE:
                     current = {t.id: t for t in self.templates()}.get(target_id)
                     if current is None:
-                        raise CurationError(f"no template {target_id!r}")
+                        raise NotFound(f"no template {target_id!r}")
                     self._native("upsert_template")(
                         Template(
                             current.id,
@@ -121,7 +117,7 @@ class KnowledgeCuration:
                 else:
                     self._native("edit_document")(target_id, body, actor, title=title.strip() or None)
         except (KeyError, ValueError) as exc:
-            raise CurationError(_message(exc)) from None
+            raise _translated(exc) from None
 
     def publish(self, actor: str, note: str = "") -> dict[str, Any]:
         """Make the whole draft live; returns the new version row."""
@@ -129,37 +125,43 @@ class KnowledgeCuration:
             with self.lock:
                 return self._native("publish")(actor, note=note)
         except (KeyError, ValueError) as exc:  # NothingToPublish is a ValueError
-            raise CurationError(_message(exc)) from None
+            raise _translated(exc) from None
 
     def rollback(self, version: int, actor: str) -> dict[str, Any]:
         try:
             with self.lock:
                 return self._native("rollback")(int(version), actor)
         except (KeyError, ValueError) as exc:  # UnknownVersion is a KeyError
-            raise CurationError(_message(exc)) from None
+            raise _translated(exc) from None
 
     def discard_draft(self, actor: str) -> dict[str, Any]:
         """Drop every unpublished change: the live version again, as the draft."""
         live = self.live_version()
         if live is None:
-            raise CurationError("nothing has been published yet")
+            raise Conflict("nothing has been published yet")
         if not self.changes():
-            raise CurationError("the draft has no unpublished changes")
+            raise Conflict("the draft has no unpublished changes")
         return self.rollback(live, actor)
 
-    def ingest_uploads(self, files: list[Path], actor: str, publish: bool = True) -> dict[str, Any]:
+    def ingest_uploads(
+        self, files: list[Path], actor: str, received: Callable[[Path], bool], publish: bool = True
+    ) -> dict[str, Any]:
         """Copy uploaded files into KB/uploads/ (so their sources stay readable) and ingest them: only files
-        Gradio received (in its upload folder, not symlinks); any other path refuses the whole batch."""
-        refused = [Path(f).name for f in files if not is_received_upload(f)]
+        the surface received (`received`, e.g. in Gradio's upload folder, not symlinks); any other path
+        refuses the whole batch."""
+        refused = [Path(f).name for f in files if not received(Path(f))]
         if refused:
-            raise CurationError(f"Not an uploaded file: {', '.join(refused)}. Nothing was ingested.")
-        target = Path(self.kb.path) / "uploads"
-        target.mkdir(parents=True, exist_ok=True)
+            raise Invalid(f"Not an uploaded file: {', '.join(refused)}. Nothing was ingested.")
         kept = []
         for f in files:
-            dest = target / Path(f).name
+            dest = self.upload_folder() / Path(f).name
             shutil.copyfile(f, dest)
             kept.append(dest)
+        return self.ingest(kept, actor, publish=publish)
+
+    def ingest(self, paths: list[Path], actor: str, publish: bool = True) -> dict[str, Any]:
+        """Ingest files already in KB/uploads/ (published unless `publish` is false); the report as a dict."""
+        kept = list(paths)
         with self.lock:
             try:
                 report = self.kb.ingest(kept, publish=publish, actor=actor)  # type: ignore[call-arg]
@@ -170,6 +172,75 @@ class KnowledgeCuration:
         out["errors"] = [{"file": Path(e["path"]).name, "error": e["error"]} for e in report.errors]
         return out
 
+    def upload_folder(self) -> Path:
+        """KB/uploads/, where uploaded files are kept (their sources stay readable)."""
+        target = Path(self.kb.path) / "uploads"
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
+    # -- the REST API's finer steps (same lock, same errors) -----------------------------------------
+    def overview(self) -> dict[str, Any]:
+        """The draft's documents (with `change` against live), the pending changes and the live version."""
+        with self.lock:
+            return {
+                "documents": self.kb.documents(),
+                "changes": self.kb.draft_changes(),
+                "live_version": self.kb.stats()["version"],
+            }
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        """One draft document with its text (or its templates); NotFound if there is none."""
+        with self.lock:
+            found = self.kb.document(doc_id)
+        if found is None:
+            raise NotFound(f"no document {doc_id!r}")
+        return found
+
+    def edit_document(self, doc_id: str, text: str, actor: str, title: str | None = None) -> dict[str, Any]:
+        """Replace a document's text in the draft."""
+        try:
+            with self.lock:
+                return self.kb.edit_document(doc_id, text, actor, title=title)
+        except (KeyError, ValueError) as exc:
+            raise _translated(exc) from None
+
+    def delete(self, target: str, actor: str) -> dict[str, Any]:
+        """Remove a document (or a template, by its id) from the draft."""
+        try:
+            with self.lock:
+                return self.kb.delete(target, actor)
+        except KeyError as exc:
+            raise _translated(exc) from None
+
+    def template_rows(self, draft: bool = False) -> list[Template]:
+        """Live answer templates, or the draft's."""
+        with self.lock:
+            return list(self.kb.store.templates(draft=draft))
+
+    def upsert_template(self, template: Template, actor: str) -> dict[str, Any]:
+        """Add or replace an answer template in the draft."""
+        try:
+            with self.lock:
+                return self.kb.upsert_template(template, actor)
+        except (KeyError, ValueError) as exc:
+            raise _translated(exc) from None
+
+    def search(
+        self, query: str, k: int = 5, language: str | None = None, kinds: set[str] | None = None
+    ) -> list[Any]:
+        """Search the live version the way the assistant does."""
+        with self.lock:
+            return self.kb.search(query, k=k, language=language, kinds=kinds)
+
 
 def _message(exc: BaseException) -> str:
     return str(exc.args[0]) if exc.args else type(exc).__name__
+
+
+def _translated(exc: BaseException) -> OperationError:
+    """The knowledge package's error as an operation error (same message)."""
+    if isinstance(exc, NothingToPublish):
+        return Conflict(_message(exc))
+    if isinstance(exc, KeyError):  # UnknownVersion, an unknown document or template
+        return NotFound(_message(exc))
+    return Invalid(_message(exc))

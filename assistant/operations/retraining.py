@@ -1,0 +1,197 @@
+"""Retraining the intent model as a job: one at a time per home, whichever surface or process asks.
+
+The console, the REST API, the schedule and `lepton train intents` all come here. A job holds two locks for
+its whole run: a lock shared by everything in this process that works on the same home, and an exclusive
+`flock` on HOME/models/retrain.lock, so a CLI retrain and a server's cannot overlap either. A second start
+while one runs is refused with `RetrainRunning` (REST: 409).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from assistant.config import Settings
+from assistant.learning import RetrainOutcome, retrain
+from assistant.operations.operation_errors import Conflict, NotFound
+
+log = logging.getLogger("lepton.retrain")
+LOCK_FILE = "retrain.lock"
+KEEP_JOBS = 50
+
+_home_locks: dict[Path, threading.Lock] = {}
+_home_locks_guard = threading.Lock()
+
+
+class RetrainRunning(Conflict):
+    """A retrain of this home is already running (in this process or another)."""
+
+    def __init__(self, message: str = "A retrain is already running.") -> None:
+        super().__init__(message)
+
+
+class HomeRetrainLock:
+    """The one retrain lock of a home: this process's lock for the home plus a file lock for other processes."""
+
+    def __init__(self, models_dir: Path) -> None:
+        self.path = Path(models_dir) / LOCK_FILE
+        with _home_locks_guard:
+            self._local = _home_locks.setdefault(self.path.resolve(), threading.Lock())
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Take both locks without waiting; RetrainRunning when either is held."""
+        if not self._local.acquire(blocking=False):
+            raise RetrainRunning()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                raise RetrainRunning("A retrain is already running (started by another process).") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")  # who holds it, for a person looking at the file
+            handle.flush()
+            self._file = handle
+        except BaseException:
+            self._local.release()
+            raise
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+        self._local.release()
+
+    def held(self) -> bool:
+        """Whether a retrain of this home runs now, here or in another process (a probe; takes nothing)."""
+        if self._local.locked():
+            return True
+        if not self.path.parent.is_dir():
+            return False
+        with self.path.open("a+") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+        return False
+
+
+class Retraining:
+    """Start, run and report retrain jobs of one home; `on_promoted` reloads the live model after a promotion
+    and returns the version now serving."""
+
+    def __init__(self, settings: Settings, on_promoted: Callable[[], str | None] | None = None) -> None:
+        self.settings = settings
+        self.on_promoted = on_promoted
+        self.lock = HomeRetrainLock(settings.models_dir)
+        self._jobs: dict[str, dict[str, Any]] = {}
+        self._guard = threading.Lock()
+
+    # -- reading -------------------------------------------------------------------------------------
+    def latest(self) -> dict[str, Any] | None:
+        """The most recent job of this process (a copy), or None."""
+        with self._guard:
+            return dict(list(self._jobs.values())[-1]) if self._jobs else None
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """One job by id (a copy); NotFound for an unknown id."""
+        with self._guard:
+            found = self._jobs.get(job_id)
+            if found is None:
+                raise NotFound(f"no retrain job {job_id!r}")
+            return dict(found)
+
+    def running(self) -> bool:
+        return self.lock.held()
+
+    # -- starting ------------------------------------------------------------------------------------
+    def start(self, *, trigger: str = "admin", from_logs: bool = True) -> dict[str, Any]:
+        """Start a retrain in the background (original data plus reviewed turns); returns the queued job.
+        RetrainRunning when one is already running."""
+        job = self._begin(trigger)
+        kwargs = {"from_logs": from_logs}
+        threading.Thread(target=self._work, args=(job, kwargs, False), daemon=True, name="retrain").start()
+        return dict(job)
+
+    def run(
+        self,
+        files: list[Path] | None = None,
+        *,
+        from_logs: bool = False,
+        config: Any = None,
+        always_promote: bool = False,
+        trigger: str = "cli",
+    ) -> RetrainOutcome:
+        """Retrain now, in this thread (the CLI, the schedule); the same lock and job record as `start`.
+        RetrainRunning when one is already running; a failed run raises its error."""
+        job = self._begin(trigger)
+        kwargs = {"files": files, "from_logs": from_logs, "config": config, "always_promote": always_promote}
+        outcome = self._work(job, kwargs, True)
+        assert outcome is not None
+        return outcome
+
+    def _begin(self, trigger: str) -> dict[str, Any]:
+        self.lock.acquire()
+        job: dict[str, Any] = {
+            "id": uuid.uuid4().hex[:12],
+            "status": "queued",
+            "trigger": trigger,
+            "queued_at": time.time(),
+            "stage": "queued",
+            "progress": 0.0,
+        }
+        with self._guard:
+            self._jobs[job["id"]] = job
+            while len(self._jobs) > KEEP_JOBS:
+                self._jobs.pop(next(iter(self._jobs)))
+        return job
+
+    def _update(self, job: dict[str, Any], **fields: Any) -> None:
+        with self._guard:
+            job.update(fields)
+
+    def _work(self, job: dict[str, Any], kwargs: dict[str, Any], reraise: bool) -> RetrainOutcome | None:
+        self._update(job, status="running", started_at=time.time())
+
+        def progress(stage: str, fraction: float) -> None:
+            self._update(job, stage=stage, progress=round(fraction, 3))
+
+        try:
+            outcome = retrain(self.settings, progress=progress, **kwargs)
+            serving = None
+            if outcome.promoted and self.on_promoted is not None:
+                progress("loading the promoted model", 0.95)
+                serving = self.on_promoted()
+            self._update(
+                job,
+                status="done",
+                stage="done",
+                progress=1.0,
+                version=outcome.version,
+                promoted=outcome.promoted,
+                reason=outcome.reason,
+                serving=serving,
+            )
+            return outcome
+        except Exception as exc:  # the current model keeps serving; the admin sees why
+            log.exception("retrain failed")
+            self._update(job, status="failed", error=str(exc))
+            if reraise:
+                raise
+            return None
+        finally:
+            self._update(job, finished_at=time.time())
+            self.lock.release()
