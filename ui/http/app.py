@@ -21,9 +21,6 @@ from assistant.operations.retrain_schedule import RetrainSchedule
 from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
 from assistant.webhooks import install_webhooks
-from ui.admin_page import CSS as ADMIN_CSS
-from ui.admin_page import admin_auth, build_admin_page
-from ui.chat_page import build_chat_page
 from ui.http.admin_routes import admin_router
 from ui.http.chat_routes import chat_router
 from ui.http.console_guard import guard_console
@@ -35,6 +32,9 @@ from ui.http.kb_routes import kb_admin_router
 from ui.http.model_routes import actions_router
 from ui.http.openai_routes import openai_router
 from ui.http.security import ADMIN_PREFIX, AdminGuard, Security
+from ui.pages.chat import build_chat_page
+from ui.pages.console import CSS as ADMIN_CSS
+from ui.pages.console import admin_auth, build_admin_page
 
 log = logging.getLogger("lepton.server")
 WIDGET = Path(__file__).resolve().parent.parent / "static" / "widget.js"

@@ -22,8 +22,8 @@ log = logging.getLogger("lepton.admin")
 
 CONSOLE_PREFIX = "/admin"
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
-# Set by the login check (ui/admin_page.py: admin_auth) to the id of the admin key it just accepted; Gradio's
-# login stores the session token right after, in the same task, so ConsoleSessions can read it there.
+# Set by the login check (ui/pages/console/layout.py: admin_auth) to the id of the admin key it just accepted;
+# Gradio's login stores the session token right after, in the same task, so ConsoleSessions can read it there.
 LOGIN_KEY: ContextVar[str | None] = ContextVar("lepton_console_login_key", default=None)
 NOT_FRAMED = {
     "X-Frame-Options": "DENY",

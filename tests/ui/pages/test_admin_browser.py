@@ -16,7 +16,7 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 TIMEOUT_MS = 60_000
@@ -297,7 +297,7 @@ def test_generator_adapters_are_promoted_and_rolled_back(launch, browser, tmp_pa
 
 if (
     __name__ == "__main__"
-):  # python tests/ui/test_admin_browser.py URL KEY: the flows against a running server
+):  # python tests/ui/pages/test_admin_browser.py URL KEY: the flows against a running server
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
