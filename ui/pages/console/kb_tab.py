@@ -9,8 +9,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from assistant.operations.curation_ops import DOCUMENT, TEMPLATE
 from ui.admin_page import AdminConsole
-from ui.kb_admin import DOCUMENT, TEMPLATE
 from ui.pages.console.tab_helpers import PRIVATE, row_value
 
 
