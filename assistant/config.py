@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -82,6 +83,95 @@ class RoutingSettings(BaseModel):
     anger_handoff: float = 0.6
 
 
+BRAND_LANGUAGES = ("en", "zh")
+_COLOUR = re.compile(r"#(?:[0-9a-f]{3}|[0-9a-f]{6})")
+_DATA_IMAGE = re.compile(
+    r"data:image/(?:png|jpeg|gif|webp|svg\+xml)(?:;base64)?,[A-Za-z0-9+/=%._~!$'()*,;:@?&-]*"
+)
+
+
+class BrandSettings(BaseModel):
+    """The company's face on the chat page and the widget (`[brand]` in lepton.toml, `LEPTON_BRAND__*`)."""
+
+    # A typo in [brand] is an error, not a setting that silently does nothing.
+    model_config = ConfigDict(extra="forbid")
+
+    # Shown as the chat's title; empty: the built-in "Customer support" in the customer's language.
+    name: str = Field(default="", max_length=60)
+    # The accent (bubble, header, the customer's messages, buttons): #rgb or #rrggbb.
+    color: str = "#2b59c3"
+    # The header's picture: an http(s) URL or a data:image/... URI (it is inlined into widget.js: keep it small).
+    avatar: str | None = Field(default=None, max_length=48_000)
+    # Shown when the chat opens, per language (en, zh); a plain string is used for every language. Both are
+    # always a {language: ...} table once validated (the plain forms are here so a bare env value parses).
+    greeting: dict[str, str] | str = {}
+    # Questions offered as buttons under the greeting, per language; a plain list is used for every language.
+    suggestions: dict[str, list[str]] | list[str] = {}
+
+    @field_validator("color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        """Only a hex colour: it is written into the widget's CSS."""
+        value = value.strip().lower()
+        if not _COLOUR.fullmatch(value):
+            raise ValueError(f"brand.color must be a hex colour like #2b59c3 or #f60, not {value!r}")
+        return value
+
+    @field_validator("avatar")
+    @classmethod
+    def _avatar(cls, value: str | None) -> str | None:
+        """An absolute http(s) URL or an inline image: anything else could run or leak where it is shown."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if _DATA_IMAGE.fullmatch(value):
+            return value
+        parts = urlsplit(value)
+        if (
+            parts.scheme.lower() in ("http", "https")
+            and parts.hostname
+            and not re.search(r"[\s\"'<>\\]", value)
+        ):
+            return value
+        raise ValueError(
+            "brand.avatar must be an http:// or https:// URL or a data:image/(png|jpeg|gif|webp|svg+xml) URI"
+        )
+
+    @field_validator("greeting", mode="before")
+    @classmethod
+    def _greeting(cls, value: object) -> object:
+        """A plain string greets in every language; each greeting is 1-300 characters."""
+        value = _per_language(value, "greeting", str)
+        for lang, text in value.items():
+            if not isinstance(text, str) or not text.strip() or len(text.strip()) > 300:
+                raise ValueError(f"brand.greeting.{lang} must be text of 1 to 300 characters")
+        return {lang: text.strip() for lang, text in value.items()}
+
+    @field_validator("suggestions", mode="before")
+    @classmethod
+    def _suggestions(cls, value: object) -> object:
+        """A plain list is offered in every language; at most 6 questions of 1-120 characters each."""
+        value = _per_language(value, "suggestions", list)
+        for lang, items in value.items():
+            if not isinstance(items, list) or len(items) > 6:
+                raise ValueError(f"brand.suggestions.{lang} must be a list of at most 6 questions")
+            if any(not isinstance(q, str) or not q.strip() or len(q.strip()) > 120 for q in items):
+                raise ValueError(f"brand.suggestions.{lang}: each question must be 1 to 120 characters")
+        return {lang: [q.strip() for q in items] for lang, items in value.items()}
+
+
+def _per_language(value: object, field: str, plain: type) -> dict:
+    """`value` as {language: value}: a `plain` value applies to every language; other keys are an error."""
+    if isinstance(value, plain):
+        return dict.fromkeys(BRAND_LANGUAGES, value)
+    if not isinstance(value, dict):
+        raise ValueError(f"brand.{field} must be a {plain.__name__} or a table of languages (en, zh)")
+    unknown = sorted(set(value) - set(BRAND_LANGUAGES))
+    if unknown:
+        raise ValueError(f"brand.{field}: unknown language {unknown[0]!r} (use en or zh)")
+    return value
+
+
 class Settings(BaseSettings):
     """Everything configurable; read from `$LEPTON_CONFIG` (or HOME/lepton.toml) and `LEPTON_*` env."""
 
@@ -129,6 +219,7 @@ class Settings(BaseSettings):
     generator: GeneratorSettings = GeneratorSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     routing: RoutingSettings = RoutingSettings()
+    brand: BrandSettings = BrandSettings()
 
     @field_validator("public_base_url")
     @classmethod

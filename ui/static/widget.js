@@ -1,5 +1,7 @@
 /*! Lepton chat widget. Apache-2.0. No dependencies, no build step.
- * <script src="https://HOST/widget.js" data-key="KEY" [data-lang="en|zh"] [data-title="..."] async></script>
+ * <script src="https://HOST/widget.js" data-key="KEY" [data-lang="en|zh"] [data-title="..."] [data-color="#hex"]
+ *   [data-greeting="..."] [data-avatar="URL"] async></script>
+ * The server inlines its [brand] settings below; the data- attributes override them for one site.
  * Every string from the server is set with textContent: replies are data, never markup. */
 (function () {
   'use strict';
@@ -9,7 +11,20 @@
   if (!script || !script.src) return;
   var API = new URL(script.src, location.href).origin;
   var KEY = script.getAttribute('data-key') || '';
-  var TITLE = script.getAttribute('data-title') || '';
+  // The server's [brand] settings, JSON put here when it serves this file ({} as the file is stored).
+  var BRAND = /*BRAND*/{}/*BRAND*/;
+  function attr(name) { return (script.getAttribute('data-' + name) || '').trim(); }
+  function text(v) { return typeof v === 'string' ? v.trim() : ''; }
+  // A hex colour only (it goes into CSS); a picture only from http(s) or an inline image.
+  function colour(v) { v = text(v); return /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(v) ? v.toLowerCase() : ''; }
+  function picture(v) {
+    v = text(v);
+    return /^https?:\/\/[^\s"'<>\\]+$/i.test(v) ||
+      /^data:image\/(?:png|jpeg|gif|webp|svg\+xml)(?:;base64)?,/i.test(v) ? v : '';
+  }
+  var TITLE = attr('title') || text(BRAND.name);
+  var ACCENT = colour(attr('color')) || colour(BRAND.color) || '#2b59c3';
+  var AVATAR = picture(attr('avatar')) || picture(BRAND.avatar);
   var POLL_MS = 4000;
   var THUMB = 'M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 ' +
     '7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.26.14-.53.14-.73v-2z';
@@ -57,6 +72,20 @@
   }
   var lang = pickLang(script.getAttribute('data-lang')) || pickLang(navigator.language) || 'en';
   function t(k) { return STRINGS[lang][k]; }
+  function greeting() { return attr('greeting') || text((BRAND.greeting || {})[lang]) || t('hello'); }
+  function suggestions() {
+    var list = (BRAND.suggestions || {})[lang];
+    return (Array.isArray(list) ? list : []).map(text).filter(Boolean).slice(0, 6);
+  }
+  // Text on the accent: white or the widget's dark ink, whichever contrasts more (WCAG relative luminance).
+  function onAccent(hex) {
+    var h = hex.length === 4 ? hex.replace(/\w/g, '$&$&') : hex;
+    var y = [1, 3, 5].reduce(function (sum, i, n) {
+      var c = parseInt(h.substr(i, 2), 16) / 255;
+      return sum + [0.2126, 0.7152, 0.0722][n] * (c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
+    }, 0);
+    return 1.05 / (y + 0.05) >= (y + 0.05) / 0.0664 ? '#fff' : '#1f2328';
+  }
 
   var memory = {};
   function load(k) { try { return sessionStorage.getItem(k); } catch (e) { return memory[k] || null; } }
@@ -75,34 +104,41 @@
     'button{cursor:pointer;border:0;background:none}',
     ':focus-visible{outline:2px solid #f59e0b;outline-offset:2px}',
     '.bubble{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;',
-    'background:#2b59c3;display:flex;align-items:center;justify-content:center;',
+    'background:var(--accent);display:flex;align-items:center;justify-content:center;',
     'box-shadow:0 4px 14px rgba(0,0,0,.25)}',
-    '.bubble svg{width:28px;height:28px;fill:#fff}',
+    '.bubble svg{width:28px;height:28px;fill:var(--on-accent)}',
     '.bubble.unread::after{content:"";position:absolute;top:4px;right:4px;width:12px;height:12px;',
     'border-radius:50%;background:#e5484d;border:2px solid #fff}',
     '.panel{position:fixed;right:20px;bottom:88px;width:min(370px,calc(100vw - 24px));',
     'height:min(560px,calc(100vh - 108px));background:#fff;border-radius:12px;display:flex;',
-    'flex-direction:column;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,0,.25)}',
-    '@media (max-width:480px){.panel{right:12px;bottom:84px}.bubble{right:12px;bottom:16px}}',
-    'header{display:flex;align-items:center;justify-content:space-between;padding:12px 14px;background:#2b59c3}',
-    'header h2{color:#fff;font-weight:600;font-size:15px}',
-    'header button{color:#fff;font-size:22px;line-height:1;width:32px;height:32px;border-radius:6px}',
-    '.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;background:#f6f7f9}',
+    'flex-direction:column;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,0,.25);overscroll-behavior:contain}',
+    // A phone: the open chat is the whole screen, its bubble hidden (the header's x closes it).
+    '@media (max-width:480px){.panel{inset:0;width:100%;height:100vh;height:100dvh;border-radius:0;',
+    'padding:env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) ',
+    'env(safe-area-inset-left)}.bubble{right:12px;bottom:16px}.bubble.open{display:none}',
+    'textarea{font-size:16px}}',
+    'header{display:flex;align-items:center;gap:10px;padding:12px 14px;background:var(--accent)}',
+    'header h2{flex:1;min-width:0;color:var(--on-accent);font-weight:600;font-size:15px;white-space:nowrap;',
+    'overflow:hidden;text-overflow:ellipsis}',
+    '.avatar{width:32px;height:32px;border-radius:50%;object-fit:cover;background:#fff;flex:none}',
+    'header button{color:var(--on-accent);font-size:22px;line-height:1;width:32px;height:32px;border-radius:6px}',
+    '.log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:12px;display:flex;flex-direction:column;',
+    'gap:10px;background:#f6f7f9}',
     '.msg{max-width:88%;padding:8px 11px;border-radius:10px;white-space:pre-wrap;overflow-wrap:anywhere}',
-    '.user{align-self:flex-end;background:#2b59c3}.user,.user *{color:#fff}',
+    '.user{align-self:flex-end;background:var(--accent)}.user,.user *{color:var(--on-accent)}',
     '.bot,.agent{align-self:flex-start;background:#fff;border:1px solid #e1e4e8}',
-    '.agent{border-color:#2b59c3}',
+    '.agent{border-color:var(--accent)}',
     '.who{display:block;font-size:12px;font-weight:600;color:#57606a}',
     '.typing{color:#57606a}',
     '.src{margin-top:6px;white-space:normal}',
     '.src b{display:block;font-size:12px;color:#57606a;font-weight:600}',
     '.src ul{list-style:none}.src li{font-size:13px}.src li::before{content:"\\2022  ";color:#57606a}',
-    '.src a{color:#2b59c3;text-decoration:underline}',
+    '.src a{color:var(--ink);text-decoration:underline}',
     '.fb{margin-top:6px;display:flex;align-items:center;gap:4px;white-space:normal}',
     '.fb button{display:flex;padding:4px 6px;border-radius:6px;border:1px solid #d0d7de;background:#fff}',
     '.fb svg{width:15px;height:15px;fill:#57606a}.fb .down svg{transform:rotate(180deg)}',
-    '.fb button[aria-pressed="true"] svg{fill:#2b59c3}',
-    '.fb button[aria-pressed="true"]{background:#dbe6ff;border-color:#2b59c3}',
+    '.fb button[aria-pressed="true"] svg{fill:var(--ink)}',
+    '.fb button[aria-pressed="true"]{background:color-mix(in srgb,var(--accent) 16%,#fff);border-color:var(--accent)}',
     '.fb button:disabled{cursor:default;opacity:.7}',
     '.fb span{font-size:12px;color:#57606a}',
     '.notice{align-self:stretch;text-align:center;font-size:13px;color:#57606a;padding:4px 8px;',
@@ -112,7 +148,10 @@
     'form{display:flex;gap:8px;padding:10px;border-top:1px solid #e1e4e8;background:#fff}',
     'textarea{flex:1;resize:none;height:40px;max-height:120px;padding:9px 10px;border:1px solid #d0d7de;',
     'border-radius:8px;background:#fff}',
-    'form button{padding:0 14px;border-radius:8px;background:#2b59c3;color:#fff;font-weight:600}',
+    '.suggest{align-self:stretch;display:flex;flex-wrap:wrap;gap:6px}',
+    '.suggest button{padding:6px 11px;border-radius:16px;border:1px solid var(--accent);background:#fff;',
+    'color:var(--ink);font-size:13px;text-align:left}',
+    'form button{padding:0 14px;border-radius:8px;background:var(--accent);color:var(--on-accent);font-weight:600}',
     'form button:disabled{opacity:.6;cursor:default}',
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}'
   ].join('');
@@ -135,7 +174,8 @@
   }
 
   // ---- DOM ---------------------------------------------------------------------------------------
-  var host, root, bubble, panel, heading, closeBtn, log, live, form, input, sendBtn;
+  var host, root, bubble, panel, heading, closeBtn, log, live, form, input, sendBtn, offers;
+  var lastReply = null;  // the newest reply: opening the chat shows its start
   var busy = false, started = false, pollTimer = null, polling = false, handedOff = false;
   var waiting = [];  // messages sent while a reply streams: shown at once, sent in order after it
   var seen = {};
@@ -145,7 +185,10 @@
     host = document.createElement('lepton-chat');
     root = host.attachShadow({ mode: 'open' });
     var style = document.createElement('style');
-    style.textContent = CSS;
+    var ink = onAccent(ACCENT);
+    // The accent as custom properties on the host (!important: the page's own rules for the host lose).
+    style.textContent = ':host{--accent:' + ACCENT + ' !important;--on-accent:' + ink + ' !important;' +
+      '--ink:' + (ink === '#fff' ? ACCENT : '#1f2328') + ' !important}' + CSS;
     root.appendChild(style);
 
     bubble = el('button', 'bubble');
@@ -164,6 +207,14 @@
     panel.setAttribute('aria-labelledby', 'lepton-title');
     closeBtn = el('button', 'close', '\u00d7');
     closeBtn.type = 'button';
+    if (AVATAR) {
+      var avatar = el('img', 'avatar');
+      avatar.alt = '';
+      avatar.referrerPolicy = 'no-referrer';
+      avatar.addEventListener('error', function () { avatar.remove(); });
+      avatar.src = AVATAR;
+      head.appendChild(avatar);
+    }
     head.appendChild(heading);
     head.appendChild(closeBtn);
 
@@ -202,6 +253,10 @@
     });
     form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
 
+    if (phone) {
+      if (phone.addEventListener) phone.addEventListener('change', holdPage);
+      else if (phone.addListener) phone.addListener(holdPage);
+    }
     if (sessionId) restore();
   }
 
@@ -222,20 +277,69 @@
 
   function open() {
     panel.hidden = false;
+    bubble.classList.add('open');
     bubble.setAttribute('aria-expanded', 'true');
     bubble.classList.remove('unread');
+    holdPage();
     labels();
-    if (!started && !log.firstChild) say(t('hello'));
+    if (!started && !log.firstChild) greet();
     started = true;
     input.focus();
-    scroll();
+    if (lastReply && lastReply === log.lastElementChild) reveal(lastReply);
+    else scroll();
   }
   function close() {
     panel.hidden = true;
+    bubble.classList.remove('open');
     bubble.setAttribute('aria-expanded', 'false');
+    holdPage();
     bubble.focus();
   }
+
+  // On a phone the open chat covers the screen: the page behind it must not scroll (restored on close).
+  var phone = window.matchMedia ? window.matchMedia('(max-width: 480px)') : null;
+  var pageStyle = null;
+  function holdPage() {
+    var hold = !panel.hidden && !!phone && phone.matches;
+    var nodes = [document.documentElement, document.body];
+    if (hold && !pageStyle) {
+      pageStyle = nodes.map(function (n) {
+        var v = [n.style.getPropertyValue('overflow'), n.style.getPropertyPriority('overflow')];
+        n.style.setProperty('overflow', 'hidden', 'important');
+        return v;
+      });
+    } else if (!hold && pageStyle) {
+      nodes.forEach(function (n, i) {
+        if (pageStyle[i][0]) n.style.setProperty('overflow', pageStyle[i][0], pageStyle[i][1]);
+        else n.style.removeProperty('overflow');
+      });
+      pageStyle = null;
+    }
+  }
+
+  // The greeting in the widget's language, and the suggested questions as buttons that ask them.
+  function greet() {
+    say(greeting());
+    var list = suggestions();
+    if (!list.length) return;
+    offers = el('div', 'suggest');
+    list.forEach(function (q) {
+      var b = el('button', '', q);
+      b.type = 'button';
+      b.addEventListener('click', function () { ask(q); input.focus(); });
+      offers.appendChild(b);
+    });
+    add(offers);
+  }
+
   function scroll() { log.scrollTop = log.scrollHeight; }
+  // Show reply `node` from its start: the log's bottom, or the reply's first line when it is taller than the log.
+  function reveal(node) {
+    lastReply = node;
+    if (panel.hidden) return;
+    var top = node.getBoundingClientRect().top - log.getBoundingClientRect().top + log.scrollTop - 8;
+    log.scrollTop = Math.min(top, log.scrollHeight - log.clientHeight);
+  }
   function announce(text) { live.textContent = ''; setTimeout(function () { live.textContent = text; }, 30); }
   function add(node) { log.appendChild(node); scroll(); return node; }
 
@@ -246,9 +350,9 @@
     m.appendChild(document.createTextNode(text));
     return add(m);
   }
-  function botMsg(kind) {
+  function botMsg(kind, name) {
     var m = el('div', 'msg ' + (kind || 'bot'));
-    if (kind === 'agent') m.appendChild(el('span', 'who', t('agent')));
+    if (kind === 'agent') m.appendChild(el('span', 'who', name || t('agent')));
     var text = el('div', 'text');
     m.appendChild(text);
     add(m);
@@ -330,7 +434,7 @@
     if (r.language) m.node.setAttribute('lang', String(r.language));
     sources(m, r.sources, r.language);
     if (withFeedback) feedback(m, r.message_id || r.id);
-    scroll();
+    reveal(m.node);
   }
 
   // ---- network -------------------------------------------------------------------------------------
@@ -392,6 +496,11 @@
     var text = input.value.trim();
     if (!text) return;
     input.value = '';
+    ask(text);
+  }
+  // A question from the box or a suggestion: the suggestions go once anything is asked.
+  function ask(text) {
+    if (offers) { offers.remove(); offers = null; }
     if (busy) { waiting.push([text, userMsg(text)]); return; }
     send(text);
   }
@@ -443,7 +552,7 @@
           draft += value && value.text != null ? String(value.text) : '';
           m.text.classList.remove('typing');
           m.text.textContent = draft;
-          scroll();
+          reveal(m.node);  // follows the reply down, never past its start
         } else if (name === 'final') {
           finish(value);
         } else if (name === 'error') {
@@ -463,6 +572,11 @@
   }
 
   // ---- session history and handoff -------------------------------------------------------------
+  // The agent's name as the server gives it (`messages[].agent`); the stored default "agent" is no name.
+  function agentName(v) {
+    v = text(v).slice(0, 60);
+    return v.toLowerCase() === 'agent' ? '' : v;
+  }
   function isAgent(x) {
     return x && (x.route === 'agent' || x.role === 'agent' || x.author === 'agent' || x.sender === 'agent');
   }
@@ -471,22 +585,23 @@
     (data.turns || []).forEach(function (turn) {
       if (!turn || seen[turn.id]) return;
       seen[turn.id] = true;
-      var agent = isAgent(turn);
+      var agent = isAgent(turn), name = agentName(turn.agent);
       if (turn.message && !agent) userMsg(String(turn.message));
       if (turn.reply) {
-        var m = botMsg(agent ? 'agent' : 'bot');
+        var m = botMsg(agent ? 'agent' : 'bot', name);
         render(m, turn, !agent);
-        if (agent) { fresh = true; announce(t('agent') + ': ' + m.text.textContent); }
+        if (agent) { fresh = true; announce((name || t('agent')) + ': ' + m.text.textContent); }
       }
       if (initial && turn.route === 'handoff') notice(t('handoff'));
     });
     (data.messages || []).forEach(function (msg) {
       if (!msg || !isAgent(msg) || seen[msg.id]) return;
       seen[msg.id] = true;
-      var m = botMsg('agent');
+      var name = agentName(msg.agent);
+      var m = botMsg('agent', name);
       render(m, { reply: msg.text != null ? msg.text : msg.body != null ? msg.body : msg.reply || msg.message }, false);
       fresh = true;
-      announce(t('agent') + ': ' + m.text.textContent);
+      announce((name || t('agent')) + ': ' + m.text.textContent);
     });
     if (fresh && panel.hidden) { bubble.classList.add('unread'); labels(); }
   }
