@@ -8,11 +8,10 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from assistant.config import Settings
@@ -32,12 +31,12 @@ from ui.http.kb_routes import kb_admin_router
 from ui.http.model_routes import actions_router
 from ui.http.openai_routes import openai_router
 from ui.http.security import ADMIN_PREFIX, AdminGuard, Security
+from ui.http.widget_route import widget_router
 from ui.pages.chat import build_chat_page
 from ui.pages.console import CSS as ADMIN_CSS
 from ui.pages.console import admin_auth, build_admin_page
 
 log = logging.getLogger("lepton.server")
-WIDGET = Path(__file__).resolve().parent.parent / "static" / "widget.js"
 
 
 def create_api(assistant: Assistant) -> FastAPI:
@@ -99,12 +98,7 @@ def create_server(
         """The console lives at /admin/ (its mount); the address people type has no slash."""
         return RedirectResponse("/admin/", status_code=307)
 
-    @app.get("/widget.js", include_in_schema=False)
-    def widget() -> FileResponse:
-        """The embeddable chat widget (before the Gradio mount at `/`, which would swallow it)."""
-        return FileResponse(
-            WIDGET, media_type="application/javascript", headers={"Cache-Control": "public, max-age=300"}
-        )
+    app.include_router(widget_router(settings))  # before the Gradio mount at `/`, which would swallow it
 
     @app.api_route(
         "/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
