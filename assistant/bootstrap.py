@@ -7,7 +7,6 @@ from pathlib import Path
 
 import knowledge
 from assistant.config import Settings
-from assistant.learning import retrain
 from knowledge import KnowledgeBase, demo_paths
 from training import ModelRegistry
 
@@ -20,8 +19,8 @@ def demo_intent_files() -> list[Path]:
     return sorted(DEMO_INTENTS.glob("*.csv"))
 
 
-def prepare_demo(settings: Settings, kb: KnowledgeBase) -> None:
-    """Ingest the demo knowledge base and train its intent model, unless the home already has them."""
+def ingest_demo(kb: KnowledgeBase) -> None:
+    """Ingest the demo knowledge base into an empty one; in a filled one, follow the bundled templates files."""
     if kb.stats().get("chunks", 0) == 0:
         log.info("ingesting the demo knowledge base")
         report = kb.ingest(demo_paths())
@@ -30,7 +29,8 @@ def prepare_demo(settings: Settings, kb: KnowledgeBase) -> None:
         # The demo's templates files (and the slots they declare) follow the bundled ones; an unchanged file
         # is skipped by its hash, so this costs a read, and console edits of templates stay.
         kb.ingest([p for p in demo_paths() if p.is_file()])
-    if ModelRegistry(settings.intents_dir).current() is None:
-        log.info("training the demo intent model (a few minutes on CPU)")
-        outcome = retrain(settings, demo_intent_files(), always_promote=True)
-        log.info("demo intent model %s: %s", outcome.version, outcome.reason)
+
+
+def needs_demo_model(settings: Settings) -> bool:
+    """The home has no intent model yet: the demo trains its first one."""
+    return ModelRegistry(settings.intents_dir).current() is None

@@ -30,6 +30,7 @@ from assistant.routing import Decision, decide
 from assistant.schema import ChatReply, IntentOut
 from assistant.slot_filling import answer_from_template
 from assistant.sources import public_source
+from assistant.startup import Startup
 from assistant.streaming import reply_pieces
 from assistant.turn import InputError, NotReady, Turn, checked_message
 from assistant.turn_flow import answer_turn, update_failures
@@ -56,6 +57,7 @@ class Assistant:
         self.review: ReviewQueue | None = None
         self.languages: set[str] = {"en"}
         self.ready = False
+        self.startup = Startup()
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._kb_lock = threading.Lock()
         self._intent_lock = threading.Lock()
@@ -63,28 +65,40 @@ class Assistant:
         self._warm_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def warm_up(self) -> None:
-        """Load every model once; safe to call again and from several threads."""
+    def warm_up(self, train_in_background: bool = False) -> None:
+        """Load every model once; safe to call again and from several threads. A demo home with no intent
+        model yet trains one; `train_in_background` (the server) answers at once, from retrieval alone, and
+        swaps the model in when it is trained."""
         with self._warm_lock:
             if not self.ready:
-                self._load()
+                self._load(train_in_background)
 
-    def _load(self) -> None:
-        s = self.settings
+    def _load(self, train_in_background: bool = False) -> None:
+        s, step = self.settings, self.startup.advance
+        step("preparing the home")
         make_private(s.home)  # created 0700; an older home's files lose group / other access
+        step("loading the knowledge base")
         self.kb = build_knowledge_base(s)
         self.kb.warm_up()
+        train_demo = False
         if s.demo:
-            from assistant.bootstrap import prepare_demo
+            from assistant.bootstrap import ingest_demo, needs_demo_model
 
-            prepare_demo(s, self.kb)
+            step("adding the demo knowledge base")
+            ingest_demo(self.kb)
+            train_demo = needs_demo_model(s)
+            if train_demo and not train_in_background:
+                self._train_demo_model()
         # The composer's unit vectors, in the background: a KB's first questions then pay no embedding.
         keep_warm(self.kb)
         self.languages = {t.language for t in self.kb.templates()} or {"en"}
+        step("loading the intent model")
         self.reload_intents()
+        step("loading the generator")
         self.generator = self._make_generator()
         if self.generator is not None:
             self.generator.warm_up()
+        step("warming up")
         self.guard = GroundingGuard(embed=self.kb.embedder.embed_passages)
         default_detector().warm_up()  # fits the injection classifier once (under a second, cached vectors)
         # First calls are slow (langdetect loads its profiles, the classifier's heads warm up): pay them here.
@@ -95,6 +109,27 @@ class Assistant:
         self.review = ReviewQueue(s.home / "review.db")
         self.listeners.append(functools.partial(queue_thumbs_down, self))
         self.ready = True
+        background = train_demo and train_in_background
+        self.startup.done("training the intent model" if background else None)
+        if background:
+            threading.Thread(target=self._train_demo_model, daemon=True, name="first-model").start()
+
+    def _train_demo_model(self) -> None:
+        """The demo's first intent model, as a retrain job (one at a time with any other), swapped in."""
+        from assistant.bootstrap import demo_intent_files
+        from assistant.operations import operations_for
+
+        try:
+            log.info("training the demo intent model (a few minutes on CPU)")
+            job = operations_for(self).retraining
+            outcome = job.run(demo_intent_files(), always_promote=True, trigger="first start")
+            log.info("demo intent model %s: %s", outcome.version, outcome.reason)
+        except Exception:
+            if not self.ready:
+                raise
+            log.exception("the first intent model could not be trained; answers come from retrieval alone")
+        finally:
+            self.startup.finished_background()
 
     def _make_generator(self) -> Generator | None:
         return build_generator(self.settings)

@@ -85,7 +85,7 @@ def create_server(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm_in_background:
-            threading.Thread(target=_warm, args=(assistant,), daemon=True, name="warm-up").start()
+            threading.Thread(target=_warm, args=(assistant, True), daemon=True, name="warm-up").start()
         else:
             _warm(assistant)
         yield
@@ -146,10 +146,10 @@ def create_server(
     )
 
 
-def _warm(assistant: Assistant) -> None:
+def _warm(assistant: Assistant, train_in_background: bool = False) -> None:
     try:
-        assistant.warm_up()
-        log.info("ready")
+        # A first start answers as soon as the knowledge base is in; its intent model follows.
+        assistant.warm_up(train_in_background=train_in_background)
     except Exception:
         log.exception("warm-up failed; /healthz stays 503")
         return

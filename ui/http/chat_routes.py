@@ -24,9 +24,15 @@ def chat_router(assistant: Assistant) -> APIRouter:
 
     @router.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
+        """503 while starting, with the stage and progress ("loading the knowledge base", 0.25); then ok, and
+        any work still going on in the background (the first intent model being trained)."""
+        startup = assistant.startup.as_dict()
         if not assistant.ready:
-            return JSONResponse({"status": "starting"}, status_code=503)
-        return JSONResponse({"status": "ok", "intent_model": assistant.intent_version})
+            return JSONResponse({"status": "starting", **startup}, status_code=503)
+        body = {"status": "ok", "intent_model": assistant.intent_version}
+        if "background" in startup:
+            body["background"] = startup["background"]
+        return JSONResponse(body)
 
     @router.post(
         "/v1/chat",
