@@ -42,6 +42,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check assistant knowledge training ui tests benchmarks
 	$(BIN)/ruff format --check assistant knowledge training ui tests benchmarks
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format assistant knowledge training ui tests benchmarks

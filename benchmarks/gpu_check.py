@@ -60,7 +60,7 @@ def check_generation(
     import torch
 
     from assistant.generation import LocalGenerator
-    from assistant.generation.model_cache import convert_gguf
+    from training.bundled_generator import convert_gguf
 
     target = gguf.parent / "hf"
     t = time.perf_counter()
@@ -151,6 +151,7 @@ def check_lora(model_dir: Path, results: list[dict], steps: int = 30) -> None:
     import tempfile
 
     import training.generator_lora as gl
+    import training.generator_pairs as gp
     from assistant.generation import LocalGenerator, Passage
 
     pairs = []
@@ -160,9 +161,9 @@ def check_lora(model_dir: Path, results: list[dict], steps: int = 30) -> None:
         answer = body[0][:400] if body else text[:400]
         passage = Passage(id=path.stem, title=path.stem, text=text[:900], language="en")
         pairs.append(
-            gl.Pair(f"t{i}", f"Tell me about {path.stem.replace('-', ' ')}", answer, "en", [passage])
+            gp.Pair(f"t{i}", f"Tell me about {path.stem.replace('-', ' ')}", answer, "en", [passage])
         )
-    gl.collect_pairs = lambda home: pairs  # the approved pairs would come from HOME's logs
+    gp.collect_pairs = lambda home: pairs  # the approved pairs would come from HOME's logs
     home = Path(tempfile.mkdtemp(prefix="lepton-lora-"))
     res = gl.train_generator(home, gl.GeneratorTrainConfig(steps=steps), min_pairs=4, model_path=model_dir)
     gen = LocalGenerator(model_dir, adapter_path=res.path, prefix_cache=False)

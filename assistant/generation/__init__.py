@@ -8,10 +8,9 @@ from assistant.generation.errors import GenerationError
 from assistant.generation.extractive import extractive_answer
 from assistant.generation.grounding import GroundingGuard, GroundingVerdict
 from assistant.generation.local import LocalGenerator
-from assistant.generation.model_cache import bundled_generator_path
 from assistant.generation.openai_client import OpenAIGenerator
-from assistant.generation.passage import Passage
-from assistant.generation.prompt import build_messages
+from training.bundled_generator import bundled_generator_path
+from training.generator_prompt import Passage, build_messages
 
 __all__ = [
     "Generator",

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-
-def set_offline() -> None:
-    """Forbid any Hugging Face Hub download; everything must already be on disk."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    # Busy-waiting OpenMP threads waste shared CPU cores; only effective if set before torch loads.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from knowledge.runtime_env import amx_bf16, set_offline
 
 
 def pick_device(device: str | None = None) -> tuple[str, object]:
@@ -23,8 +15,7 @@ def pick_device(device: str | None = None) -> tuple[str, object]:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda"):
         return device, torch.bfloat16
-    amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
-    return device, torch.bfloat16 if amx() else torch.float32
+    return device, torch.bfloat16 if amx_bf16() else torch.float32
 
 
 set_offline()

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.generation.passage import Passage
 from assistant.generation.text import content_tokens
 from assistant.generation.units import Unit, passage_units
+from training.generator_prompt import Passage
 
 Embed = Callable[[list[str]], np.ndarray]
 

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.generation.passage import Passage
 from assistant.generation.text import (
-    clean_markdown,
     content_tokens,
     number_parts,
     numbers,
     script_language,
     split_sentences,
 )
+from knowledge.markdown_text import clean_markdown
+from training.generator_prompt import Passage
 
 Embed = Callable[[list[str]], np.ndarray]
 

@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from assistant.generation._env import pick_device, set_offline
+from assistant.generation._env import pick_device
 from assistant.generation.errors import GenerationError
+from knowledge.runtime_env import set_offline
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class LocalGenerator:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            from assistant.generation.model_cache import bundled_generator_path
+            from training.bundled_generator import bundled_generator_path
 
             if self.num_threads:
                 torch.set_num_threads(self.num_threads)
@@ -110,7 +111,7 @@ class LocalGenerator:
                 self.prefix_cache = False  # the static path prefills the whole prompt in one pass
             self._model = model
             if self.prefix_cache:
-                from assistant.generation.prompt import SYSTEM_PROMPTS
+                from training.generator_prompt import SYSTEM_PROMPTS
 
                 with self._lock:
                     for system in SYSTEM_PROMPTS.values():

@@ -10,8 +10,8 @@ from transformers import AutoTokenizer
 
 from training.batching import LengthBatchSampler
 from training.config import TrainConfig
+from training.member_training import train_loader
 from training.model import default_base_model
-from training.trainer import train_loader
 
 
 def _epoch(loader) -> tuple[list[int], int]:

@@ -61,7 +61,7 @@ def test_training_with_contrastive_weight_learns(tmp_path: Path) -> None:
 
 
 def test_out_of_scope_rows_are_never_positives() -> None:
-    from training.trainer import _contrastive_labels
+    from training.member_training import _contrastive_labels
 
     labels = torch.tensor([0, 2, 2, 1, 2])  # 2 = out_of_scope
     out = _contrastive_labels(labels, oos_index=2)

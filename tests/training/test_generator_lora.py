@@ -12,15 +12,8 @@ from assistant.conversations import ConversationStore
 from assistant.feedback import FeedbackStore
 from assistant.generation import LocalGenerator, build_messages
 from assistant.pipeline import Assistant
-from training.generator_lora import (
-    GeneratorTrainConfig,
-    collect_pairs,
-    current_adapter,
-    generator_registry,
-    split_pairs,
-    train_generator,
-    training_pairs,
-)
+from training.generator_lora import GeneratorTrainConfig, current_adapter, generator_registry, train_generator
+from training.generator_pairs import collect_pairs, split_pairs, training_pairs
 from training.review import CONFIRMED, ReviewQueue
 from ui.cli import app
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from assistant.generation.text import (
-    clean_markdown,
     content_tokens,
     numbers,
     script_language,
@@ -22,11 +21,6 @@ def test_sentences_keep_prices_and_abbreviations():
         "退货免费。",
         "请在30天内退货！",
     ]
-
-
-def test_clean_markdown():
-    text = "---\ntitle: x\n---\n## Head\n\n| A | B |\n|---|---|\n| **one** | [two](http://x) |\n- item"
-    assert clean_markdown(text) == "Head\none: B two\nitem"
 
 
 def test_tokens_and_script():

