@@ -33,12 +33,11 @@ def retrieve_and_compose(
     assert a.kb is not None
     t = time.perf_counter()
     k = a.settings.retrieval.top_k
-    with a._kb_lock:
-        hits = a.kb.search(turn.query, k=k, language=language)
-        other_language = False
-        if not hits:
-            hits = a.kb.search(turn.query, k=k)
-            other_language = bool(hits)
+    hits = a.kb.search(turn.query, k=k, language=language)
+    other_language = False
+    if not hits:
+        hits = a.kb.search(turn.query, k=k)
+        other_language = bool(hits)
     t = turn.stage("retrieval", t)
     found = bool(hits)
     if scoped or strict:

@@ -58,8 +58,7 @@ def answer_pending_slot(a: Assistant, turn: Turn) -> bool:
     if find_slot(a, pending["slot"], turn.message) is None:
         return False
     assert a.kb is not None
-    with a._kb_lock:
-        template = a.kb.get_template(pending["template_id"])
+    template = a.kb.get_template(pending["template_id"])
     if template is None:
         return False
     turn.route, turn.intent, turn.confidence = "template", pending["intent"], 1.0
@@ -71,8 +70,7 @@ def answer_pending_slot(a: Assistant, turn: Turn) -> bool:
 def declared_slots(a: Assistant) -> dict[str, Slot]:
     """The slots the live knowledge base declares."""
     assert a.kb is not None
-    with a._kb_lock:
-        return a.kb.slots()
+    return a.kb.slots()
 
 
 def find_slot(a: Assistant, slot: str, message: str) -> str | None:

@@ -95,8 +95,7 @@ def answer_question(
     contact = asks_for_contact_details(text) and decision.route in (None, "handoff")
     if contact:
         query, k = contact_query(text, language), 2 * a.settings.retrieval.top_k
-        with a._kb_lock:
-            found = contact_hits(a.kb.search(query, k=k, language=language), text)
+        found = contact_hits(a.kb.search(query, k=k, language=language), text)
         decision = replace(decision, route=None, reason=f"contact details asked; {decision.reason}")
     if found:
         reply, verdict = compose(a, text, passages_of(found), language, cancel)

@@ -56,7 +56,7 @@ def ingest_once(paths: list[Path], embedder, multilingual=None) -> dict:
         seconds = time.perf_counter() - t
         stats = kb.stats()
         units = stats["chunks"] + stats["templates"]
-        per_embedder = {emb.name: index.count() for emb, index in kb._indexes()}
+        per_embedder = {emb.name: index.count() for emb, index in kb.vector_sync.indexes()}
         if report.errors:
             raise RuntimeError(f"ingest errors: {report.errors[:3]}")
     return {

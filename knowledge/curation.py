@@ -1,41 +1,41 @@
-"""Curation of a `KnowledgeBase`: edits land in the draft, `publish` makes them live, `rollback` undoes.
+"""`Curation` of a knowledge base: edits land in the draft, `publish` makes them live, `rollback` undoes.
 
 Every change (ingest, document edit, template upsert, delete) is staged in the draft and audited; search
 serves only the live version until `publish(actor)` snapshots the draft as version N+1 and flips the live
 pointer in one SQLite transaction. `rollback(version, actor)` flips it back (and resets the draft to that
-version). Chroma holds one vector per unit revision with a `live` flag that follows the pointer; it is only
-a hint (search keeps the live version's units by SQLite), so a crash between the two never serves a draft.
+version). Chroma holds one vector per unit revision with a `live` flag that follows the pointer (see
+knowledge/vector_sync.py). Callers serialize access (`KnowledgeBase` holds its lock around every call).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import time
-from typing import TYPE_CHECKING
 
+from knowledge.chunking import MarkdownChunker
 from knowledge.slots import check_template
-from knowledge.store import unit_rev
+from knowledge.store import Store
 from knowledge.types import Template
+from knowledge.unit_rows import as_unit, document_units, sha, template_unit, unit_template
+from knowledge.vector_sync import VectorSync
 from knowledge.versions import NothingToPublish, UnknownVersion
-
-if TYPE_CHECKING:
-    from knowledge.kb import KnowledgeBase
-
-log = logging.getLogger("lepton.knowledge")
 
 ADMIN_TEMPLATES_URI = "admin://templates"
 
-__all__ = ["CurationMixin", "NothingToPublish", "UnknownVersion"]
+__all__ = ["Curation", "NothingToPublish", "UnknownVersion"]
 
 
-class CurationMixin:
-    """Draft / publish / rollback / audit methods of `KnowledgeBase` (see the module docstring)."""
+class Curation:
+    """Draft / publish / rollback / audit over one knowledge base's store and vectors (see the module docstring)."""
+
+    def __init__(self, store: Store, vector_sync: VectorSync, chunker: MarkdownChunker) -> None:
+        self.store = store
+        self.vector_sync = vector_sync
+        self.chunker = chunker
 
     # -- staging (used by ingest and the edits below) --------------------------------------------
-    def _stage(
-        self: KnowledgeBase,
+    def stage(
+        self,
         doc: dict,
         units: list[dict],
         actor: str,
@@ -48,39 +48,11 @@ class CurationMixin:
         `embedded`: the caller already stored the vectors (ingest embeds many files' units in one batch).
         """
         if not embedded:
-            self._embed_new(units)
+            self.vector_sync.embed_new(self.store, units)
         self.store.stage_document(doc, units, actor, action, detail)
 
-    def _embed_new(self: KnowledgeBase, units: list[dict]) -> None:
-        """Embed the unit revisions SQLite does not hold yet and store their vectors in Chroma (not live)."""
-        revs = [unit_rev(u) for u in units]
-        have = self.store.existing_revs(revs)
-        fresh = {r: u for r, u in zip(revs, units, strict=True) if r not in have}
-        self._embed_and_upsert([{**u, "id": r} for r, u in fresh.items()], live=set())
-
-    def _refresh_live_flags(self: KnowledgeBase, before: set[str]) -> None:
-        """After the live pointer moved: make sure the live units have vectors, flip their `live` flags."""
-        after = self.store.live_revs()
-        try:
-            indexes = [index for _, index in self._indexes()]
-            have = {id(index): index.ids() for index in indexes}
-            missing = self.store.units(sorted(after - set().union(*have.values())))
-            if missing:
-                self._embed_and_upsert(list(missing.values()), live=after)
-            garbage = self.store.collect_garbage()
-            for index in indexes:
-                # Just embedded units already carry their flag; only older vectors need flipping.
-                changed = sorted((before ^ after) & have[id(index)])
-                index.set_live({i: i in after for i in changed})
-                index.delete(garbage)
-        except Exception as exc:  # SQLite already serves the new version; the next warm_up re-syncs Chroma
-            log.warning(
-                "could not update the vector index after a version change: %s: %s", type(exc).__name__, exc
-            )
-            self._synced = False
-
     # -- reading ---------------------------------------------------------------------------------
-    def documents(self: KnowledgeBase) -> list[dict]:
+    def documents(self) -> list[dict]:
         """The draft's documents: id, uri, kind, title, language, tags, chunks, size, dates, and `change`
         (None when it matches the live version, else "added" / "changed")."""
         changes = {c["id"]: c["change"] for c in self.store.log.changes()}
@@ -92,7 +64,7 @@ class CurationMixin:
             out.append(row)
         return out
 
-    def document(self: KnowledgeBase, id_or_uri: str) -> dict | None:
+    def document(self, id_or_uri: str) -> dict | None:
         """One draft document with its `text` (documents) or `templates` (template files); None if unknown."""
         d = self.store.document(id_or_uri) or self.store.document_by_uri(id_or_uri)
         if d is None:
@@ -101,7 +73,7 @@ class CurationMixin:
         row = {k: v for k, v in d.items() if k != "body"}
         row["tags"] = json.loads(d["tags"] or "[]")
         if d["kind"] == "templates":
-            row["templates"] = [_template(u).__dict__ for u in units if u["kind"] == "template"]
+            row["templates"] = [unit_template(u).__dict__ for u in units if u["kind"] == "template"]
         else:
             row["text"] = (
                 d["body"]
@@ -112,22 +84,20 @@ class CurationMixin:
             )
         return row
 
-    def draft_changes(self: KnowledgeBase) -> list[dict]:
+    def draft_changes(self) -> list[dict]:
         """Documents whose draft differs from the live version: {id, uri, title, kind, change}."""
         return self.store.log.changes()
 
-    def versions(self: KnowledgeBase) -> list[dict]:
+    def versions(self) -> list[dict]:
         """Published versions, newest first: version, created_at, actor, note, counts, live."""
         return self.store.log.versions()
 
-    def audit(self: KnowledgeBase, limit: int = 100) -> list[dict]:
+    def audit(self, limit: int = 100) -> list[dict]:
         """The newest audit entries: id, at (unix time), actor, action, target, detail."""
         return self.store.log.audit(limit)
 
     # -- editing the draft -----------------------------------------------------------------------
-    def edit_document(
-        self: KnowledgeBase, id_or_uri: str, text: str, actor: str, title: str | None = None
-    ) -> dict:
+    def edit_document(self, id_or_uri: str, text: str, actor: str, title: str | None = None) -> dict:
         """Replace a document's text (Markdown) in the draft. The edit stays until its source file changes.
 
         Raises KeyError for an unknown document, ValueError for a template file or text without content.
@@ -138,7 +108,10 @@ class CurationMixin:
         if d["kind"] != "document":
             raise ValueError("a template file: edit its templates with upsert_template")
         title = (title or "").strip() or d["title"]
-        units = self._document_units(d["id"], d["uri"], title, text, True, d["language"], d["tags"] or "[]")
+        public = self.store.document_public(d["id"])
+        units = document_units(
+            self.chunker, d["id"], d["uri"], title, text, True, d["language"], d["tags"] or "[]", public
+        )
         if not units:
             raise ValueError("the text has no content")
         doc = {
@@ -149,10 +122,10 @@ class CurationMixin:
             "updated_at": time.time(),
             "updated_by": actor,
         }
-        self._stage(doc, units, actor, "edit", {"document": d["id"], "chunks": len(units)})
+        self.stage(doc, units, actor, "edit", {"document": d["id"], "chunks": len(units)})
         return self.document(d["id"]) or {}
 
-    def upsert_template(self: KnowledgeBase, template: Template | dict, actor: str) -> dict:
+    def upsert_template(self, template: Template | dict, actor: str) -> dict:
         """Add or replace an answer template (by id) in the draft; new ones go to an admin templates document."""
         t = (
             template
@@ -165,11 +138,11 @@ class CurationMixin:
         if missing:
             raise ValueError(f"missing field(s) {', '.join(missing)}")
         # Every {slot} must be declared (a SlotError is a ValueError): not a question asked forever at chat time.
-        check_template(t.answer, set(self.slot_declarations(draft=True)))
+        check_template(t.answer, set(self.store.slot_declarations(draft=True)))
         t = Template(
             t.id.strip(), t.intent.strip(), t.language.strip().lower(), t.title.strip(), t.answer.strip()
         )
-        doc_id = self.store.find_template_doc(t.id) or _sha(ADMIN_TEMPLATES_URI)[:16]
+        doc_id = self.store.find_template_doc(t.id) or sha(ADMIN_TEMPLATES_URI)[:16]
         d = self.store.document(doc_id) or {
             "id": doc_id,
             "uri": ADMIN_TEMPLATES_URI,
@@ -180,15 +153,13 @@ class CurationMixin:
             "hash": "",
             "size": 0,
         }
-        from knowledge.kb import template_unit
-
         units = [u for u in self.store.draft_units(doc_id) if u["uid"] != f"tpl:{t.id}"]
-        units = [_as_unit(u) for u in units] + [template_unit(doc_id, t)]
+        units = [as_unit(u) for u in units] + [template_unit(doc_id, t)]
         doc = {**d, "chunks": len(units), "updated_at": time.time(), "updated_by": actor}
-        self._stage(doc, units, actor, "upsert_template", {"template": t.id, "document": doc_id})
+        self.stage(doc, units, actor, "upsert_template", {"template": t.id, "document": doc_id})
         return t.__dict__
 
-    def delete(self: KnowledgeBase, id_or_uri: str, actor: str) -> dict:
+    def delete(self, id_or_uri: str, actor: str) -> dict:
         """Remove a document (by id or uri) or a template (by id) from the draft; KeyError if unknown."""
         d = self.store.document(id_or_uri) or self.store.document_by_uri(id_or_uri)
         if d is not None:
@@ -198,8 +169,8 @@ class CurationMixin:
         if doc_id is None:
             raise KeyError(f"no document or template {id_or_uri!r}")
         d = self.store.document(doc_id) or {}
-        units = [_as_unit(u) for u in self.store.draft_units(doc_id) if u["uid"] != f"tpl:{id_or_uri}"]
-        self._stage(
+        units = [as_unit(u) for u in self.store.draft_units(doc_id) if u["uid"] != f"tpl:{id_or_uri}"]
+        self.stage(
             {**d, "chunks": len(units), "updated_at": time.time(), "updated_by": actor},
             units,
             actor,
@@ -209,31 +180,16 @@ class CurationMixin:
         return {"deleted": "template", "id": id_or_uri, "uri": d.get("uri")}
 
     # -- versions --------------------------------------------------------------------------------
-    def publish(self: KnowledgeBase, actor: str, note: str = "") -> dict:
+    def publish(self, actor: str, note: str = "") -> dict:
         """Make the draft live as version N+1 (one transaction); raises NothingToPublish if unchanged."""
         before = self.store.live_revs()
         row = self.store.log.publish(actor, note)
-        self._refresh_live_flags(before)
+        self.vector_sync.refresh_live_flags(self.store, before)
         return row
 
-    def rollback(self: KnowledgeBase, version: int, actor: str) -> dict:
+    def rollback(self, version: int, actor: str) -> dict:
         """Make published `version` live again and reset the draft to it; raises UnknownVersion (a KeyError)."""
         before = self.store.live_revs()
         row = self.store.log.rollback(version, actor)
-        self._refresh_live_flags(before)
+        self.vector_sync.refresh_live_flags(self.store, before)
         return row
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _template(u: dict) -> Template:
-    return Template(u["ref"], u["intent"], u["language"], u["title"], u["text"])
-
-
-def _as_unit(u: dict) -> dict:
-    """A stored unit row back into the dict `stage_document` takes (tags as JSON text)."""
-    out = {k: v for k, v in u.items() if k != "id"}
-    out["tags"] = json.dumps(u["tags"], ensure_ascii=False) if isinstance(u["tags"], list) else u["tags"]
-    return out

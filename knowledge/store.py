@@ -69,7 +69,7 @@ class Store:
     """Tables: documents (the draft's), units (all revisions), units_fts, draft_units, plus `VersionLog`'s."""
 
     def __init__(self, path: Path) -> None:
-        # One connection shared by the server's threads; callers serialize access (Assistant._kb_lock).
+        # One connection shared by the server's threads; callers serialize access (KnowledgeBase.lock).
         self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False, timeout=30))
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA busy_timeout=30000")
@@ -337,6 +337,19 @@ class Store:
             args.append(language)
         rows = self.db.query(sql + " ORDER BY u.ref", args)
         return [Template(r["ref"], r["intent"], r["language"], r["title"], r["text"]) for r in rows]
+
+    def slot_declarations(self, draft: bool = False, exclude_doc: str | None = None) -> dict[str, str]:
+        """Stored slot declarations (JSON) by name: the live version's, or the draft's."""
+        if draft:
+            sql, args = "SELECT u.* FROM units u JOIN draft_units d ON d.rev = u.id WHERE u.kind = 'slot'", []
+        else:
+            sql = (
+                "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ? "
+                "WHERE u.kind = 'slot'"
+            )
+            args = [self.live_version()]
+        rows = self.db.query(sql + " ORDER BY u.uid", args)
+        return {r["ref"]: r["text"] for r in rows if r["doc_id"] != exclude_doc}
 
     def template(self, template_id: str) -> Template | None:
         rows = list(

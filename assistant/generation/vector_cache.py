@@ -71,7 +71,7 @@ def unit_texts(kb: Any) -> list[str]:
 
     reads = kb.embedder.languages
     texts: dict[str, None] = {}
-    for u in kb.store.units(live=True).values():
+    for u in kb.live_units().values():
         if u.get("kind") not in ("document", "template"):
             continue
         if reads is not None and str(u.get("language", "")).split("-")[0] not in reads:
@@ -153,7 +153,7 @@ def keep_warm(kb: Any, every_s: float = 30.0, stop: threading.Event | None = Non
         seen: object = None
         while not stop.is_set():
             try:
-                version = kb.store.live_version()
+                version = kb.live_version()
                 if version != seen:
                     prewarm(kb, stop=stop)
                     seen = version

@@ -94,22 +94,22 @@ def test_ingest_search_publish_and_reindex_through_a_chroma_server(
 def test_a_chroma_server_down_at_start_leaves_lexical_search_then_recovers(
     tmp_path: Path, minilm: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import knowledge.kb as kb_module
+    import knowledge.vector_sync as vector_sync_module
 
     docs = write_corpus(tmp_path / "docs")
     KnowledgeBase(tmp_path / "kb", embedder=minilm).ingest([docs])  # built with embedded Chroma
     port = _free_port()  # nothing listens there: the server is "down" when the assistant starts
     kb = KnowledgeBase(tmp_path / "kb", embedder=minilm, chroma_url=f"http://127.0.0.1:{port}")
     kb.warm_up()  # must not raise: the assistant would never become ready
-    assert not kb._synced
+    assert not kb.vector_sync.synced
     hits = kb.search("return items within 30 days for a full refund")
     assert hits and hits[0].snippet  # answered from SQLite FTS5
     # The sync is retried, not on every query: a query inside the retry interval does not call it.
     calls: list[int] = []
-    monkeypatch.setattr(kb, "_sync", lambda: calls.append(1))
+    monkeypatch.setattr(kb.vector_sync, "sync", lambda store: calls.append(1))
     kb.search("refund")
     assert calls == []
-    monkeypatch.setattr(kb_module, "SYNC_RETRY_S", 0.0)
-    kb._sync_retry_at = 0.0
+    monkeypatch.setattr(vector_sync_module, "SYNC_RETRY_S", 0.0)
+    kb.vector_sync.retry_at = 0.0
     kb.search("refund")
-    assert calls == [1] and kb._synced  # the (stubbed) sync succeeded: back to normal
+    assert calls == [1] and kb.vector_sync.synced  # the (stubbed) sync succeeded: back to normal

@@ -159,10 +159,10 @@ def test_schema_1_database_is_migrated_to_version_1(tmp_path: Path, minilm: Embe
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import knowledge.kb
+    import knowledge.ingestion
     from knowledge import KnowledgeBase, make_embedder
 
-    knowledge.kb.INGEST_BATCH_FILES = 1  # one file per embedding call, so the kill lands mid-ingest
+    knowledge.ingestion.INGEST_BATCH_FILES = 1  # one file per embedding call, so the kill lands mid-ingest
     emb = make_embedder("minilm")
     slow = emb.embed_passages
     def embed(texts):
@@ -178,8 +178,7 @@ def test_kill9_during_ingest_keeps_the_published_version(tmp_path: Path, minilm:
     kb = KnowledgeBase(tmp_path / "kb", embedder=minilm)
     kb.ingest([docs])
     # Close our Chroma clients before another process writes (embedded Chroma is one-process).
-    kb._vectors = kb._ml_vectors = None
-    kb._store = None
+    kb.close()
     archive = tmp_path / "archive"
     archive.mkdir()
     for i in range(40):

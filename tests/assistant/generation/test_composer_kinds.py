@@ -90,6 +90,12 @@ class _KB:
         self.embedder = _Embedder()
         self.store = _Store(units)
 
+    def live_version(self) -> int:
+        return self.store.live_version()
+
+    def live_units(self) -> dict[str, dict]:
+        return self.store.units(live=True)
+
 
 def test_prewarm_embeds_the_units_the_composer_quotes_so_first_questions_embed_nothing() -> None:
     kb = _KB([DEPOSIT_EN, DEPOSIT_ZH])
