@@ -12,7 +12,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +62,6 @@ class Assistant:
         self._intent_lock = threading.Lock()
         self._generator_lock = threading.Lock()
         self._warm_lock = threading.Lock()
-
-    @property
-    def _kb_lock(self) -> AbstractContextManager[Any]:
-        """Deprecated: the knowledge base guards itself (`KnowledgeBase.lock`); nothing here takes this.
-
-        Kept only while assistant/kb_admin.py and ui/admin_page.py still reach for it; remove with them."""
-        return self.kb.lock if self.kb is not None else nullcontext()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def warm_up(self, train_in_background: bool = False) -> None:

@@ -30,42 +30,30 @@ class KnowledgeCuration:
         self.kb = kb
         self.lock: AbstractContextManager[Any] = lock or nullcontext()
 
-    def _native(self, name: str) -> Any:
-        fn = getattr(self.kb, name, None)
-        if not callable(fn):
-            raise Conflict(f"this knowledge base has no {name}() yet (knowledge package without curation)")
-        return fn
-
-    def has(self, name: str) -> bool:
-        return callable(getattr(self.kb, name, None))
-
     # -- browsing (the draft, which is what an editor works on) -----------------------------------
     def templates(self) -> list[Template]:
-        try:
-            return self.kb.store.templates(draft=True)  # type: ignore[call-arg]
-        except TypeError:  # a store without drafts
-            return self.kb.templates()
+        return self.kb.templates(draft=True)
 
     def live_templates(self) -> dict[str, Template]:
         return {t.id: t for t in self.kb.templates()}
 
     def documents(self) -> list[dict[str, Any]]:
-        rows = self.kb.documents() if self.has("documents") else self.kb.store.documents()
+        rows = self.kb.documents()
         docs = [r for r in rows if r.get("kind") == DOCUMENT]
         return sorted(docs, key=lambda r: (r.get("language") or "", r.get("title") or ""))
 
     def changes(self) -> list[dict[str, Any]]:
-        return list(self.kb.draft_changes()) if self.has("draft_changes") else []
+        return list(self.kb.draft_changes())
 
     def versions(self) -> list[dict[str, Any]]:
-        return list(self.kb.versions()) if self.has("versions") else []
+        return list(self.kb.versions())
 
     def live_version(self) -> int | None:
         live = [v["version"] for v in self.versions() if v.get("live")]
         return live[0] if live else None
 
     def audit(self, limit: int = 200) -> list[dict[str, Any]]:
-        return list(self.kb.audit(limit=limit)) if self.has("audit") else []
+        return list(self.kb.audit(limit=limit))
 
     def open(self, kind: str, target_id: str) -> dict[str, Any]:
         """The draft of one item: {title, body, language, intent (templates), changed (vs live)}."""
@@ -81,7 +69,7 @@ class KnowledgeCuration:
                 "intent": draft.intent,
                 "changed": live is None or (live.title, live.answer) != (draft.title, draft.answer),
             }
-        doc = self._native("document")(target_id)
+        doc = self.kb.document(target_id)
         if doc is None or doc.get("kind") != DOCUMENT:
             raise NotFound(f"no document {target_id!r}")
         changed = any(c["id"] == doc["id"] for c in self.changes())
@@ -104,7 +92,7 @@ class KnowledgeCuration:
                     current = {t.id: t for t in self.templates()}.get(target_id)
                     if current is None:
                         raise NotFound(f"no template {target_id!r}")
-                    self._native("upsert_template")(
+                    self.kb.upsert_template(
                         Template(
                             current.id,
                             current.intent,
@@ -115,7 +103,7 @@ class KnowledgeCuration:
                         actor,
                     )
                 else:
-                    self._native("edit_document")(target_id, body, actor, title=title.strip() or None)
+                    self.kb.edit_document(target_id, body, actor, title=title.strip() or None)
         except (KeyError, ValueError) as exc:
             raise _translated(exc) from None
 
@@ -123,14 +111,14 @@ class KnowledgeCuration:
         """Make the whole draft live; returns the new version row."""
         try:
             with self.lock:
-                return self._native("publish")(actor, note=note)
+                return self.kb.publish(actor, note=note)
         except (KeyError, ValueError) as exc:  # NothingToPublish is a ValueError
             raise _translated(exc) from None
 
     def rollback(self, version: int, actor: str) -> dict[str, Any]:
         try:
             with self.lock:
-                return self._native("rollback")(int(version), actor)
+                return self.kb.rollback(int(version), actor)
         except (KeyError, ValueError) as exc:  # UnknownVersion is a KeyError
             raise _translated(exc) from None
 
@@ -215,7 +203,7 @@ class KnowledgeCuration:
     def template_rows(self, draft: bool = False) -> list[Template]:
         """Live answer templates, or the draft's."""
         with self.lock:
-            return list(self.kb.store.templates(draft=draft))
+            return list(self.kb.templates(draft=draft))
 
     def upsert_template(self, template: Template, actor: str) -> dict[str, Any]:
         """Add or replace an answer template in the draft."""
