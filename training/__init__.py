@@ -16,18 +16,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 if TYPE_CHECKING:
     from training.classifier import IntentClassifier, IntentPrediction
-    from training.config import OUT_OF_SCOPE, TrainConfig, TrainResult
     from training.data import load_intent_csv
     from training.promotion import should_promote
     from training.registry import ModelRegistry
+    from training.train_config import OUT_OF_SCOPE, TrainConfig, TrainResult
     from training.trainer import train_intent_model
 
 _HOME = {
     "IntentClassifier": "training.classifier",
     "IntentPrediction": "training.classifier",
-    "OUT_OF_SCOPE": "training.config",
-    "TrainConfig": "training.config",
-    "TrainResult": "training.config",
+    "OUT_OF_SCOPE": "training.train_config",
+    "TrainConfig": "training.train_config",
+    "TrainResult": "training.train_config",
     "load_intent_csv": "training.data",
     "should_promote": "training.promotion",
     "ModelRegistry": "training.registry",

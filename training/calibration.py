@@ -11,8 +11,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from training import ood
-from training.config import OUT_OF_SCOPE
 from training.knn_vote import KnnVote, blended_probs
+from training.train_config import OUT_OF_SCOPE
 
 
 @dataclass

@@ -12,10 +12,10 @@ from safetensors.torch import load_file
 from transformers import AutoTokenizer
 
 from training.calibration import OOSDetector
-from training.config import OUT_OF_SCOPE
 from training.inference import forward_texts
 from training.model import IntentEnsemble, IntentNet, pick_device
 from training.multilingual_head import MultilingualHead, decide_names
+from training.train_config import OUT_OF_SCOPE
 
 
 @dataclass

@@ -11,10 +11,10 @@ import torch
 
 from training import ood
 from training.calibration import OOSDetector
-from training.config import OUT_OF_SCOPE, TrainConfig
 from training.inference import forward_texts
 from training.knn_vote import choose_vote
 from training.model import IntentEnsemble, IntentNet
+from training.train_config import OUT_OF_SCOPE, TrainConfig
 
 
 def fit_statistics(

@@ -21,11 +21,11 @@ import torch
 
 from training import ood
 from training.classifier import IntentClassifier, decide
-from training.config import OUT_OF_SCOPE, TrainConfig
 from training.data import cap_per_class, load_intent_csv
 from training.inference import forward_texts
 from training.model import IntentEnsemble
 from training.scoring import score_predictions
+from training.train_config import OUT_OF_SCOPE, TrainConfig
 from training.trainer import train_intent_model
 
 DATASETS = ("banking77", "clinc150")

@@ -17,12 +17,12 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from training.batching import LengthBatchSampler
-from training.config import OUT_OF_SCOPE, TrainConfig
 from training.contrastive import PairBatchSampler, supcon_loss
 from training.inference import forward_texts
 from training.model import IntentEnsemble, IntentNet
 from training.pseudo_oos import mixed_outliers
 from training.scoring import macro_f1
+from training.train_config import OUT_OF_SCOPE, TrainConfig
 
 
 def seed_all(seed: int) -> None:

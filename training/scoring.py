@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.metrics import accuracy_score, f1_score
 
-from training.config import OUT_OF_SCOPE
+from training.train_config import OUT_OF_SCOPE
 
 
 def macro_f1(gold: list[str], pred: list[str]) -> float:

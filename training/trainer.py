@@ -19,7 +19,6 @@ from transformers import AutoTokenizer
 
 from training.calibration import OOSDetector
 from training.classifier import decide
-from training.config import OUT_OF_SCOPE, TrainConfig, TrainResult
 from training.data import stratified_split
 from training.detector_fit import fit_detector, fit_statistics
 from training.inference import forward_texts
@@ -27,6 +26,7 @@ from training.member_training import MemberJob, as_model, make_accelerator, seed
 from training.model import IntentEnsemble, IntentNet, default_base_model
 from training.model_writer import atomic_publish, write_model
 from training.scoring import score_predictions
+from training.train_config import OUT_OF_SCOPE, TrainConfig, TrainResult
 
 
 def _refit(

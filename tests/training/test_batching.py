@@ -9,9 +9,9 @@ import torch
 from transformers import AutoTokenizer
 
 from training.batching import LengthBatchSampler
-from training.config import TrainConfig
 from training.member_training import train_loader
 from training.model import default_base_model
+from training.train_config import TrainConfig
 
 
 def _epoch(loader) -> tuple[list[int], int]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from training.config import TrainConfig
 from training.evaluation import _parse_override, config_from_overrides
+from training.train_config import TrainConfig
 
 
 def test_overrides_take_the_type_of_the_field() -> None:

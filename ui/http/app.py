@@ -24,7 +24,7 @@ from ui.http.admin_routes import admin_router
 from ui.http.chat_routes import chat_router
 from ui.http.console_guard import guard_console
 from ui.http.cors import WidgetCORS
-from ui.http.errors import BodyLimit, install_error_handlers
+from ui.http.error_shape import BodyLimit, install_error_handlers
 from ui.http.feedback_routes import feedback_router
 from ui.http.gradio_guard import guard_gradio
 from ui.http.kb_routes import kb_admin_router

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.keys import KeyStore
 from ui.http.cors import is_customer_path
-from ui.http.errors import error
+from ui.http.error_shape import error
 
 log = logging.getLogger("lepton.admin")
 

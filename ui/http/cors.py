@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.keys import KeyStore, request_origin
-from ui.http.errors import error
+from ui.http.error_shape import error
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
 ALLOW_HEADERS = ("authorization", "content-type", "x-lepton-session")

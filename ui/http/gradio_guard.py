@@ -27,7 +27,7 @@ from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ui.http.console_guard import CONSOLE_PREFIX, mounted_console
-from ui.http.errors import error
+from ui.http.error_shape import error
 
 API = "/gradio_api"
 GRADIO_PACKAGE = Path(gradio.__file__).resolve().parent

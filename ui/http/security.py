@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.config import Settings
 from assistant.keys import KeyInfo, KeyStore, request_origin
-from ui.http.errors import error
+from ui.http.error_shape import error
 from ui.http.ratelimit import RateLimiter, retry_after
 
 ADMIN_PREFIX = "/v1/admin"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.config import TrainConfig
+from training.train_config import TrainConfig
 
 
 def test_defaults_and_the_fast_preset_are_valid() -> None:
