@@ -60,13 +60,13 @@ def _other_process_retrain(home: Path) -> subprocess.CompletedProcess:
 
 
 def test_one_retrain_at_a_time_for_every_surface(tmp_path: Path, slow_retrain: threading.Event) -> None:
-    from ui.admin_page import AdminConsole
+    from ui.pages.console.training_view import TrainingView
 
     settings = load_settings(home=tmp_path / "home")
     assistant = FakeAssistant(settings)
     ops = operations_for(assistant)
     assert operations_for(assistant) is ops  # every surface of the process shares it
-    console = AdminConsole(assistant)  # type: ignore[arg-type]
+    console = TrainingView(assistant)  # type: ignore[arg-type]
     assert console.ops is ops
 
     job = ops.retraining.start(trigger="api")

@@ -7,11 +7,11 @@ from typing import Any
 
 import gradio as gr
 
-from ui.admin_page import HANDOFF_COLUMNS, AdminConsole
+from ui.pages.console.agent_view import HANDOFF_COLUMNS, AgentView
 from ui.pages.console.tab_helpers import CUSTOMER_TEXT, PRIVATE, row_value
 
 
-def build_agent_tab(c: AdminConsole, page: gr.Blocks) -> None:
+def build_agent_tab(c: AgentView, page: gr.Blocks) -> None:
     """The Agent view tab and its events."""
     with gr.Tab("Agent view", id="agent", elem_id="tab-agent"):
         ag_session = gr.State(None)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ui.admin_page import WINDOWS, AdminConsole
+from ui.pages.console.analytics_view import WINDOWS, AnalyticsView
 from ui.pages.console.tab_helpers import PRIVATE
 
 
-def build_analytics_tab(c: AdminConsole, page: gr.Blocks) -> gr.Dataframe:
+def build_analytics_tab(c: AnalyticsView, page: gr.Blocks) -> gr.Dataframe:
     """The Analytics tab and its events; returns the unanswered-questions table (a click opens the turn's
     trace, wired by the layout once the Trace tab exists)."""
     with gr.Tab("Analytics", id="analytics", elem_id="tab-analytics"):

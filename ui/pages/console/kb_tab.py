@@ -10,11 +10,11 @@ import gradio as gr
 import pandas as pd
 
 from assistant.operations.curation_ops import DOCUMENT, TEMPLATE
-from ui.admin_page import AdminConsole
+from ui.pages.console.kb_view import KbView
 from ui.pages.console.tab_helpers import PRIVATE, row_value
 
 
-def build_kb_tab(c: AdminConsole, page: gr.Blocks, header: gr.Markdown) -> None:
+def build_kb_tab(c: KbView, page: gr.Blocks, header: gr.Markdown) -> None:
     """The Knowledge base tab and its events; edits refresh the console's `header`."""
     with gr.Tab("Knowledge base", id="kb", elem_id="tab-kb"):
         with gr.Tabs():

@@ -10,15 +10,21 @@ import gradio as gr
 
 from assistant.keys import KeyStore
 from assistant.pipeline import Assistant
-from ui.admin_page import AdminConsole
 from ui.http.console_guard import LOGIN_KEY
 from ui.pages.console.agent_tab import build_agent_tab
+from ui.pages.console.agent_view import AgentView
 from ui.pages.console.analytics_tab import build_analytics_tab
+from ui.pages.console.analytics_view import AnalyticsView
 from ui.pages.console.kb_tab import build_kb_tab
+from ui.pages.console.kb_view import KbView
 from ui.pages.console.review_tab import build_review_tab
+from ui.pages.console.review_view import ReviewView
 from ui.pages.console.tab_helpers import PRIVATE
 from ui.pages.console.trace_tab import build_trace_tab
+from ui.pages.console.trace_view import TraceView
 from ui.pages.console.training_tab import build_training_tab
+from ui.pages.console.training_view import TrainingView
+from ui.pages.console.view_helpers import ConsoleView
 
 log = logging.getLogger("lepton.admin")
 
@@ -51,8 +57,6 @@ def admin_auth(keys: KeyStore) -> Callable[[str, str], bool]:
 
 def build_admin_page(assistant: Assistant) -> gr.Blocks:
     """The admin console's Blocks (mount with `admin_auth` as `auth` and `CSS` as `css`)."""
-    c = AdminConsole(assistant)
-
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
         with gr.Row(elem_classes="lepton-head"):
             gr.Markdown(
@@ -61,15 +65,15 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
             gr.Button("Log out", link="/admin/logout", size="sm", scale=0, variant="secondary")
         header = gr.Markdown(elem_id="admin-header")
         # The page's first event (fn 0): the header, which the tabs refresh after their changes.
-        page.load(c.header, None, header, **PRIVATE)
+        page.load(ConsoleView(assistant).header, None, header, **PRIVATE)
 
         with gr.Tabs() as tabs:
-            build_kb_tab(c, page, header)
-            build_review_tab(c, page, header)
-            build_training_tab(c, page)
-            unanswered = build_analytics_tab(c, page)
-            trace = build_trace_tab(c, page)
-            build_agent_tab(c, page)
+            build_kb_tab(KbView(assistant), page, header)
+            build_review_tab(ReviewView(assistant), page, header)
+            build_training_tab(TrainingView(assistant), page)
+            unanswered = build_analytics_tab(AnalyticsView(assistant), page)
+            trace = build_trace_tab(TraceView(assistant), page)
+            build_agent_tab(AgentView(assistant), page)
         # Analytics' unanswered questions open in the Trace tab (column 4: the turn id).
         trace.open_from(unanswered, 4, tabs)
     return page

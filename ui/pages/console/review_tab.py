@@ -8,11 +8,11 @@ from typing import Any
 
 import gradio as gr
 
-from ui.admin_page import AdminConsole
+from ui.pages.console.review_view import ReviewView
 from ui.pages.console.tab_helpers import CUSTOMER_TEXT, PRIVATE, row_value
 
 
-def build_review_tab(c: AdminConsole, page: gr.Blocks, header: gr.Markdown) -> None:
+def build_review_tab(c: ReviewView, page: gr.Blocks, header: gr.Markdown) -> None:
     """The Review queue tab and its events; a resolved item refreshes the console's `header`."""
     with gr.Tab("Review queue", id="review", elem_id="tab-review"):
         rv_counts = gr.Markdown()

@@ -9,21 +9,21 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from ui.admin_page import TURN_COLUMNS, AdminConsole
 from ui.pages.console.tab_helpers import CUSTOMER_TEXT, PRIVATE, row_value
+from ui.pages.console.trace_view import TURN_COLUMNS, TraceView
 
 
 @dataclass
 class TracePanel:
     """The Trace tab's turn-id box and the components that show one turn's trace."""
 
-    console: AdminConsole
+    view: TraceView
     turn_id: gr.Textbox
     outputs: list[Any]
 
     def open_from(self, table: gr.Dataframe, column: int, tabs: gr.Tabs) -> None:
         """A click on a row of `table` (turn id in `column`) switches to the Trace tab and shows that turn."""
-        c = self.console
+        c = self.view
 
         def pick_unanswered(evt: gr.SelectData) -> tuple[Any, ...]:
             turn_id = row_value(evt, column)
@@ -32,7 +32,7 @@ class TracePanel:
         table.select(pick_unanswered, None, [tabs, self.turn_id, *self.outputs], **PRIVATE)
 
 
-def build_trace_tab(c: AdminConsole, page: gr.Blocks) -> TracePanel:
+def build_trace_tab(c: TraceView, page: gr.Blocks) -> TracePanel:
     """The Trace tab and its events; returns its panel so that other tabs can open a turn in it."""
     with gr.Tab("Trace", id="trace", elem_id="tab-trace") as trace_tab, gr.Row():
         with gr.Column(scale=2):

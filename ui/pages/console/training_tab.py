@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ui.admin_page import AdminConsole
 from ui.pages.console.tab_helpers import PRIVATE
+from ui.pages.console.training_view import TrainingView
 
 
-def build_training_tab(c: AdminConsole, page: gr.Blocks) -> None:
+def build_training_tab(c: TrainingView, page: gr.Blocks) -> None:
     """The Training tab and its events."""
     with gr.Tab("Training", id="training", elem_id="tab-training"):
         tr_table = gr.Dataframe(label="Intent model versions", interactive=False, elem_id="tr-table")
