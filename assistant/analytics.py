@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from assistant.conversations import ConversationStore
@@ -24,15 +23,10 @@ DAY_S = 24 * 3600
 ANSWERED_ROUTES = ("template", "rag")
 
 
-def _lock(store: ConversationStore) -> AbstractContextManager[Any]:
-    return getattr(store, "_lock", None) or nullcontext()
-
-
 def _rows(
     store: ConversationStore, sql: str, params: list[Any] | tuple[Any, ...] = ()
 ) -> list[tuple[Any, ...]]:
-    with _lock(store):
-        return store.db.execute(sql, list(params)).fetchall()
+    return store.rows(sql, params)
 
 
 def _has_feedback(store: ConversationStore) -> bool:

@@ -362,5 +362,20 @@ class ConversationStore:
             sessions = self.db.execute("select count(distinct session_id) from turns").fetchone()[0]
         return {"turns": turns, "sessions": sessions}
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read-only query's rows as tuples, under the store's lock (reports and analytics)."""
+        with self._lock:
+            return self.db.execute(sql, list(params)).fetchall()
+
+    def records(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """A read-only query's rows as dicts, under the store's lock."""
+        with self._lock:
+            return list(self.db.query(sql, list(params)))
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock of the store's one connection, for tables that share it (feedback)."""
+        return self._lock
+
     def close(self) -> None:
         self.db.conn.close()

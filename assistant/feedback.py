@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from assistant.conversations import ConversationStore
@@ -23,7 +22,7 @@ class FeedbackStore:
         self.store = store
         self.db = store.db
         # The conversation store's connection is shared; so is its lock.
-        self._lock: AbstractContextManager[Any] = getattr(store, "_lock", None) or nullcontext()
+        self._lock = store.lock
         with self._lock:
             self.db["feedback"].create(
                 {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -16,18 +15,13 @@ from assistant.schema import ErrorResponse
 from ui.http.security import ADMIN_PREFIX, require_admin
 
 
-def _lock(store: ConversationStore) -> AbstractContextManager[Any]:
-    return getattr(store, "_lock", None) or nullcontext()
-
-
 def _ratings(store: ConversationStore, ids: list[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
     marks = ", ".join("?" for _ in ids)
-    with _lock(store):
-        rows = store.db.execute(
-            f"select message_id, rating, comment, updated_at from feedback where message_id in ({marks})", ids
-        ).fetchall()
+    rows = store.rows(
+        f"select message_id, rating, comment, updated_at from feedback where message_id in ({marks})", ids
+    )
     return {r[0]: {"rating": r[1], "comment": r[2], "updated_at": r[3]} for r in rows}
 
 
@@ -42,9 +36,8 @@ def admin_router(assistant: Assistant) -> APIRouter:
         """Turns, sessions, turns per route, sessions with a person, and feedback counts."""
         store = assistant.live_store()
         feedback = feedback_store(assistant)
-        with _lock(store):
-            routes = dict(store.db.execute("select route, count(*) from turns group by route").fetchall())
-            handoff = store.db.execute("select count(*) from sessions where status = 'handoff'").fetchone()[0]
+        routes = dict(store.rows("select route, count(*) from turns group by route"))
+        handoff = store.rows("select count(*) from sessions where status = 'handoff'")[0][0]
         return {
             **store.counts(),
             "routes": routes,
@@ -68,8 +61,7 @@ def admin_router(assistant: Assistant) -> APIRouter:
         """One session's state and all its turns with their traces, oldest first."""
         store = assistant.live_store()
         feedback_store(assistant)  # the feedback table exists from here on
-        with _lock(store):
-            rows = list(store.db.query("select * from sessions where id = ?", [session_id]))
+        rows = store.records("select * from sessions where id = ?", [session_id])
         if not rows:
             raise HTTPException(404, {"code": "not_found", "message": "No such session."})
         row = rows[0]

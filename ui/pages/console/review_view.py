@@ -19,7 +19,7 @@ class ReviewView(ConsoleView):
         a = self.assistant
         names = self.ops.review.known_intents()
         if a.intents is not None:
-            names.update(getattr(a.intents, "labels", []) or [])
+            names.update(a.intents.labels)
         return sorted(names)
 
     def review_table(self) -> tuple[pd.DataFrame, str, Any]:

@@ -18,14 +18,11 @@ class TraceView(ConsoleView):
     def recent_turns(self, route: str) -> pd.DataFrame:
         store = self.store()
         where, params = ("where route = ?", [route]) if route and route != "all" else ("", [])
-        with store._lock:
-            rows = list(
-                store.db.query(
-                    f"select id, created_at, message, route, intent, confidence, latency_ms from turns {where}"
-                    " order by created_at desc limit 100",
-                    params,
-                )
-            )
+        rows = store.records(
+            f"select id, created_at, message, route, intent, confidence, latency_ms from turns {where}"
+            " order by created_at desc limit 100",
+            params,
+        )
         return _frame(
             [
                 {
