@@ -45,6 +45,25 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Here is what our help centre says:",
         "zh": "帮助中心的相关说明如下：",
     },
+    # A message sent while the server starts: its reply's place shows how far along it is (the chat page).
+    "getting_ready": {
+        "en": "Getting ready… {stage} ({percent} %)",
+        "zh": "正在准备…{stage}（{percent}%）",
+    },
+    "getting_ready_gave_up": {
+        "en": "Sorry, I'm still starting up and can't answer yet. Please send your question again in a few "
+        "minutes.",
+        "zh": "抱歉，我还在启动中，暂时无法回答。请过几分钟再发送一次您的问题。",
+    },
+    # The stages of assistant.startup (STAGES, and "starting" before the first), as "getting_ready" names them.
+    "stage: starting": {"en": "starting", "zh": "正在启动"},
+    "stage: preparing the home": {"en": "preparing the data folder", "zh": "准备数据目录"},
+    "stage: loading the knowledge base": {"en": "loading the knowledge base", "zh": "加载知识库"},
+    "stage: adding the demo knowledge base": {"en": "adding the demo knowledge base", "zh": "添加演示知识库"},
+    "stage: loading the intent model": {"en": "loading the question classifier", "zh": "加载问题分类模型"},
+    "stage: loading the generator": {"en": "loading the answer writer", "zh": "加载回复生成模型"},
+    "stage: warming up": {"en": "warming up", "zh": "预热"},
+    "stage: ready": {"en": "ready", "zh": "就绪"},
 }
 
 KEYS = frozenset(_TEXTS)

@@ -2,12 +2,16 @@
 
 Nothing the browser sends is trusted as state: each tab's conversation (what the chat shows, the session, which
 reply has which message id) lives on the server in a `gr.State`, and the chat component is output only. Every
-turn and rating passes the same access policy as the REST API (`customer_gate`), on the same buckets."""
+turn and rating passes the same access policy as the REST API (`customer_gate`), on the same buckets.
+
+A message sent while the assistant is still starting waits for it, its reply's place saying how far along the
+start is; the page wears the `[brand]` (`ui/pages/chat_brand.py`): title, colour, avatar, greeting, suggestions."""
 
 from __future__ import annotations
 
 import html
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,16 +19,28 @@ from typing import Any
 
 import gradio as gr
 
+from assistant import messages
 from assistant.feedback import rate
+from assistant.message_language import message_language
 from assistant.pipeline import Assistant, InputError
 from assistant.schema import ChatReply
 from ui.http.security import Refused, Security, customer_gate
+from ui.pages.chat_brand import (
+    MAX_SUGGESTIONS,
+    avatar_image,
+    brand_html,
+    greeting,
+    page_title,
+    reader_language,
+    suggestions,
+)
 
-_TITLE = "Kestrel Home & Tech · Help"
 _SOURCES = {"en": "Sources", "zh": "来源"}
 _AGENT = {"en": "Support agent", "zh": "人工客服"}
 AGENT_POLL_S = 3.0
 QUEUE_WAIT_S = 300.0  # how long a message sent during a reply waits for its turn, at most
+STARTING_POLL_S = 1.0  # how often a message sent while the assistant starts shows its progress
+STARTING_WAIT_S = 300.0  # how long such a message waits for the assistant, at most
 
 
 def format_reply(reply: ChatReply) -> str:
@@ -45,6 +61,16 @@ def format_reply(reply: ChatReply) -> str:
         else:
             items.append(f"- {title}")
     return f"{text}\n\n**{label}:**\n" + "\n".join(items)
+
+
+def getting_ready(startup: dict[str, Any], language: str) -> str:
+    """The reply's place while the assistant starts, "Getting ready… <stage> (NN %)" in `language`, from
+    `Startup.as_dict()`."""
+    stage = str(startup.get("stage", ""))
+    key = f"stage: {stage}"
+    name = messages.text(key, language) if key in messages.KEYS else stage
+    percent = round(100 * float(startup.get("progress", 0.0)))
+    return messages.text("getting_ready", language, stage=name, percent=str(percent))
 
 
 def format_agent_message(text: str, language: str | None) -> str:
@@ -99,7 +125,7 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             return False
         return True
 
-    def respond(message: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any]]:
+    def take_message(message: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any]]:
         """Show the message at once and answer it; one sent while a reply streams waits for it (never lost).
 
         Every send is its own event (trigger_mode "multiple", no concurrency limit): the turn already
@@ -156,6 +182,10 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             chat.messages.append({"role": "assistant", "content": "…"})
             slot = len(chat.messages) - 1
         yield list(chat.messages)
+        if not assistant.ready:
+            yield from wait_until_ready(message, chat, slot)
+            if not assistant.ready:
+                return
         draft = ""
         for kind, value in assistant.chat_stream(message, chat.session_id):
             if kind == "token":
@@ -171,6 +201,51 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
                     "content": "Sorry, something went wrong. Please try again.",
                 }
             yield list(chat.messages)
+
+    def wait_until_ready(message: str, chat: PageChat, slot: int) -> Iterator[list[dict[str, str]]]:
+        """While the assistant starts, the reply's place shows how far along it is, in the customer's
+        language; the message is answered once it is ready (or, after STARTING_WAIT_S, politely not)."""
+        language = message_language(message)
+        deadline = time.monotonic() + STARTING_WAIT_S
+        shown = ""
+        while not assistant.ready:
+            if time.monotonic() > deadline:
+                content = messages.text("getting_ready_gave_up", language)
+                chat.messages[slot] = {"role": "assistant", "content": content}
+                yield list(chat.messages)
+                return
+            text = getting_ready(assistant.startup.as_dict(), language)
+            if text != shown:
+                shown = text
+                chat.messages[slot] = {"role": "assistant", "content": html.escape(text, quote=False)}
+                yield list(chat.messages)
+            time.sleep(STARTING_POLL_S)
+
+    def greet(code: str, chat: PageChat) -> list[Any]:
+        """A new tab: the greeting as the first message and the suggested questions, in the browser's
+        language (`code` is `navigator.language`)."""
+        language = reader_language(code)
+        with chat.changed:
+            if not chat.messages and not chat.sent:  # not when a message beat the page's load event
+                chat.messages.append({"role": "assistant", "content": html.escape(greeting(brand, language))})
+            shown = list(chat.messages)
+            offered = suggestions(brand, language) if not chat.sent else []
+        buttons = [
+            gr.update(value=offered[i], visible=True) if i < len(offered) else gr.update(visible=False)
+            for i in range(MAX_SUGGESTIONS)
+        ]
+        return [shown, gr.update(visible=bool(offered)), *buttons]
+
+    def respond(message: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any, Any]]:
+        """A message from the box: `take_message`, and the suggestions go once anything is asked (as in the
+        widget; in the same event: a second listener on the same trigger would not run)."""
+        for cleared, shown in take_message(message, chat, request):
+            yield cleared, shown, gr.update(visible=False) if chat.sent else gr.skip()
+
+    def suggest(question: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any]]:
+        """A suggested question, asked as if typed (the box is left alone: the customer may be typing)."""
+        for _, shown in take_message(question, chat, request):
+            yield shown, gr.update(visible=False) if chat.sent else gr.skip()
 
     def thumbs(data: gr.LikeData, chat: PageChat, request: gr.Request) -> None:
         """Thumbs up/down on a bot reply: stored like POST /v1/feedback (review queue, webhooks)."""
@@ -199,15 +274,21 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         chat.seen = new[-1]["created_at"]
         return list(chat.messages)
 
-    with gr.Blocks(title=_TITLE, analytics_enabled=False) as page:
-        gr.Markdown(
-            f"## {_TITLE}\nAsk about orders, delivery, returns, payments, your account, warranty… "
-            "in English or 中文."
-        )
+    brand = assistant.settings.brand
+    with gr.Blocks(title=page_title(brand), analytics_enabled=False) as page:
+        gr.HTML(brand_html(brand), js_on_load=None)
         chat = gr.State(PageChat())
         chatbot = gr.Chatbot(
-            elem_id="chat", height=480, label="Chat", sanitize_html=True, feedback_options=("Like", "Dislike")
+            elem_id="chat",
+            height=480,
+            show_label=False,
+            buttons=[],  # no share or copy-all in a customer's chat
+            avatar_images=(None, avatar_image(brand)),
+            sanitize_html=True,
+            feedback_options=("Like", "Dislike"),
         )
+        with gr.Row(elem_id="suggestions", visible=False) as offers:
+            offered = [gr.Button(visible=False, size="sm", min_width=0) for _ in range(MAX_SUGGESTIONS)]
         with gr.Row():
             box = gr.Textbox(
                 elem_id="message",
@@ -217,6 +298,15 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
                 max_length=assistant.settings.max_message_chars,
             )
             send = gr.Button("Send", elem_id="send", variant="primary", scale=1)
+        reader = gr.Textbox(visible=False)  # the browser's language, filled in by the load event's script
+        page.load(
+            greet,
+            [reader, chat],
+            [chatbot, offers, *offered],
+            js="(code, chat) => [navigator.language || '', chat]",
+            api_visibility="private",
+            show_progress="hidden",
+        )
         # The chat component is never an input: the history it shows is the server's.
         for trigger in (box.submit, send.click):
             # "multiple": a message sent while a reply streams is queued, not dropped ("once" ignored it);
@@ -225,7 +315,16 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             trigger(
                 respond,
                 [box, chat],
-                [box, chatbot],
+                [box, chatbot, offers],
+                api_visibility="private",
+                trigger_mode="multiple",
+                concurrency_limit=None,
+            )
+        for button in offered:
+            button.click(
+                suggest,
+                [button, chat],
+                [chatbot, offers],
                 api_visibility="private",
                 trigger_mode="multiple",
                 concurrency_limit=None,
