@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -172,6 +172,21 @@ def _per_language(value: object, field: str, plain: type) -> dict:
     return value
 
 
+# Kestrel Home & Tech, the demo store (docs/demo-store.md).
+DEMO_BRAND: dict[str, object] = {
+    "name": "Kestrel Home & Tech",
+    "color": "#c2410c",
+    "greeting": {
+        "en": "Hi! I'm Kestrel's assistant. Ask me about orders, delivery, returns, payments or your account.",
+        "zh": "您好！我是 Kestrel 的智能助手，可以为您解答订单、配送、退货、支付和账户相关的问题。",
+    },
+    "suggestions": {
+        "en": ["How long do refunds take?", "How much is Express shipping?", "How do I return an item?"],
+        "zh": ["退款多久到账？", "快递运费是多少？", "怎么退货？"],
+    },
+}
+
+
 class Settings(BaseSettings):
     """Everything configurable; read from `$LEPTON_CONFIG` (or HOME/lepton.toml) and `LEPTON_*` env."""
 
@@ -250,6 +265,13 @@ class Settings(BaseSettings):
         if toml is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _demo_brand(self) -> Settings:
+        """The demo store wears its own brand unless lepton.toml gives one (a name of its own)."""
+        if self.demo and not self.brand.name:
+            self.brand = BrandSettings(**DEMO_BRAND)
+        return self
 
     @property
     def kb_dir(self) -> Path:

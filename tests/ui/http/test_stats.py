@@ -29,12 +29,16 @@ def test_stats_count_every_turn_once(make_live) -> None:
     ) as r:
         assert r.status_code == 200 and "final" in r.read().decode()
     client = OpenAI(base_url=f"{live.url}/v1", api_key="x", max_retries=0)
+    same = {"X-Lepton-Session": sid}  # (`user` names an end user, not a session)
     client.chat.completions.create(
-        model="lepton", messages=[{"role": "user", "content": "refunds?"}], user=sid
+        model="lepton", messages=[{"role": "user", "content": "refunds?"}], extra_headers=same
     )
     list(
         client.chat.completions.create(
-            model="lepton", stream=True, user=sid, messages=[{"role": "user", "content": "shipping?"}]
+            model="lepton",
+            stream=True,
+            extra_headers=same,
+            messages=[{"role": "user", "content": "shipping?"}],
         )
     )
     client.chat.completions.create(
