@@ -37,6 +37,9 @@ class RetrainOutcome:
     promoted: bool
     reason: str
     metrics: dict[str, Any] = field(default_factory=dict)
+    # The model serving when the retrain began and its scores on the candidate's held-out set (None: none).
+    previous: str | None = None
+    previous_heldout: dict[str, Any] | None = None
 
 
 def base_data_dir(settings: Settings) -> Path:
@@ -136,7 +139,8 @@ def retrain(
 ) -> RetrainOutcome:
     """Train on `files` (or the stored original data) plus reviewed turns, then promote by the rule.
 
-    `progress(stage, fraction)` hears each stage as it starts (reading data, training, scoring, comparing).
+    `progress(stage, fraction)` hears each stage as it starts (reading data, training, scoring, comparing) and,
+    while training, every optimizer step (the fraction moves from 0.1 to 0.8 within the "training" stage).
 
     Promotion rule (training.should_promote): the candidate's macro-F1 on the fixed held-out set must not be
     more than 0.5 point below the current model's, nor below the best model ever promoted, on the same set. A crash anywhere before the pointer is
@@ -167,7 +171,13 @@ def retrain(
         if settings.intent_refit:
             cfg = replace(cfg, refit=True)
         report("training", 0.1)
-        result = train_intent_model(train_x, train_y, work / "model", config=cfg)
+        result = train_intent_model(
+            train_x,
+            train_y,
+            work / "model",
+            config=cfg,
+            on_progress=lambda fraction: report("training", 0.1 + 0.7 * fraction),
+        )
         metrics = {
             **result.metrics,
             "train_seconds": round(time.perf_counter() - started, 1),
@@ -176,6 +186,11 @@ def retrain(
         report("scoring", 0.8)
         heldout = score_on(result.out_dir, held_x, held_y) if held_x else {}
         metrics["heldout"] = heldout
+        report("comparing", 0.9)
+        current = registry.current()
+        current_scores = score_on(current[1], held_x, held_y) if current and held_x else None
+        if current is not None:  # what the verdict compares: the model serving then, on the same questions
+            metrics["compared_with"] = {"version": current[0], **(current_scores or {})}
         digest = _fingerprint(zip(texts, labels, strict=True))[:16]
         version = registry.register(
             result.out_dir, metrics=metrics, data_fingerprint=digest, config=result.config
@@ -184,9 +199,6 @@ def retrain(
             _store_base_data(settings, new_data)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report("comparing", 0.9)
-    current = registry.current()
-    current_scores = score_on(current[1], held_x, held_y) if current and held_x else None
     best_scores = _best_promoted_scores(registry, current, version, held_x, held_y)
     ok, reason = (
         should_promote(heldout, current_scores, best_scores) if heldout else (True, "no held-out data")
@@ -196,7 +208,14 @@ def retrain(
     if ok:
         registry.promote(version)
     log.info("intent model %s: %s", version, reason)
-    return RetrainOutcome(version, ok, reason, metrics)
+    return RetrainOutcome(
+        version,
+        ok,
+        reason,
+        metrics,
+        previous=current[0] if current else None,
+        previous_heldout=current_scores,
+    )
 
 
 def _best_promoted_scores(

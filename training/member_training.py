@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -92,9 +93,16 @@ def train_loader(texts: list[str], y: list[int], cfg: TrainConfig, seed: int, to
 
 
 def _train_member(
-    job: MemberJob, seed: int, accel: Accelerator, tokenizer: Any, progress: bool, desc: str
+    job: MemberJob,
+    seed: int,
+    accel: Accelerator,
+    tokenizer: Any,
+    progress: bool,
+    desc: str,
+    on_progress: Callable[[float], None] | None = None,
 ) -> tuple[IntentNet, dict[str, Any]]:
-    """Fine-tune one encoder + head from `seed`; return it (best val epoch loaded, eval mode) and its run."""
+    """Fine-tune one encoder + head from `seed`; return it (best val epoch loaded, eval mode) and its run.
+    `on_progress(fraction)` hears each optimizer step (steps done / steps planned; early stopping skips ahead)."""
     cfg, base, freeze, label_list, train_texts, y, val_texts, val_labels = job
     seed_all(seed)
     device = accel.device
@@ -152,6 +160,8 @@ def _train_member(
             optim.zero_grad(set_to_none=True)
             step += 1
             bar.update(1)
+            if on_progress is not None:
+                on_progress(min(step / max(total, 1), 1.0))
             if step % 20 == 0:  # reading the loss waits for the GPU: not every step
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
             if step >= total:
@@ -220,9 +230,15 @@ def _train_members_in_processes(
 
 
 def train_members(
-    work: list[tuple[MemberJob, int]], parallel: bool, accel: Accelerator, tokenizer: Any, progress: bool
+    work: list[tuple[MemberJob, int]],
+    parallel: bool,
+    accel: Accelerator,
+    tokenizer: Any,
+    progress: bool,
+    on_progress: Callable[[float], None] | None = None,
 ) -> tuple[list[IntentNet], list[dict[str, Any]]]:
-    """Train one member per (job, seed): side by side in processes when `parallel`, else one by one."""
+    """Train one member per (job, seed): side by side in processes when `parallel`, else one by one.
+    `on_progress(fraction)` hears the share of all members' steps done (members in processes: at the end)."""
     members: list[IntentNet] = []
     runs: list[dict[str, Any]] = []
     if len(work) > 1 and parallel and accel.num_processes == 1:
@@ -232,13 +248,24 @@ def train_members(
             member.load_state_dict(state)
             members.append(member.to(accel.device).eval())
             runs.append(run)
+        if on_progress is not None:
+            on_progress(1.0)
         return members, runs
     for k, (job, seed) in enumerate(work):
         desc = "train intents" if len(work) == 1 else f"train intents {k + 1}/{len(work)}"
-        member, run = _train_member(job, seed, accel, tokenizer, progress, desc)
+        member_progress = _share(on_progress, k, len(work))
+        member, run = _train_member(job, seed, accel, tokenizer, progress, desc, member_progress)
         members.append(member)
         runs.append(run)
     return members, runs
+
+
+def _share(on_progress: Callable[[float], None] | None, k: int, n: int) -> Callable[[float], None] | None:
+    """Member k of n's own progress as the share of all members' progress."""
+    if on_progress is None:
+        return None
+    report = on_progress
+    return lambda fraction: report((k + fraction) / n)
 
 
 def as_model(members: list[IntentNet]) -> IntentNet | IntentEnsemble:

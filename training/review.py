@@ -20,11 +20,14 @@ def _key(text: str) -> str:
     return f"lower(trim({text}))"
 
 
-# Items with `copies`: how many pending items (this one included) have the same text.
-# Counted once per query and joined (a count per row took 2.3 s for 200 rows of a 20,000-item queue).
+# Items with `copies`: how many pending items (this one included) have the same text, and `copies_reasons`:
+# why those were queued (comma-separated, repeats and all). Counted once per query and joined (a count per row
+# took 2.3 s for 200 rows of a 20,000-item queue).
 _ROWS = (
-    f"with c as (select {_key('text')} as k, count(*) as n from items where status = '{PENDING}' group by k)"
-    f" select i.*, coalesce(c.n, 0) as copies from items i left join c on c.k = {_key('i.text')}"
+    f"with c as (select {_key('text')} as k, count(*) as n, group_concat(reasons) as r from items"
+    f" where status = '{PENDING}' group by k)"
+    " select i.*, coalesce(c.n, 0) as copies, coalesce(c.r, '') as copies_reasons"
+    f" from items i left join c on c.k = {_key('i.text')}"
 )
 
 
@@ -93,13 +96,23 @@ class ReviewQueue:
             )
             return True
 
-    def items(self, status: str | None = PENDING, limit: int = 100) -> list[dict[str, Any]]:
-        """Newest first; `copies` counts the pending items with the same text (this one included)."""
-        where, params = ("where i.status = ?", [status]) if status else ("", [])
-        with self._lock:
-            return list(
-                self.db.query(f"{_ROWS} {where} order by i.created_at desc limit ?", [*params, limit])
+    def items(
+        self, status: str | None = PENDING, limit: int = 100, *, grouped: bool = False
+    ) -> list[dict[str, Any]]:
+        """Newest first; `copies` counts the pending items with the same text (this one included).
+
+        `grouped`: a question asked by many is one item (the newest of them) with its count in `copies`;
+        resolving it with `same_text` answers them all."""
+        conditions, params = (["i.status = ?"], [status]) if status else ([], [])
+        if grouped:  # the newest item per text (and status)
+            conditions.append(
+                f"i.id in (select id from (select id, row_number() over (partition by {_key('text')}, status"
+                " order by created_at desc, id desc) as n from items) where n = 1)"
             )
+        where = f"where {' and '.join(conditions)}" if conditions else ""
+        sql = f"{_ROWS} {where} order by i.created_at desc limit ?"
+        with self._lock:
+            return list(self.db.query(sql, [*params, limit]))
 
     def get(self, item_id: int) -> dict[str, Any] | None:
         with self._lock:

@@ -10,6 +10,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ def _refit(
     detector: OOSDetector | None,
     head: Any,
     metrics: dict[str, Any],
+    on_progress: Callable[[float], None] | None = None,
 ) -> tuple[IntentNet | IntentEnsemble, OOSDetector | None, Any]:
     """Retrain every member on train + the held-out rows for its best epoch count (no early stopping).
 
@@ -66,7 +68,7 @@ def _refit(
         )
         for run in runs
     ]
-    members, refit_runs = train_members(work, parallel, accel, tokenizer, progress)
+    members, refit_runs = train_members(work, parallel, accel, tokenizer, progress, on_progress)
     model = as_model(members)
     seconds = time.perf_counter() - t0
     if detector is None:  # ranks other than 0 only train
@@ -101,14 +103,17 @@ def train_intent_model(
     val_labels: list[str] | None = None,
     base_model: Path | None = None,
     progress: bool = True,
+    on_progress: Callable[[float], None] | None = None,
 ) -> TrainResult:
     """Fine-tune the MiniLM encoder + linear head; write a self-contained model folder to `out_dir`.
 
     Labels equal to OUT_OF_SCOPE are trained as a class (config.oos_as_class) and/or used to
     calibrate the OOS threshold. Without val_* a stratified `val_fraction` split is held out.
-    Early stopping keeps the epoch with the best val macro-F1.
+    Early stopping keeps the epoch with the best val macro-F1. `on_progress(fraction)` hears the share of the
+    run done as it goes (every optimizer step, then each step after training), for a progress bar.
     """
     cfg = config or TrainConfig()
+    report = on_progress or (lambda fraction: None)
     out_dir = Path(out_dir)
     base = Path(base_model) if base_model else default_base_model()
     t0 = time.perf_counter()
@@ -137,8 +142,16 @@ def train_intent_model(
     n_members = max(1, int(cfg.members))
     parallel = cfg.parallel_members if cfg.parallel_members is not None else device.type == "cuda"
     job = MemberJob(cfg, base, freeze, label_list, train_texts, y, list(val_texts), list(val_labels))
+    refits = bool(cfg.refit and carved and val_texts)
+    # The share of the run each phase ends at: members, their scoring (detector, multilingual head), the refit.
+    trained, scored = (0.45, 0.5) if refits else (0.8, 0.95)
     members, runs = train_members(
-        [(job, cfg.seed + k) for k in range(n_members)], parallel, accel, tokenizer, progress
+        [(job, cfg.seed + k) for k in range(n_members)],
+        parallel,
+        accel,
+        tokenizer,
+        progress,
+        lambda fraction: report(trained * fraction),
     )
     plain = as_model(members)
     history = [h for run in runs for h in run["history"]]
@@ -201,7 +214,8 @@ def train_intent_model(
                 multilingual_weight=blended["weight"],
                 multilingual_threshold=blended["threshold"],
             )
-    if cfg.refit and carved and val_texts:
+    report(scored)
+    if refits:
         plain, detector, head = _refit(
             cfg,
             job,
@@ -213,6 +227,7 @@ def train_intent_model(
             detector,
             head,
             result_metrics,
+            lambda fraction: report(scored + (0.95 - scored) * fraction),
         )
     if detector is not None:  # rank 0
         run_config = {**cfg.to_dict(), "base_model": str(base), "labels": label_list}
@@ -229,6 +244,7 @@ def train_intent_model(
     accel.wait_for_everyone()
     if not result_metrics and (out_dir / "metrics.json").exists():  # other ranks: what rank 0 wrote
         result_metrics = json.loads((out_dir / "metrics.json").read_text())
+    report(1.0)
     return TrainResult(
         out_dir=out_dir, metrics=result_metrics, config={**cfg.to_dict(), "base_model": str(base)}
     )

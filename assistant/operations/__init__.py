@@ -37,7 +37,9 @@ class Operations:
         self.assistant = assistant
         self.agents = AgentDesk(assistant)
         self.models = ModelVersions(assistant)
-        self.review = ReviewDesk(assistant.settings, self._review_queue, lambda: assistant.kb)
+        self.review = ReviewDesk(
+            assistant.settings, self._review_queue, lambda: assistant.kb, lambda: assistant.store
+        )
         self.retraining = Retraining(assistant.settings, on_promoted=assistant.reload_intents)
         self._curation_lock = threading.RLock()  # the surfaces' KB changes, one at a time
         self._curation: KnowledgeCuration | None = None

@@ -21,6 +21,8 @@ from typing import IO, Any
 from assistant.config import Settings
 from assistant.learning import RetrainOutcome, retrain
 from assistant.operations.operation_errors import Conflict, NotFound
+from assistant.retrain_verdict import estimate_eta, failed_verdict, verdict
+from training import ModelRegistry
 
 log = logging.getLogger("lepton.retrain")
 LOCK_FILE = "retrain.lock"
@@ -104,7 +106,7 @@ class Retraining:
     def latest(self) -> dict[str, Any] | None:
         """The most recent job of this process (a copy), or None."""
         with self._guard:
-            return dict(list(self._jobs.values())[-1]) if self._jobs else None
+            return _as_read(list(self._jobs.values())[-1]) if self._jobs else None
 
     def job(self, job_id: str) -> dict[str, Any]:
         """One job by id (a copy); NotFound for an unknown id."""
@@ -112,7 +114,7 @@ class Retraining:
             found = self._jobs.get(job_id)
             if found is None:
                 raise NotFound(f"no retrain job {job_id!r}")
-            return dict(found)
+            return _as_read(found)
 
     def running(self) -> bool:
         return self.lock.held()
@@ -124,7 +126,8 @@ class Retraining:
         job = self._begin(trigger)
         kwargs = {"from_logs": from_logs}
         threading.Thread(target=self._work, args=(job, kwargs, False), daemon=True, name="retrain").start()
-        return dict(job)
+        with self._guard:
+            return _as_read(job)
 
     def run(
         self,
@@ -152,6 +155,8 @@ class Retraining:
             "queued_at": time.time(),
             "stage": "queued",
             "progress": 0.0,
+            "eta_s": None,  # seconds left (counting down between progress reports); None while unknown
+            "verdict": None,  # the outcome in one plain line, once done or failed
         }
         with self._guard:
             self._jobs[job["id"]] = job
@@ -165,9 +170,20 @@ class Retraining:
 
     def _work(self, job: dict[str, Any], kwargs: dict[str, Any], reraise: bool) -> RetrainOutcome | None:
         self._update(job, status="running", started_at=time.time())
+        pace: dict[str, float] = {}  # when training began and the progress then: the ETA's pace
 
         def progress(stage: str, fraction: float) -> None:
-            self._update(job, stage=stage, progress=round(fraction, 3))
+            now = time.time()
+            if stage == "training" and not pace:
+                pace.update(since=now, progress=fraction)
+            eta = estimate_eta(pace["since"], pace["progress"], fraction, now) if pace else None
+            self._update(
+                job,
+                stage=stage,
+                progress=round(fraction, 3),
+                eta_s=None if eta is None else round(eta, 1),
+                progress_at=now,
+            )
 
         try:
             outcome = retrain(self.settings, progress=progress, **kwargs)
@@ -180,18 +196,42 @@ class Retraining:
                 status="done",
                 stage="done",
                 progress=1.0,
+                eta_s=0.0,
                 version=outcome.version,
                 promoted=outcome.promoted,
                 reason=outcome.reason,
                 serving=serving,
+                previous=outcome.previous,
+                verdict=verdict(outcome.version, outcome.promoted, outcome.reason, outcome.metrics),
             )
             return outcome
         except Exception as exc:  # the current model keeps serving; the admin sees why
             log.exception("retrain failed")
-            self._update(job, status="failed", error=str(exc))
+            current = _current_version(self.settings)
+            self._update(
+                job, status="failed", error=str(exc), eta_s=None, verdict=failed_verdict(str(exc), current)
+            )
             if reraise:
                 raise
             return None
         finally:
             self._update(job, finished_at=time.time())
             self.lock.release()
+
+
+def _as_read(job: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `job` as read now: a running job's ETA counts down from its last progress report."""
+    out = dict(job)
+    eta, at = out.get("eta_s"), out.pop("progress_at", None)
+    if out.get("status") == "running" and eta is not None and at is not None:
+        out["eta_s"] = round(max(0.0, eta - (time.time() - at)), 1)
+    return out
+
+
+def _current_version(settings: Settings) -> str | None:
+    """The intent model version the home's pointer names (None when there is none or it cannot be read)."""
+    try:
+        current = ModelRegistry(settings.intents_dir).current()
+    except Exception:  # only for a message: never fail the failure report
+        return None
+    return current[0] if current else None

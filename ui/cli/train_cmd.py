@@ -38,6 +38,7 @@ def train_intents(
     """Train an intent model, score it on a fixed held-out set, and promote it if it is not worse."""
     from assistant.bootstrap import demo_intent_files
     from assistant.operations.retraining import Retraining, RetrainRunning
+    from assistant.retrain_verdict import verdict
 
     setup_logging()
     files = list(data or []) + (demo_intent_files() if demo else [])
@@ -59,6 +60,7 @@ def train_intents(
         f"held-out accuracy {held.get('accuracy', float('nan')):.4f}, macro-F1 {held.get('macro_f1', float('nan')):.4f}; "
         f"{outcome.reason}"
     )
+    console.print(verdict(outcome.version, outcome.promoted, outcome.reason, outcome.metrics), markup=False)
     print(f"intent model {outcome.version} {'promoted' if outcome.promoted else 'registered, not promoted'}")
 
 

@@ -86,7 +86,8 @@ def test_one_retrain_at_a_time_for_every_surface(tmp_path: Path, slow_retrain: t
     assert schedule.run_once() is None and schedule.due()
     running = ops.retraining.job(job["id"])
     assert running["status"] == "running" and running["stage"] == "training"
-    assert "running" in console.retrain_status() and "training" in console.retrain_status()
+    assert "Retraining" in console.retrain_status()
+    assert "learning from the examples, 10 %" in console.retrain_status()
 
     slow_retrain.set()
     for _ in range(300):
@@ -145,3 +146,77 @@ def test_a_failed_job_reports_its_error_and_frees_the_lock(
     assert failed["finished_at"] >= failed["started_at"] and not jobs.running()
     with pytest.raises(Exception, match="no retrain job"):
         jobs.job("nope")
+
+
+def test_a_running_job_tells_its_time_left_and_a_finished_one_its_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui.pages.console.training_view import TrainingView
+
+    step, go = threading.Event(), threading.Event()
+
+    def fake(settings: Any, files: Any = None, *, progress: Any = None, **kwargs: Any) -> RetrainOutcome:
+        progress("reading data", 0.0)
+        progress("training", 0.1)
+        assert step.wait(300)
+        progress("training", 0.45)  # half of training done: as long again to go
+        assert go.wait(300)
+        m = {"heldout": {"accuracy": 0.913}, "compared_with": {"version": "v0001", "accuracy": 0.901}}
+        return RetrainOutcome("v0002", True, "promote: not worse", m, previous="v0001")
+
+    monkeypatch.setattr(retraining_module, "retrain", fake)
+    assistant = FakeAssistant(load_settings(home=tmp_path / "home"))
+    ops, console = operations_for(assistant), TrainingView(assistant)  # type: ignore[arg-type]
+    job = ops.retraining.start(trigger="console")
+    assert job["eta_s"] is None and job["verdict"] is None
+    for _ in range(300):
+        if ops.retraining.job(job["id"])["stage"] == "training":
+            break
+        threading.Event().wait(0.02)
+    assert ops.retraining.job(job["id"])["eta_s"] is None  # nothing has moved yet: no guess
+    threading.Event().wait(1.2)
+    step.set()
+    for _ in range(300):
+        running = ops.retraining.job(job["id"])
+        if running["progress"] > 0.1:
+            break
+        threading.Event().wait(0.02)
+    # 0.35 of the run took about 1.2 s; 0.55 is left: about 1.9 s, counting down between reports.
+    assert 1.0 < running["eta_s"] < 4.0, running
+    threading.Event().wait(0.5)
+    assert ops.retraining.job(job["id"])["eta_s"] < running["eta_s"]
+    bar, line, key = console.retrain_progress()
+    assert '<progress value="45.0" max="100"' in bar and "learning from the examples" in bar and "left" in bar
+    assert "learning from the examples, 45 %" in line and key == f"{job['id']}:running"
+    assert "progress_at" not in running  # bookkeeping stays inside
+
+    go.set()
+    for _ in range(300):
+        done = ops.retraining.job(job["id"])
+        if done["status"] != "running":
+            break
+        threading.Event().wait(0.02)
+    assert done["status"] == "done" and done["eta_s"] == 0.0 and done["previous"] == "v0001"
+    assert done["verdict"] == (
+        "v0002 answers 1.2 % more test questions correctly than v0001 (91.3 % against 90.1 %): promoted."
+    )
+    bar, line, key = console.retrain_progress()
+    assert bar == "" and key == f"{job['id']}:done"
+    assert "1.2 % more test questions correctly than v0001" in line and "Serving **v0002**" in line
+
+
+def test_a_failed_job_has_a_verdict_saying_nothing_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(settings: Any, **kwargs: Any) -> RetrainOutcome:
+        raise ValueError("no training data: give --data FILE.csv first")
+
+    monkeypatch.setattr(retraining_module, "retrain", broken)
+    jobs = Retraining(load_settings(home=tmp_path / "home"))
+    with pytest.raises(ValueError):
+        jobs.run()
+    failed = jobs.latest()
+    assert failed is not None and failed["eta_s"] is None
+    assert failed["verdict"] == (
+        "The retrain failed: no training data: give --data FILE.csv first; the current model keeps answering."
+    )

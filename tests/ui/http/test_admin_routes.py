@@ -135,6 +135,33 @@ def test_review_same_text_answers_every_pending_copy(live) -> None:
     )
 
 
+def test_review_items_show_the_reply_and_why_in_plain_words(live) -> None:
+    headers = {"Authorization": f"Bearer {live.admin_key}"}
+    question = "Do you sell garden gnomes in teal?"
+    turns = [
+        httpx.post(f"{live.url}/v1/chat", json={"message": question}, timeout=120).json() for _ in range(2)
+    ]
+    for turn in turns:  # whatever queued them already, both customers rated the reply down
+        live.assistant.review.add(turn["message_id"], question, "thumbs_down")
+    ids = {t["message_id"] for t in turns}
+
+    def listed(**params: object) -> list[dict]:
+        r = httpx.get(f"{live.url}/v1/admin/review", headers=headers, params=params, timeout=60)
+        assert r.status_code == 200, r.text
+        return [i for i in r.json()["items"] if i["turn_id"] in ids]
+
+    every = listed()
+    assert len(every) == 2
+    for item in every:
+        said = next(t for t in turns if t["message_id"] == item["turn_id"])
+        assert item["reply"] == said["reply"] and item["route"] == said["route"]
+        assert [s["id"] for s in item["sources"]] == [s["id"] for s in said["sources"]]
+        assert "the customer rated it down" in item["why"] and "thumbs_down" in item["reasons"]
+    (one,) = listed(grouped="true")  # the same question asked twice: one item with its count
+    assert one["copies"] == 2 and one["turn_id"] == turns[-1]["message_id"]
+    assert one["reply"] == turns[-1]["reply"]
+
+
 def test_generator_adapters_are_listed_promoted_and_rolled_back(live, tmp_path) -> None:
     from training.generator_lora import generator_registry
 

@@ -64,15 +64,26 @@ def test_one_retrain_at_a_time_and_the_live_model_is_the_promoted_one(launch) ->
         assert _file_lock_taken(proc.home)  # a CLI retrain on this home is refused meanwhile
 
         deadline = time.time() + 240
-        stages = set()
+        stages, training, etas = set(), set(), []
         while True:
             job = client.get(f"/v1/admin/jobs/{job_id}").json()
             stages.add(job.get("stage"))
+            if job.get("stage") == "training":
+                training.add(job["progress"])
+            if job["status"] == "running" and job["eta_s"] is not None:
+                etas.append(job["eta_s"])
             if job["status"] in ("done", "failed") or time.time() > deadline:
                 break
-            time.sleep(1)
+            time.sleep(0.2)
         assert job["status"] == "done", job
         assert job["version"] and isinstance(job["promoted"], bool) and job["reason"]
+        # The trainer reports its steps: the progress moves within "training", and a time left is given.
+        assert len(training) > 1 and etas and job["eta_s"] == 0.0, (training, etas)
+        assert (
+            job["verdict"].startswith(f"{job['version']} answers ")
+            and "test questions correctly" in job["verdict"]
+        )
+        assert (": promoted" if job["promoted"] else ": kept v0001") in job["verdict"]
         assert job["progress"] == 1.0 and stages <= {
             "queued",
             "reading data",

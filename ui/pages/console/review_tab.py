@@ -1,4 +1,5 @@
-"""The console's Review queue tab: pending low-confidence turns, confirmed, corrected or discarded."""
+"""The console's Review queue tab: pending turns (one row per question, with why it was queued and the bot's
+reply), confirmed, corrected or discarded."""
 
 # ruff: noqa: SIM117  (nested `with` blocks mirror the page layout)
 from __future__ import annotations
@@ -19,10 +20,11 @@ def build_review_tab(c: ReviewView, page: gr.Blocks, header: gr.Markdown) -> Non
         with gr.Row():
             with gr.Column(scale=3):
                 rv_table = gr.Dataframe(
-                    label="Pending (click one)",
+                    label="Pending: one row per question (click one)",
                     interactive=False,
                     wrap=True,
                     max_height=520,
+                    column_widths=["6%", "27%", "20%", "27%", "6%", "5%", "9%"],
                     elem_id="rv-table",
                 )
                 rv_refresh = gr.Button("Refresh", size="sm", elem_id="rv-refresh")

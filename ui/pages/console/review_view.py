@@ -11,6 +11,32 @@ from assistant.operations import NotFound, OperationError
 from ui.pages.console.view_helpers import ConsoleView, _frame, _short, _user, _when
 from ui.plain_text import inline_code, plain
 
+TABLE_COLUMNS = ["id", "question", "why", "bot's reply", "asked", "lang", "queued (UTC)"]
+
+
+def item_detail(item: dict[str, Any]) -> str:
+    """One item as Markdown: the question, why it was queued, the bot's reply and its sources (all shown
+    literally: customer text and replies that may echo it), then the topic the bot guessed."""
+    why = "; ".join(item.get("why") or []) or "—"
+    parts = [f"**Question:** {plain(item['text'])}", f"**Why it is here:** {plain(why)}"]
+    if item.get("reply"):
+        parts.append(f"**The bot replied:**\n\n> {plain(item['reply'])}".replace("  \n", "  \n> "))
+    else:
+        parts.append("**The bot replied:** — (the conversation is no longer stored)")
+    sources = item.get("sources") or []
+    if sources:
+        listed = " · ".join(plain(f"{s.get('title') or s.get('id')} ({s.get('uri')})") for s in sources)
+        parts.append(f"**Sources:** {listed}")
+    elif item.get("reply"):
+        parts.append("**Sources:** none")
+    parts.append(
+        f"**Topic the bot guessed:** {inline_code(item['predicted'] or '—')} "
+        f"(confidence {(item['confidence'] or 0):.2f}) · turn {inline_code(item['turn_id'])}"
+    )
+    if item["copies"] > 1 and item["status"] == "pending":
+        parts.append(f"**Asked {item['copies']} times:** {item['copies']} pending items have this text.")
+    return "\n\n".join(parts)
+
 
 class ReviewView(ConsoleView):
     """What the Review queue tab reads and does, through the review operations."""
@@ -23,34 +49,27 @@ class ReviewView(ConsoleView):
         return sorted(names)
 
     def review_table(self) -> tuple[pd.DataFrame, str, Any]:
+        """Pending items, one per question (however many asked it), each with why it was queued and the
+        bot's reply."""
         self.store()
-        listed = self.ops.review.items("pending", 200)
-        items = listed["items"]
+        listed = self.ops.review.items("pending", 200, grouped=True)
         rows = [
             {
                 "id": i["id"],
-                "message": _short(i["text"], 120),
-                "reasons": i["reasons"],
-                "predicted": i["predicted"] or "",
-                "confidence": round(i["confidence"] or 0.0, 3),
-                "language": i["language"],
-                "copies": i["copies"],
+                "question": _short(i["text"], 120),
+                "why": "; ".join(i["why"]),
+                "bot's reply": _short(i["reply"], 120) if i["reply"] else "—",
+                "asked": f"{i['copies']}×" if i["copies"] > 1 else "1×",
+                "lang": i["language"],
                 "queued (UTC)": _when(i["created_at"]),
             }
-            for i in items
+            for i in listed["items"]
         ]
         counts = listed["counts"]
         summary = " · ".join(
             f"{k}: **{counts.get(k, 0)}**" for k in ("pending", "confirmed", "corrected", "discarded")
         )
-        return (
-            _frame(
-                rows,
-                ["id", "message", "reasons", "predicted", "confidence", "language", "copies", "queued (UTC)"],
-            ),
-            summary,
-            gr.update(choices=self.intent_names()),
-        )
+        return _frame(rows, TABLE_COLUMNS), summary, gr.update(choices=self.intent_names())
 
     def review_pick(self, item_id: Any) -> tuple[str, str, Any]:
         if self.assistant.review is None or item_id in (None, ""):
@@ -59,14 +78,7 @@ class ReviewView(ConsoleView):
             item = self.ops.review.get(int(item_id))
         except NotFound:
             return "", "That item is gone.", gr.update()
-        text = (
-            f"**Message:** {plain(item['text'])}\n\n**Why queued:** {plain(item['reasons'])} · "
-            f"**predicted:** {inline_code(item['predicted'] or '—')} ({(item['confidence'] or 0):.2f}) · "
-            f"turn {inline_code(item['turn_id'])}"
-        )
-        if item["copies"] > 1 and item["status"] == "pending":
-            text += f"\n\n**{item['copies']} pending items** have this text."
-        return str(item["id"]), text, gr.update(value=item["predicted"] or None)
+        return str(item["id"]), item_detail(item), gr.update(value=item["predicted"] or None)
 
     def review_resolve(
         self, item_id: str, intent: str | None, same_text: bool, action: str, request: gr.Request

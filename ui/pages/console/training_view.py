@@ -1,17 +1,20 @@
-"""The Training tab's presenter (`TrainingView`): intent model versions (compare, promote, roll back,
-retrain and its job status) and the generator's adapters."""
+"""The Training tab's presenter (`TrainingView`): intent model versions in plain words (each version's verdict,
+a running retrain's progress bar and time left) with the ML metrics one click away (compare, promote, roll
+back), and the generator's adapters."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from assistant.operations import Conflict, NotFound
+from assistant.retrain_verdict import format_duration, verdict
 from training import ModelRegistry
 from ui.pages.console.view_helpers import ConsoleView, _frame, _when
-from ui.plain_text import inline_code, plain
+from ui.plain_text import plain
 
 
 class TrainingView(ConsoleView):
@@ -20,8 +23,11 @@ class TrainingView(ConsoleView):
     def registry(self) -> ModelRegistry:
         return self.ops.models.intent_registry()
 
-    def training_view(self) -> tuple[pd.DataFrame, pd.DataFrame, Any, Any, Any, str]:
-        versions = self.registry().list()
+    def training_view(self) -> tuple[pd.DataFrame, pd.DataFrame, Any, Any, Any, Any, str]:
+        """The versions in plain words, the ML metrics table and plot, the pickers, and the retrain line."""
+        registry = self.registry()
+        versions = registry.list()
+        plain_rows = _plain_rows(versions, set(registry.promoted()))
         rows, points = [], []
         for v in versions:
             m = v.get("metrics", {})
@@ -67,6 +73,7 @@ class TrainingView(ConsoleView):
         a = names[-2] if len(names) > 1 else (names[0] if names else None)
         b = names[-1] if names else None
         return (
+            _frame(plain_rows, PLAIN_COLUMNS),
             table,
             plot,
             gr.update(choices=names, value=a),
@@ -130,36 +137,59 @@ class TrainingView(ConsoleView):
         return f"Rolled back; serving **{serving or version}**."
 
     def retrain(self) -> str:
-        """Start a retrain job (refused while one runs, whoever started it); its status as the API shows it."""
+        """Start a retrain job (refused while one runs, whoever started it); its progress shows by itself."""
         self.store()
         try:
             self.ops.retraining.start(trigger="console")
         except Conflict as exc:
             raise gr.Error(str(exc)) from None
-        return self.retrain_status() + " (this takes minutes on CPU; press Refresh to see the outcome)"
+        return self.retrain_status()
 
     def retrain_status(self) -> str:
-        """The latest retrain job (GET /v1/admin/models/retrain): status, stage and progress, outcome."""
+        """The latest retrain job (GET /v1/admin/models/retrain) in one plain line: what it is doing and the time
+        left, or its verdict; without one, the verdict of the newest version."""
         job = self.ops.retraining.latest()
         if job is None:
             if self.ops.retraining.running():
                 return "A retrain started by another process (`lepton train`) is running."
-            return "No retrain has run in this server yet."
-        by = f" (from the {job['trigger']})" if job.get("trigger") else ""
-        since = f" at {_when(job.get('started_at') or job.get('queued_at'))} UTC"
+            return self.newest_verdict()
+        by = f" from the {job['trigger']}" if job.get("trigger") else ""
+        since = f"started at {_when(job.get('started_at') or job.get('queued_at'))} UTC{by}"
         if job["status"] in ("queued", "running"):
+            left = format_duration(job.get("eta_s"))
             return (
-                f"Retrain {inline_code(job['id'])}{by} started{since}: **{job['status']}** — "
-                f"{job.get('stage', '')} ({100 * job.get('progress', 0.0):.0f}%)…"
+                f"Retraining ({since}): {stage_words(job.get('stage'))}, "
+                f"{100 * job.get('progress', 0.0):.0f} %" + (f", {left}" if left else "") + "…"
             )
+        serving = f" Serving **{self.assistant.intent_version or '—'}**."
+        # A done job's verdict is made of version names and numbers; a failure's carries an error's text.
+        line = job.get("verdict") or ""
         if job["status"] == "failed":
-            return f"Retrain {inline_code(job['id'])}{by} failed: {plain(str(job.get('error', '')))}"
-        outcome = "promoted" if job.get("promoted") else "kept the current model"
-        serving = f"; serving **{self.assistant.intent_version or '—'}**"
-        return (
-            f"Retrain {inline_code(job['id'])}{by}, finished at {_when(job.get('finished_at'))} UTC: "
-            f"{outcome}: {job.get('version')} — {plain(str(job.get('reason', '')))}{serving}"
+            line = plain(line or f"The retrain failed: {job.get('error', '')}")
+        return f"{line}{serving} ({since}, finished at {_when(job.get('finished_at'))} UTC)"
+
+    def newest_verdict(self) -> str:
+        """The newest version's verdict from the registry (what a retrain said, after a restart)."""
+        registry = self.registry()
+        versions = registry.list()
+        if not versions:
+            return "No model has been trained yet."
+        newest = versions[-1]
+        said = verdict(
+            newest["version"],
+            newest["version"] in set(registry.promoted()),
+            "",
+            newest.get("metrics", {}),
         )
+        return f"Latest retrain: {said} Serving **{self.assistant.intent_version or '—'}**."
+
+    def retrain_progress(self) -> tuple[str, str, str]:
+        """What the tab's timer refreshes: the progress bar (empty when no retrain runs), the retrain line, and
+        a key that changes when a job starts or ends (the tab then reloads the versions)."""
+        job = self.ops.retraining.latest()
+        key = f"{job['id']}:{job['status']}" if job else ("other" if self.ops.retraining.running() else "")
+        running = job is not None and job["status"] in ("queued", "running")
+        return (progress_bar(job) if running and job else ""), self.retrain_status(), key
 
     # -- generator adapters --------------------------------------------------------------------------
     def adapters(self) -> ModelRegistry:
@@ -212,6 +242,55 @@ class TrainingView(ConsoleView):
         except Conflict:
             raise gr.Error("There is no earlier adapter to roll back to.") from None
         return f"Rolled back; generator serving **{self._adapter_serving()}**."
+
+
+STAGES = {
+    "queued": "waiting to start",
+    "reading data": "reading the examples",
+    "training": "learning from the examples",
+    "scoring": "testing the new model",
+    "comparing": "comparing it with the live model",
+    "loading the promoted model": "switching customers to the new model",
+    "done": "done",
+}
+PLAIN_COLUMNS = ["version", "live", "trained", "test questions right", "examples", "verdict"]
+
+
+def stage_words(stage: str | None) -> str:
+    """A job's stage as the Training tab says it."""
+    return STAGES.get(stage or "", stage or "working")
+
+
+def progress_bar(job: dict[str, Any]) -> str:
+    """A running job as an HTML progress bar with its stage, share done and time left."""
+    pct = max(0.0, min(100.0, 100 * float(job.get("progress") or 0.0)))
+    left = format_duration(job.get("eta_s"))
+    words = f"{stage_words(job.get('stage'))} — {pct:.0f} %" + (f" · {left}" if left else "")
+    return (
+        f'<div class="tr-progress" data-stage="{html.escape(str(job.get("stage", "")), quote=True)}">'
+        f'<progress value="{pct:.1f}" max="100" style="width:100%;height:16px" '
+        f'aria-label="retrain progress"></progress>'
+        f'<div class="tr-progress-words">Retraining: {html.escape(words)}</div></div>'
+    )
+
+
+def _plain_rows(versions: list[dict[str, Any]], promoted: set[str]) -> list[dict[str, Any]]:
+    """One row per version in plain words: how many test questions it gets right, and its verdict."""
+    rows = []
+    for v in reversed(versions):  # newest first
+        m = v.get("metrics", {})
+        accuracy = (m.get("heldout") or {}).get("accuracy")
+        rows.append(
+            {
+                "version": v["version"],
+                "live": "● live" if v.get("current") else "",
+                "trained": str(v.get("created", ""))[:16].replace("T", " "),
+                "test questions right": f"{100 * accuracy:.1f} %" if accuracy is not None else "—",
+                "examples": m.get("n_train"),
+                "verdict": verdict(v["version"], v["version"] in promoted, "", m),
+            }
+        )
+    return rows
 
 
 def _metrics_figure(points: pd.DataFrame) -> Any:
