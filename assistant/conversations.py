@@ -25,6 +25,8 @@ _AS_IS: dict[str, frozenset[str]] = {
     # user_ref: a keyed digest of the integrator's own user id, never the id itself.
     "sessions": frozenset(
         {"id", "created_at", "updated_at", "language", "status", "failures", "offer", "user_ref"}
+        # The agent desk's: who has a handed-off session, since when it waits, whether the customer was told.
+        | {"agent", "waiting_since", "told_waiting"}
     ),
     "turns": frozenset(
         {"id", "session_id", "created_at", "language", "intent", "confidence", "route", "latency_ms"}
@@ -85,6 +87,14 @@ class Session:
     offer: str | None = None
     # Whose session it is, where the caller says (OpenAI `user`): a digest, see `session_for_user`.
     user_ref: str | None = None
+    # A handoff: the agent it is assigned to, when it began waiting, whether the customer was told it waits.
+    agent: str | None = None
+    waiting_since: float | None = None
+    told_waiting: bool = False
+
+    def start_waiting(self) -> None:
+        """A new handoff: waiting from now, for nobody yet, the customer not yet told."""
+        self.status, self.waiting_since, self.told_waiting, self.agent = HANDOFF, time.time(), False, None
 
 
 def _session(row: dict[str, Any]) -> Session:
@@ -100,6 +110,9 @@ def _session(row: dict[str, Any]) -> Session:
         topic=row.get("topic"),
         offer=row.get("offer"),
         user_ref=row.get("user_ref"),
+        agent=row.get("agent"),
+        waiting_since=row.get("waiting_since"),
+        told_waiting=bool(row.get("told_waiting")),
     )
 
 
@@ -132,6 +145,9 @@ class ConversationStore:
                     "topic": str,
                     "offer": str,
                     "user_ref": str,
+                    "agent": str,
+                    "waiting_since": float,
+                    "told_waiting": int,
                 },
                 pk="id",
                 if_not_exists=True,
@@ -162,9 +178,11 @@ class ConversationStore:
                 foreign_keys=[("session_id", "sessions", "id")],
                 if_not_exists=True,
             )
-            for column in ("offer", "user_ref"):  # a home from before offers / users were kept
+            # a home from before offers / users / the agent desk were kept
+            added = {"offer": str, "user_ref": str, "agent": str, "waiting_since": float, "told_waiting": int}
+            for column, kind in added.items():
                 if column not in self.db["sessions"].columns_dict:
-                    self.db["sessions"].add_column(column, str)
+                    self.db["sessions"].add_column(column, kind)
             self.db["sessions"].create_index(["user_ref", "updated_at"], if_not_exists=True)
             self.db["agent_messages"].create_index(["session_id", "created_at"], if_not_exists=True)
             self.db["turns"].create_index(["session_id", "created_at"], if_not_exists=True)
@@ -283,6 +301,9 @@ class ConversationStore:
             "topic": session.topic,
             "offer": session.offer,
             "user_ref": session.user_ref,
+            "agent": session.agent,
+            "waiting_since": session.waiting_since,
+            "told_waiting": int(session.told_waiting),
         }
 
     def history(self, session_id: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -336,20 +357,33 @@ class ConversationStore:
             )
 
     def set_status(self, session_id: str, status: str) -> bool:
-        """Change a session's status; closing also clears its failure count, so it never loops back."""
+        """Change a session's status; closing also clears its failure count, so it never loops back. A new
+        handoff waits from now, for nobody yet (see `Session.start_waiting`)."""
+        now = time.time()
+        new = status == HANDOFF
         with self._lock:
             cur = self.db.execute(
-                "update sessions set status = ?, failures = case when ? = 'handoff' then failures else 0 end,"
-                " updated_at = ? where id = ?",
-                [status, status, time.time(), session_id],
+                "update sessions set failures = case when ? = 'handoff' then failures else 0 end,"
+                " waiting_since = case when ? and status != 'handoff' then ? else waiting_since end,"
+                " told_waiting = case when ? and status != 'handoff' then 0 else told_waiting end,"
+                " agent = case when ? and status != 'handoff' then null else agent end,"
+                " status = ?, updated_at = ? where id = ?",
+                [status, new, now, new, new, status, now, session_id],
             )
+        return cur.rowcount > 0
+
+    def assign(self, session_id: str, agent: str) -> bool:
+        """Give a session to an agent (a name: the console user, the admin key's name)."""
+        with self._lock:
+            cur = self.db.execute("update sessions set agent = ? where id = ?", [agent, session_id])
         return cur.rowcount > 0
 
     def sessions_with_status(self, status: str, limit: int = 100) -> list[dict[str, Any]]:
         with self._lock:
             return list(
                 self.db.query(
-                    "select s.id, s.language, s.status, s.updated_at, s.created_at,"
+                    "select s.id, s.language, s.status, s.updated_at, s.created_at, s.agent,"
+                    " coalesce(s.waiting_since, s.updated_at) as waiting_since, s.user_ref,"
                     " (select message from turns t where t.session_id = s.id order by created_at desc limit 1)"
                     " as last_message from sessions s where status = ? order by updated_at desc limit ?",
                     [status, limit],

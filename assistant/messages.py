@@ -33,6 +33,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Your conversation is with our support team now; an agent will answer here shortly.",
         "zh": "您的对话已转给人工客服，客服人员会尽快在这里回复您。",
     },
+    # Sent in the agent's name when the agent closes a handed-off conversation.
+    "handoff_closed": {
+        "en": "Thank you for chatting with us. This conversation with our support team is now closed; if you "
+        "write again, our assistant will answer, and you can ask for a person at any time.",
+        "zh": "感谢您的咨询。本次人工客服对话已结束；如果您再发送消息，将由智能助手回复，您随时可以要求转接人工客服。",
+    },
     "clarify": {
         "en": "Just to be sure I help with the right thing: is your question about {a} or about {b}?",
         "zh": "为了更准确地帮助您：您想咨询的是「{a}」还是「{b}」？",

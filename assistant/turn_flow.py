@@ -41,8 +41,12 @@ def answer_turn(
     """Decide and write the turn's route and reply; `offer` is the one the previous reply made."""
     text, t = turn.message, since
     if turn.session.status == HANDOFF:
-        turn.route, turn.reply = "handoff", messages.text("handoff_waiting", a._reply_language(turn))
-        turn.trace["decision"] = {"route": "handoff", "reason": "session is with a human agent"}
+        # Told once per handoff that a person will answer; later messages reach the agent with no bot reply.
+        told, turn.session.told_waiting = turn.session.told_waiting, True
+        turn.route = "handoff"
+        turn.reply = "" if told else messages.text("handoff_waiting", a._reply_language(turn))
+        reason = "session is with a human agent" + ("; the customer was told: no reply" if told else "")
+        turn.trace["decision"] = {"route": "handoff", "reason": reason}
     elif (attack := default_detector().run(text)).attack:
         turn.route, turn.reply = "fallback", messages.text("refuse", a._reply_language(turn))
         turn.trace["decision"] = {
@@ -154,7 +158,7 @@ def route(a: Assistant, turn: Turn, decision: Decision, cancel: threading.Event 
 
 def start_handoff(turn: Turn, language: str) -> None:
     turn.route, turn.reply = "handoff", messages.text("handoff", language)
-    turn.session.status = HANDOFF
+    turn.session.start_waiting()
     turn.trace["handoff_started"] = True
 
 
@@ -167,7 +171,7 @@ def update_failures(a: Assistant, turn: Turn) -> None:
             language = a._reply_language(turn)
             turn.reply = turn.reply + "\n\n" + messages.text("handoff", language)
             turn.route = "handoff"
-            session.status = HANDOFF
+            session.start_waiting()
             turn.trace["handoff_started"] = True
             turn.trace["decision"] = {
                 "route": "handoff",

@@ -66,8 +66,20 @@ class Slot:
         except TimeoutError:
             log.warning("slot %s: pattern search timed out; no value taken", self.name)
             return None
-        if match is None:
-            return None
+        return None if match is None else self._value(match)
+
+    def find_all(self, text: str) -> list[str]:
+        """The canonical values of every match in `text`, first first, each once ([] when the search times
+        out)."""
+        text = unicodedata.normalize("NFKC", text)
+        try:
+            matches = list(self.compiled.finditer(text, timeout=SEARCH_TIMEOUT_S))
+        except TimeoutError:
+            log.warning("slot %s: pattern search timed out; no value taken", self.name)
+            return []
+        return list(dict.fromkeys(self._value(m) for m in matches))
+
+    def _value(self, match: regex.Match[str]) -> str:
         groups = [match.group(0), *(g or "" for g in match.groups())]
         value = self.format.format(*groups).strip()[:MAX_VALUE]
         return value.upper() if self.case == "upper" else value.lower() if self.case == "lower" else value

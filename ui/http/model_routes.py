@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
+from assistant.keys import KeyInfo
 from assistant.operations import Conflict, Invalid, NotFound, operations_for
 from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
@@ -20,6 +21,17 @@ class AgentReply(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: StrictStr = Field(min_length=1, max_length=4000)
     agent: StrictStr = Field(default="agent", max_length=80)
+
+
+class Assignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Who gets the session; left out: the caller (the admin key's name).
+    agent: StrictStr | None = Field(default=None, min_length=1, max_length=80)
+
+
+def _me(key: KeyInfo) -> str:
+    """The agent an admin key speaks for: its name, else "admin"."""
+    return (key.name or "admin")[:80]
 
 
 class ReviewLabel(BaseModel):
@@ -69,12 +81,38 @@ def actions_router(assistant: Assistant) -> APIRouter:
             raise _not_found("session") from None
 
     @router.post("/sessions/{session_id}/close")
-    def close(session_id: str) -> dict[str, Any]:
-        """Hand the session back: the bot answers the customer's next message, with a clean failure count."""
+    def close(session_id: str, key: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Hand the session back: the customer gets a closing message in their language, then the bot answers
+        their next message, with a clean failure count."""
         try:
-            return ops.agents.close(session_id)
+            return ops.agents.close(session_id, _me(key))
         except NotFound:
             raise _not_found("session") from None
+
+    @router.post("/sessions/{session_id}/assign")
+    def assign(session_id: str, body: Assignment, key: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Give a waiting session to an agent (`agent`; left out: the caller). 409 unless it waits for a
+        person."""
+        try:
+            return ops.agents.assign(session_id, body.agent or _me(key))
+        except NotFound:
+            raise _not_found("session") from None
+        except Conflict as exc:
+            raise _conflict(exc) from None
+
+    @router.get("/sessions/{session_id}/context")
+    def context(session_id: str) -> dict[str, Any]:
+        """The customer's context for the agent: language, the conversation so far, order numbers (slot
+        values) mentioned, earlier sessions of the same user where known."""
+        try:
+            return ops.agents.context(session_id)
+        except NotFound:
+            raise _not_found("session") from None
+
+    @router.get("/sessions/{session_id}/canned")
+    def canned(session_id: str) -> dict[str, Any]:
+        """Canned replies: the live templates in the customer's language, known slot values filled in."""
+        return {"replies": ops.agents.canned(session_id)}
 
     @router.get("/review")
     def review_items(status: str = "pending", limit: int = 100, grouped: bool = False) -> dict[str, Any]:

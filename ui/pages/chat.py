@@ -73,10 +73,21 @@ def getting_ready(startup: dict[str, Any], language: str) -> str:
     return messages.text("getting_ready", language, stage=name, percent=str(percent))
 
 
-def format_agent_message(text: str, language: str | None) -> str:
-    """A person's reply, labelled so the customer can tell it from the bot's (escaped like bot replies)."""
+def format_agent_message(text: str, language: str | None, agent: str | None = None) -> str:
+    """A person's reply in a bubble of its own, labelled with their name so the customer can tell it from the
+    bot's (escaped like bot replies; the stored default name "agent" is no name)."""
     label = _AGENT.get(language or "en", _AGENT["en"])
-    return f"**{label}:** {html.escape(text, quote=False)}"
+    name = (agent or "").strip()[:60]
+    if name and name.lower() != "agent":
+        label = f"{html.escape(name, quote=False)} · {label}"
+    return f'<span class="lepton-agent">{label}</span>\n\n{html.escape(text, quote=False)}'
+
+
+# An agent's message is theirs: a label of its own and no thumbs (ratings are for the bot's replies).
+AGENT_CSS = (
+    "<style>#chat .message-row:has(.lepton-agent) .message-buttons{display:none}"
+    "#chat .lepton-agent{font-weight:600;font-size:.85em;opacity:.8}</style>"
+)
 
 
 @dataclass
@@ -191,6 +202,11 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             if kind == "token":
                 draft += value
                 chat.messages[slot] = {"role": "assistant", "content": html.escape(draft, quote=False)}
+            elif kind == "final" and not value.reply:
+                # Logged for the agent, nothing to say (the customer was told once that a person answers).
+                chat.session_id = value.session_id
+                with chat.changed:
+                    del chat.messages[slot]
             elif kind == "final":
                 chat.messages[slot] = {"role": "assistant", "content": format_reply(value)}
                 chat.session_id = value.session_id
@@ -269,14 +285,15 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         language = assistant.store.session(chat.session_id).language
         with chat.changed:
             chat.messages.extend(
-                {"role": "assistant", "content": format_agent_message(m["text"], language)} for m in new
+                {"role": "assistant", "content": format_agent_message(m["text"], language, m["agent"])}
+                for m in new
             )
         chat.seen = new[-1]["created_at"]
         return list(chat.messages)
 
     brand = assistant.settings.brand
     with gr.Blocks(title=page_title(brand), analytics_enabled=False) as page:
-        gr.HTML(brand_html(brand), js_on_load=None)
+        gr.HTML(brand_html(brand) + AGENT_CSS, js_on_load=None)
         chat = gr.State(PageChat())
         chatbot = gr.Chatbot(
             elem_id="chat",
@@ -286,6 +303,7 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             avatar_images=(None, avatar_image(brand)),
             sanitize_html=True,
             feedback_options=("Like", "Dislike"),
+            group_consecutive_messages=False,  # an agent's message is not merged into the bot's bubble
         )
         with gr.Row(elem_id="suggestions", visible=False) as offers:
             offered = [gr.Button(visible=False, size="sm", min_width=0) for _ in range(MAX_SUGGESTIONS)]

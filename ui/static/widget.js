@@ -38,7 +38,6 @@
       sources: 'Sources', up: 'Helpful', down: 'Not helpful', thanks: 'Thanks for your feedback!',
       fbError: 'Your feedback could not be sent. Please try again.',
       handoff: 'You are being connected to a person. An agent will reply here.',
-      closed: 'The conversation with our agent has ended.',
       network: 'Cannot reach the assistant. Check your connection and try again.',
       auth: 'This chat is not set up correctly (the site key was refused).',
       tooLong: 'Your message is too long. Please shorten it and try again.',
@@ -55,7 +54,6 @@
       sources: '来源', up: '有帮助', down: '没有帮助', thanks: '感谢您的反馈！',
       fbError: '反馈发送失败，请重试。',
       handoff: '正在为您转接人工客服，客服会在这里回复您。',
-      closed: '人工客服对话已结束。',
       network: '无法连接到客服助手，请检查网络后重试。',
       auth: '聊天配置有误（站点密钥被拒绝）。',
       tooLong: '您的消息太长了，请缩短后重试。',
@@ -526,6 +524,7 @@
       if (r.session_id) { sessionId = String(r.session_id); save(STORE, sessionId); }
       if (r.message_id) seen[r.message_id] = true;
       setLang(r.language);
+      if (!r.reply) { m.node.remove(); startHandoff(true); return; }  // logged for the agent, nothing to say
       render(m, r, true);
       announce(t('bot') + ': ' + m.text.textContent);
       if (panel.hidden) { bubble.classList.add('unread'); labels(); }
@@ -636,8 +635,7 @@
       if (data.status && data.status !== 'handoff') {
         clearInterval(pollTimer);
         pollTimer = null;
-        handedOff = false;
-        if (data.status === 'closed') notice(t('closed'));
+        handedOff = false;  // the agent's closing message came with the messages above
       }
     }).catch(function () {}).then(function () { polling = false; });
   }

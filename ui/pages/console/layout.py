@@ -11,7 +11,7 @@ import gradio as gr
 from assistant.keys import KeyStore
 from assistant.pipeline import Assistant
 from ui.http.console_guard import LOGIN_KEY
-from ui.pages.console.agent_tab import build_agent_tab
+from ui.pages.console.agent_tab import build_agent_tab, build_handoff_alert
 from ui.pages.console.agent_view import AgentView
 from ui.pages.console.analytics_tab import build_analytics_tab
 from ui.pages.console.analytics_view import AnalyticsView
@@ -38,6 +38,9 @@ CSS = """
 .kpi .l { font-size: 0.85em; color: var(--body-text-color-subdued); }
 .lepton-head h1 { margin-bottom: 0; }
 .trace-box { font-size: 0.95em; }
+.ag-badge { display: inline-block; padding: 4px 12px; border-radius: 999px; font-size: 0.95em;
+            background: #d93025; color: #fff; }
+.ag-badge.idle { background: var(--background-fill-secondary); color: var(--body-text-color-subdued); }
 """
 
 
@@ -62,6 +65,7 @@ def build_admin_page(assistant: Assistant) -> gr.Blocks:
             gr.Markdown(
                 f"# {TITLE}\nKestrel Home & Tech help centre — knowledge, review, training, analytics, agents."
             )
+            build_handoff_alert(AgentView(assistant))
             gr.Button("Log out", link="/admin/logout", size="sm", scale=0, variant="secondary")
         header = gr.Markdown(elem_id="admin-header")
         # The page's first event (fn 0): the header, which the tabs refresh after their changes.
