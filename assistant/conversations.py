@@ -14,59 +14,13 @@ from typing import Any
 
 import sqlite_utils
 
+from assistant.stored_rows import private_row, scrub
 from knowledge.redaction import redact
 
 OPEN, HANDOFF, CLOSED = "open", "handoff", "closed"
 
-# Columns stored as they are: ids, times, numbers and names the assistant chose. Every other column holds
-# customer text, or JSON that may (a trace copies the message into `rewritten`, a draft may echo it), and is
-# redacted on its way to disk by `_private`: a new column is private unless it is listed here.
-_AS_IS: dict[str, frozenset[str]] = {
-    # user_ref: a keyed digest of the integrator's own user id, never the id itself.
-    "sessions": frozenset(
-        {"id", "created_at", "updated_at", "language", "status", "failures", "offer", "user_ref"}
-        # The agent desk's: who has a handed-off session, since when it waits, whether the customer was told.
-        | {"agent", "waiting_since", "told_waiting"}
-    ),
-    "turns": frozenset(
-        {"id", "session_id", "created_at", "language", "intent", "confidence", "route", "latency_ms"}
-    ),
-    # A person's reply to the customer: the company's own words, which the customer must see as written.
-    "agent_messages": frozenset({"id", "session_id", "created_at", "agent", "text"}),
-}
-# Columns that quote the knowledge base (a reply, its sources): data found in the passages the reply drew on is
-# the company's own (its support address) and stays. The customer's side is redacted in full.
-_QUOTING: dict[str, frozenset[str]] = {"turns": frozenset({"reply", "sources"})}
 # Bumped when stored rows need redacting again (1: topics and traces, which older versions kept raw).
 _SCHEMA_VERSION = 1
-
-
-def scrub(value: Any, keep: Sequence[str] = ()) -> Any:
-    """`value` with every string in it redacted; dicts and lists are walked (their keys are ours), numbers and
-    None stay, anything else is stored as its redacted `str()`."""
-    if isinstance(value, str):
-        return redact(value, keep=keep)
-    if isinstance(value, dict):
-        return {k: scrub(v, keep) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v, keep) for v in value]
-    if value is None or isinstance(value, int | float):
-        return value
-    return redact(str(value), keep=keep)
-
-
-def _private(table: str, row: dict[str, Any], keep: Sequence[str] = ()) -> dict[str, Any]:
-    """The one way a row reaches the database: customer text redacted, structures as JSON.
-
-    `keep`: public texts (the knowledge-base passages a reply quoted), for the columns in `_QUOTING` only.
-    """
-    plain, quoting = _AS_IS[table], _QUOTING.get(table, frozenset())
-    out: dict[str, Any] = {}
-    for column, value in row.items():
-        if column not in plain:
-            value = scrub(value, keep if column in quoting else ())
-        out[column] = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
-    return out
 
 
 @dataclass
@@ -278,7 +232,7 @@ class ConversationStore:
     @staticmethod
     def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, Any], keep: Sequence[str] = ()) -> None:
         """Insert or replace one row; every write of this store goes through here, and so through `_private`."""
-        row = _private(table, row, keep)
+        row = private_row(table, row, keep)
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({marks})", list(row.values()))
