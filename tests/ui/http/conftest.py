@@ -44,11 +44,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run `app` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+def serve(app: Any, lifespan: str = "off") -> Iterator[str]:
+    """Run `app` with uvicorn on 127.0.0.1 in a thread; yields its base URL. `lifespan="on"` runs the app's
+    start-up (the server's warm-up) as `lepton serve` does."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,7 +5,6 @@ is ready; the page carries the brand (title, colour, avatar, greeting, suggestio
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -18,8 +17,6 @@ from assistant.pipeline import Assistant
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 DOT = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4="
 PRUNE = "When should I prune my roses?"
 BRAND = BrandSettings(
@@ -59,10 +56,8 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The full app (`create_server`, warm-up in the background as `lepton serve` does) on a small garden
     knowledge base, branded, its assistant held in the "loading the generator" stage until `let_start()`."""
-    import uvicorn
-
     from assistant.config import load_settings
-    from tests.conftest import free_port
+    from tests.ui.http.conftest import serve
     from ui.http.app import create_server
 
     root = tmp_path_factory.mktemp("brand-page")
@@ -85,31 +80,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     del loader
     SlowStart.release.clear()
     assistant = SlowStart(settings)
-    port = free_port()
-    app = create_server(settings, assistant, warm_in_background=True)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started:
-        assert time.time() < deadline and thread.is_alive(), "the app did not start"
-        time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", assistant)
-    SlowStart.release.set()
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is not installed: apt-get install chromium (.ci/run does it)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        browser.close()
+    with serve(create_server(settings, assistant, warm_in_background=True), lifespan="on") as url:
+        yield Served(url, assistant)
+        SlowStart.release.set()
 
 
 @pytest.fixture

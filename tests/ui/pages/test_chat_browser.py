@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-
 
 @pytest.fixture(scope="module")
-def page():
-    from playwright.sync_api import sync_playwright
-
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is not installed: apt-get install chromium (.ci/run does it)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        page = browser.new_page()
-        yield page
-        browser.close()
+def page(browser):
+    """One page in the shared headless Chromium (tests/conftest.py)."""
+    page = browser.new_page()
+    yield page
+    page.close()
 
 
 MARKERS = r"/(Sources|来源|connecting you|转接|I'm sorry|抱歉)/g"
@@ -105,14 +95,9 @@ def test_two_messages_sent_while_the_first_streams_are_both_answered_in_order(se
 def garden_url(tmp_path_factory: pytest.TempPathFactory):
     """The full app (API + chat page) in this process, on a small garden-shop knowledge base whose documents
     have public URLs: one from front matter, the other from `public_base_url`."""
-    import threading
-    import time
-
-    import uvicorn
-
     from assistant.config import load_settings
     from assistant.pipeline import Assistant
-    from tests.conftest import free_port
+    from tests.ui.http.conftest import serve
     from ui.http.app import create_server
 
     root = tmp_path_factory.mktemp("garden-page")
@@ -136,18 +121,8 @@ def garden_url(tmp_path_factory: pytest.TempPathFactory):
     assistant = Assistant(settings)
     assistant.warm_up()
     assert assistant.kb.ingest([root / "docs"]).added == 2
-    port = free_port()
-    app = create_server(settings, assistant, warm_in_background=False)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started:
-        assert time.time() < deadline and thread.is_alive(), "the app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_server(settings, assistant, warm_in_background=False), lifespan="on") as url:
+        yield url
 
 
 def test_chat_page_links_sources_to_their_public_pages(garden_url: str, page) -> None:
