@@ -52,12 +52,16 @@ def build_generator(settings: Settings) -> Generator | None:
     return make_generator(settings)
 
 
-def build_intent_model(settings: Settings) -> tuple[str, IntentClassifier] | None:
-    """The registry's current intent model as (version, classifier), or None before the first training."""
-    from training import IntentClassifier, ModelRegistry
+def current_intent_model(settings: Settings) -> tuple[str, Path] | None:
+    """The registry's current intent model as (version, folder), or None before the first training."""
+    from training import ModelRegistry
 
     current = ModelRegistry(settings.intents_dir).current()
-    if current is None:
-        return None
-    version, path = current
-    return version, IntentClassifier.load(Path(path))
+    return (current[0], Path(current[1])) if current is not None else None
+
+
+def build_intent_model(path: Path) -> IntentClassifier:
+    """The intent classifier in `path` (labels and config read; weights load on `warm_up()`)."""
+    from training import IntentClassifier
+
+    return IntentClassifier.load(path)

@@ -15,7 +15,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.components import build_generator, build_intent_model, build_knowledge_base
+from assistant.components import (
+    build_generator,
+    build_intent_model,
+    build_knowledge_base,
+    current_intent_model,
+)
 from assistant.config import Settings
 from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore
 from assistant.dialogue import OFFER_HANDOFF
@@ -35,7 +40,7 @@ from assistant.streaming import reply_pieces
 from assistant.turn import InputError, NotReady, Turn, checked_message
 from assistant.turn_flow import answer_turn, update_failures
 from knowledge import KnowledgeBase, Template
-from training import IntentClassifier, ModelRegistry
+from training import IntentClassifier
 from training.review import ReviewQueue
 
 __all__ = ["Assistant", "InputError", "NotReady", "Turn"]
@@ -161,15 +166,13 @@ class Assistant:
 
     def reload_intents(self) -> str | None:
         """Load the registry's current intent model if it changed; the swap is atomic for requests."""
-        current = ModelRegistry(self.settings.intents_dir).current()
+        current = current_intent_model(self.settings)
         if current is None:
             return None
-        if current[0] == self.intent_version:
-            return current[0]
-        built = build_intent_model(self.settings)
-        if built is None:
-            return None
-        version, model = built
+        version, path = current
+        if version == self.intent_version:
+            return version
+        model = build_intent_model(path)
         model.warm_up()
         with self._intent_lock:
             self.intents, self.intent_version = model, version
