@@ -258,25 +258,28 @@ def _described(row: dict, live: bool) -> dict:
 
 
 def _state(db: sqlite_utils.Database, version: int | None) -> tuple[dict, dict]:
-    """The documents ({id: (title, revisions)}) and templates ({uid: revision}) of `version` (None: the
-    draft); template files count by their templates, not as documents."""
+    """The documents ({id: (title, revisions)}) and templates ({uid: (intent, language, title, answer)}) of
+    `version` (None: the draft); template files count by their templates, not as documents (a template moved
+    to another file is no change)."""
     if version is None:
         units = db.execute(
-            "SELECT d.doc_id, u.id, u.uid, u.kind FROM draft_units d JOIN units u ON u.id = d.rev"
+            "SELECT d.doc_id, u.id, u.uid, u.kind, u.intent, u.language, u.title, u.text FROM draft_units d "
+            "JOIN units u ON u.id = d.rev"
         )
         docs = db.execute("SELECT id, title, kind FROM documents")
     else:
         units = db.execute(
-            "SELECT u.doc_id, u.id, u.uid, u.kind FROM version_units v JOIN units u ON u.id = v.rev "
+            "SELECT u.doc_id, u.id, u.uid, u.kind, u.intent, u.language, u.title, u.text FROM version_units v "
+            "JOIN units u ON u.id = v.rev "
             "WHERE v.version = ?",
             [version],
         )
         docs = db.execute("SELECT id, title, kind FROM version_documents WHERE version = ?", [version])
     revs: dict[str, set[str]] = {}
-    templates: dict[str, str] = {}
-    for doc_id, rev, uid, kind in units.fetchall():
+    templates: dict[str, tuple] = {}
+    for doc_id, rev, uid, kind, *content in units.fetchall():
         if kind == "template":
-            templates[uid] = rev
+            templates[uid] = tuple(content)
         else:
             revs.setdefault(doc_id, set()).add(rev)
     documents = {

@@ -208,3 +208,11 @@ def test_versions_published_before_summaries_get_one(kb: KnowledgeBase) -> None:
         "3 documents, 4 templates added",
     ]
     assert again.needs_update() == []
+
+
+def test_a_template_moved_to_another_file_is_no_change(kb: KnowledgeBase, tmp_path: Path) -> None:
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "templates-more.yaml").write_text(TEMPLATES, encoding="utf-8")
+    assert kb.ingest([moved], actor="setup").version == 2
+    assert kb.versions()[0]["changes"] == "no content changes"

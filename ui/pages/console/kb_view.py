@@ -36,31 +36,29 @@ class KbView(ConsoleView):
             rows = [
                 {
                     "id": t.id,
-                    "title": t.title,
+                    "title": _marked(t.title, t.id in marked),
                     "language": t.language,
                     "intent": t.intent,
                     "draft": ""
                     if t.id in live and (live[t.id].title, live[t.id].answer) == (t.title, t.answer)
                     else "changed",
-                    "twins": NEEDS_UPDATE if t.id in marked else "",
                 }
                 for t in c.templates()
             ]
-            cols = ["id", "title", "language", "intent", "draft", "twins"]
+            cols = ["id", "title", "language", "intent", "draft"]
         else:
             rows = [
                 {
                     "id": d["id"],
-                    "title": d["title"],
+                    "title": _marked(d["title"], d["id"] in marked),
                     "language": d["language"],
                     "chunks": d.get("chunks"),
                     "file": Path(d["uri"]).name,
                     "draft": d.get("change") or "",
-                    "twins": NEEDS_UPDATE if d["id"] in marked else "",
                 }
                 for d in c.documents()
             ]
-            cols = ["id", "title", "language", "chunks", "file", "draft", "twins"]
+            cols = ["id", "title", "language", "chunks", "file", "draft"]
         if q:
             rows = [r for r in rows if any(q in str(v).lower() for v in r.values())]
         return _frame(rows, cols)
@@ -245,6 +243,11 @@ class KbView(ConsoleView):
                 }
             )
         return _frame(rows, ["when (UTC)", "who", "action", "target", "detail"])
+
+
+def _marked(title: str, needs_update: bool) -> str:
+    """A list row's title, led by the "needs update" marker when a twin was edited since."""
+    return f"{NEEDS_UPDATE} · {title}" if needs_update else title
 
 
 def _version_summary(v: dict[str, Any]) -> str:
