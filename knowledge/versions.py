@@ -1,18 +1,26 @@
 """Published versions of the knowledge base and the audit log (SQLite tables next to the store's).
 
-A version is a snapshot of the draft: its unit revisions (`version_units`) and document rows
-(`version_documents`). `meta.live_version` names the version search serves; publishing and rolling back
+A version is a snapshot of the draft: its unit revisions (`version_units`), document rows
+(`version_documents`) and twins' "needs update" marks (`version_twin_flags`, see knowledge/twins.py), with
+who published it, when, the note and a summary of what it changed ("3 documents, 1 template changed"). `meta.live_version` names the version search serves; publishing and rolling back
 each write their rows and flip that pointer in one transaction, so a crash leaves the last version live.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlite_utils
+
+from knowledge.twins import create_tables as create_twin_tables
+from knowledge.twins import restore_flags, snapshot_flags
+
+CHANGES = ("changed", "added", "removed")
 
 
 class NothingToPublish(ValueError):
@@ -58,9 +66,16 @@ class VersionLog:
                     "documents": int,
                     "chunks": int,
                     "templates": int,
+                    "changes": str,
                 },
                 pk="version",
             )
+        elif "changes" not in db["versions"].columns_dict:  # versions published before summaries existed
+            try:
+                db.execute("ALTER TABLE versions ADD COLUMN [changes] TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
         if "version_units" not in names:
             db["version_units"].create({"version": int, "rev": str}, pk=("version", "rev"))
             db["version_units"].create_index(["rev"])
@@ -71,6 +86,23 @@ class VersionLog:
             db["audit"].create(
                 {"id": int, "at": float, "actor": str, "action": str, "target": str, "detail": str}, pk="id"
             )
+        create_twin_tables(db)
+        self._summarize_old_versions()
+
+    def _summarize_old_versions(self) -> None:
+        """Give versions published before summaries existed one: what they changed against the version
+        before them (the draft they were published from is gone)."""
+        missing = [r[0] for r in self.db.execute("SELECT version FROM versions WHERE changes IS NULL")]
+        if not missing:
+            return
+        with transaction(self.db):
+            for v in missing:
+                before = self.db.execute(
+                    "SELECT max(version) FROM versions WHERE version < ?", [v]
+                ).fetchone()
+                old = _state(self.db, before[0]) if before[0] is not None else ({}, {})
+                text = summarize(change_counts(old, _state(self.db, v)))
+                self.db.execute("UPDATE versions SET changes = ? WHERE version = ?", [text, v])
 
     # -- reading ---------------------------------------------------------------------------------
     def live_version(self) -> int:
@@ -78,10 +110,12 @@ class VersionLog:
         return int(row[0]) if row else 0
 
     def versions(self) -> list[dict]:
-        """Published versions, newest first; `live` marks the one search serves."""
+        """Published versions, newest first: version, created_at and published_at (ISO 8601, UTC), actor (who
+        published it), note, changes ("3 documents, 1 template changed"), summary (the note, else the
+        changes), counts; `live` marks the one search serves."""
         live = self.live_version()
         rows = self.db.query("SELECT * FROM versions ORDER BY version DESC")
-        return [{**r, "live": r["version"] == live} for r in rows]
+        return [_described(r, r["version"] == live) for r in rows]
 
     def audit(self, limit: int = 100) -> list[dict]:
         """The newest `limit` audit entries: id, at (unix time), actor, action, target, detail (a dict)."""
@@ -140,8 +174,11 @@ class VersionLog:
         """Copy the draft into a new version and make it live (call inside a transaction)."""
         db = self.db
         version = (db.execute("SELECT max(version) FROM versions").fetchone()[0] or 0) + 1
+        live = self.live_version()
+        changes = summarize(change_counts(_state(db, live) if live else ({}, {}), _state(db, None)))
         db.execute("INSERT INTO version_units (version, rev) SELECT ?, rev FROM draft_units", [version])
         db.execute("INSERT INTO version_documents SELECT ?, * FROM documents", [version])
+        snapshot_flags(db, version)
         counts = db.execute(
             "SELECT sum(u.kind = 'document'), sum(u.kind = 'template'), count(DISTINCT CASE WHEN u.kind = 'document' "
             "THEN u.doc_id END) FROM units u JOIN version_units v ON v.rev = u.id AND v.version = ?",
@@ -155,10 +192,11 @@ class VersionLog:
             "documents": counts[2] or 0,
             "chunks": counts[0] or 0,
             "templates": counts[1] or 0,
+            "changes": changes,
         }
         db["versions"].insert(row)
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('live_version', ?)", [str(version)])
-        return {**row, "live": True}
+        return _described(row, True)
 
     def publish(self, actor: str, note: str = "") -> dict:
         """Snapshot the draft as version N+1 and make it live, in one transaction; audited."""
@@ -190,11 +228,12 @@ class VersionLog:
                 f"INSERT INTO documents ({cols}) SELECT {cols} FROM version_documents WHERE version = ?",
                 [int(version)],
             )
+            restore_flags(db, int(version))
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('live_version', ?)", [str(int(version))]
             )
             self.record(actor, "rollback", f"v{version}", {"from": before})
-        return {**rows[0], "live": True}
+        return _described(rows[0], True)
 
 
 def _revs_by_doc(rows) -> dict[str, set[str]]:
@@ -202,3 +241,74 @@ def _revs_by_doc(rows) -> dict[str, set[str]]:
     for doc_id, rev in rows:
         out.setdefault(doc_id, set()).add(rev)
     return out
+
+
+def _described(row: dict, live: bool) -> dict:
+    """A versions row as the surfaces show it (see `VersionLog.versions`)."""
+    at = row.get("created_at")
+    published = dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="seconds") if at else None
+    changes = row.get("changes") or ""
+    return {
+        **row,
+        "published_at": published,
+        "changes": changes,
+        "summary": (row.get("note") or "").strip() or changes,
+        "live": live,
+    }
+
+
+def _state(db: sqlite_utils.Database, version: int | None) -> tuple[dict, dict]:
+    """The documents ({id: (title, revisions)}) and templates ({uid: (intent, language, title, answer)}) of
+    `version` (None: the draft); template files count by their templates, not as documents (a template moved
+    to another file is no change)."""
+    if version is None:
+        units = db.execute(
+            "SELECT d.doc_id, u.id, u.uid, u.kind, u.intent, u.language, u.title, u.text FROM draft_units d "
+            "JOIN units u ON u.id = d.rev"
+        )
+        docs = db.execute("SELECT id, title, kind FROM documents")
+    else:
+        units = db.execute(
+            "SELECT u.doc_id, u.id, u.uid, u.kind, u.intent, u.language, u.title, u.text FROM version_units v "
+            "JOIN units u ON u.id = v.rev "
+            "WHERE v.version = ?",
+            [version],
+        )
+        docs = db.execute("SELECT id, title, kind FROM version_documents WHERE version = ?", [version])
+    revs: dict[str, set[str]] = {}
+    templates: dict[str, tuple] = {}
+    for doc_id, rev, uid, kind, *content in units.fetchall():
+        if kind == "template":
+            templates[uid] = tuple(content)
+        else:
+            revs.setdefault(doc_id, set()).add(rev)
+    documents = {
+        i: (title, frozenset(revs.get(i, ()))) for i, title, kind in docs.fetchall() if kind == "document"
+    }
+    return documents, templates
+
+
+def change_counts(old: tuple[dict, dict], new: tuple[dict, dict]) -> dict[str, dict[str, int]]:
+    """How many documents and templates `new` changed, added and removed against `old` (see `_state`)."""
+    out = {}
+    for name, a, b in (("document", old[0], new[0]), ("template", old[1], new[1])):
+        out[name] = {
+            "changed": sum(1 for k in a.keys() & b.keys() if a[k] != b[k]),
+            "added": len(b.keys() - a.keys()),
+            "removed": len(a.keys() - b.keys()),
+        }
+    return out
+
+
+def summarize(counts: dict[str, dict[str, int]]) -> str:
+    """ "3 documents, 1 template changed; 2 documents added" (or "no content changes")."""
+    parts = []
+    for change in CHANGES:
+        items = [
+            f"{n} {name}{'' if n == 1 else 's'}"
+            for name in ("document", "template")
+            if (n := counts[name][change])
+        ]
+        if items:
+            parts.append(f"{', '.join(items)} {change}")
+    return "; ".join(parts) or "no content changes"

@@ -3,7 +3,8 @@
 `KnowledgeBase` keeps one draft for the whole knowledge base: edits (`edit_document`, `upsert_template`) and
 uploads land in the draft, `publish(actor, note)` makes the whole draft live as version N+1, `rollback(version,
 actor)` makes an earlier version live again (and resets the draft to it), and `audit()` lists every change
-(see knowledge/curation.py). This gives the surfaces one small interface over it and turns the knowledge
+(see knowledge/curation.py). Editing an item marks its other-language twins "needs update" until they are
+edited or confirmed (`twins`, `confirm`; see knowledge/twins.py). This gives the surfaces one small interface over it and turns the knowledge
 package's errors into the operation errors (NotFound, Conflict, Invalid); when a method is missing (an older
 knowledge package), the matching action says so instead of breaking the page.
 """
@@ -56,7 +57,13 @@ class KnowledgeCuration:
         return list(self.kb.audit(limit=limit))
 
     def open(self, kind: str, target_id: str) -> dict[str, Any]:
-        """The draft of one item: {title, body, language, intent (templates), changed (vs live)}."""
+        """The draft of one item: {title, body, language, intent (templates), changed (vs live), needs_update
+        (its mark or None), twins (each with its mark)}."""
+        item = self._open(kind, target_id)
+        status = self.twins(kind, target_id)
+        return {**item, "needs_update": status["needs_update"], "twins": status["twins"]}
+
+    def _open(self, kind: str, target_id: str) -> dict[str, Any]:
         if kind == TEMPLATE:
             draft = {t.id: t for t in self.templates()}.get(target_id)
             if draft is None:
@@ -81,6 +88,29 @@ class KnowledgeCuration:
             "changed": changed,
             "uri": doc.get("uri"),
         }
+
+    # -- twins: the same item in other languages --------------------------------------------------
+    def twins(self, kind: str, target_id: str) -> dict[str, Any]:
+        """{kind, id, language, title, needs_update (the mark: source, by, at, changed, diff; or None),
+        twins: [the same for each other-language twin]}; NotFound for an unknown item."""
+        try:
+            with self.lock:
+                return self.kb.twin_status(kind, target_id)
+        except KeyError as exc:
+            raise _translated(exc) from None
+
+    def needs_update(self) -> set[tuple[str, str]]:
+        """(kind, id) of every draft item marked "needs update"."""
+        with self.lock:
+            return {(r["kind"], r["id"]) for r in self.kb.needs_update()}
+
+    def confirm(self, kind: str, target_id: str, actor: str) -> dict[str, Any]:
+        """Say an item is still right although its twin changed (clears its mark); its status after."""
+        try:
+            with self.lock:
+                return self.kb.confirm_twin(kind, target_id, actor)
+        except KeyError as exc:
+            raise _translated(exc) from None
 
     # -- editing ---------------------------------------------------------------------------------
     def save_draft(self, kind: str, target_id: str, title: str, body: str, actor: str) -> None:
@@ -168,21 +198,38 @@ class KnowledgeCuration:
 
     # -- the REST API's finer steps (same lock, same errors) -----------------------------------------
     def overview(self) -> dict[str, Any]:
-        """The draft's documents (with `change` against live), the pending changes and the live version."""
+        """The draft's documents (with `change` against live and `needs_update`), the pending changes, the
+        items marked "needs update" and the live version."""
         with self.lock:
+            marked = self.kb.needs_update()
+            flagged = {r["id"] for r in marked if r["kind"] == DOCUMENT}
             return {
-                "documents": self.kb.documents(),
+                "documents": [{**d, "needs_update": d["id"] in flagged} for d in self.kb.documents()],
                 "changes": self.kb.draft_changes(),
+                "needs_update": marked,
                 "live_version": self.kb.stats()["version"],
             }
 
     def document(self, doc_id: str) -> dict[str, Any]:
-        """One draft document with its text (or its templates); NotFound if there is none."""
+        """One draft document with its text (or its templates) and, for a document, its `needs_update` mark
+        and `twins`; NotFound if there is none."""
         with self.lock:
             found = self.kb.document(doc_id)
+            if found is not None and found.get("kind") == DOCUMENT:
+                status = self.kb.twin_status(DOCUMENT, found["id"])
+                found = {**found, "needs_update": status["needs_update"], "twins": status["twins"]}
         if found is None:
             raise NotFound(f"no document {doc_id!r}")
         return found
+
+    def template(self, template_id: str) -> dict[str, Any]:
+        """One draft template with its `needs_update` mark and `twins`; NotFound if there is none."""
+        with self.lock:
+            found = {t.id: t for t in self.kb.templates(draft=True)}.get(template_id)
+            if found is None:
+                raise NotFound(f"no template {template_id!r}")
+            status = self.kb.twin_status(TEMPLATE, template_id)
+        return {**found.__dict__, "needs_update": status["needs_update"], "twins": status["twins"]}
 
     def edit_document(self, doc_id: str, text: str, actor: str, title: str | None = None) -> dict[str, Any]:
         """Replace a document's text in the draft."""

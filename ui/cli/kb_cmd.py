@@ -100,20 +100,29 @@ def _when(ts: float | None) -> str:
 
 @kb_app.command("list")
 def kb_list(as_json: Annotated[bool, typer.Option("--json")] = False, home: Home = None) -> None:
-    """The draft's documents and template files (`change` says what publishing would change)."""
+    """The draft's documents and template files (`change` says what publishing would change; "needs update"
+    marks an item whose twin in another language was edited since)."""
     kb = _kb(home)
     docs = kb.documents()
     removed = [c for c in kb.draft_changes() if c["change"] == "removed"]
+    marked = kb.needs_update()
+    flagged_docs = {m["id"] for m in marked if m["kind"] == "document"}
+    flagged_templates = sorted(m["id"] for m in marked if m["kind"] == "template")
     if as_json:
-        print(json.dumps({"documents": docs, "removed": removed}, ensure_ascii=False, default=str))
+        docs = [{**d, "needs_update": d["id"] in flagged_docs} for d in docs]
+        out = {"documents": docs, "removed": removed, "needs_update": marked}
+        print(json.dumps(out, ensure_ascii=False, default=str))
         return
     for d in docs:
         mark = f"  [{d['change']}]" if d["change"] else ""
+        mark += "  [needs update]" if d["id"] in flagged_docs else ""
         print(
             f"{d['id']}  {d['kind']:<9} {d['language'] or '-':<3} {d['chunks']:>3}  {d['title']}  ({d['uri']}){mark}"
         )
     for c in removed:
         print(f"{c['id']}  {c['kind']:<9} {'':<3} {'':>3}  {c['title']}  ({c['uri']})  [removed]")
+    if flagged_templates:
+        print(f"templates that need update: {', '.join(flagged_templates)}")
 
 
 @kb_app.command("show")
@@ -122,11 +131,20 @@ def kb_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     home: Home = None,
 ) -> None:
-    """One document of the draft with its text (or its templates)."""
-    found = _kb(home).document(doc)
+    """One document of the draft with its text (or its templates), and what needs update in its language."""
+    kb = _kb(home)
+    found = kb.document(doc)
     if found is None:
         fail(f"no document {doc!r}")
         return
+    marked = {(m["kind"], m["id"]): m["needs_update"] for m in kb.needs_update()}
+    if found["kind"] == "document":
+        status = kb.twin_status("document", found["id"])
+        found = {**found, "needs_update": status["needs_update"], "twins": status["twins"]}
+    else:
+        found["templates"] = [
+            {**t, "needs_update": marked.get(("template", t["id"]))} for t in found["templates"]
+        ]
     if as_json:
         print(json.dumps(found, ensure_ascii=False, default=str))
         return
@@ -135,9 +153,42 @@ def kb_show(
     )
     if "templates" in found:
         for t in found["templates"]:
-            print(f"- {t['id']} [{t['intent']}/{t['language']}] {t['title']}: {t['answer']}")
-    else:
-        print(found["text"])
+            mark = f" [needs update: {_mark(t['needs_update'])}]" if t["needs_update"] else ""
+            print(f"- {t['id']} [{t['intent']}/{t['language']}]{mark} {t['title']}: {t['answer']}")
+        return
+    if found["needs_update"]:
+        print(f"[needs update: {_mark(found['needs_update'])}]\n")
+    for t in found["twins"]:
+        state = f"needs update: {_mark(t['needs_update'])}" if t["needs_update"] else "in step"
+        print(f"twin {t['id']} ({t['language']}, {t['title']}): {state}")
+    if found["twins"]:
+        print()
+    print(found["text"])
+
+
+def _mark(flag: dict) -> str:
+    """A "needs update" mark on one line: which twin was edited, by whom, when, and what changed."""
+    return f"{flag['source']} ({flag['source_language']}) edited by {flag['by']} {_when(flag['at'])}" + (
+        f": {flag['diff']}" if flag.get("diff") else ""
+    )
+
+
+@kb_app.command("confirm")
+def kb_confirm(
+    target: Annotated[str, typer.Argument(help="Template id, or document id or uri.")],
+    actor: Actor = None,
+    home: Home = None,
+) -> None:
+    """Say a template or document is still right although its twin in another language changed."""
+    kb = _kb(home)
+    found = kb.document(target)
+    kind, item = ("document", found["id"]) if found and found["kind"] == "document" else ("template", target)
+    try:
+        status = kb.confirm_twin(kind, item, actor or default_actor())
+    except KeyError:
+        fail(f"no document or template {target!r}")
+        return
+    print(f"{kind} {status['id']} confirmed still right; it no longer needs update")
 
 
 @kb_app.command("delete")
@@ -206,7 +257,7 @@ def kb_versions(as_json: Annotated[bool, typer.Option("--json")] = False, home: 
     for v in rows:
         print(
             f"{'*' if v['live'] else ' '} v{v['version']:<4} {_when(v['created_at'])}  {v['actor']:<16} "
-            f"{v['documents']} docs, {v['chunks']} chunks, {v['templates']} templates  {v['note'] or ''}"
+            f"{v['summary']}  ({v['documents']} docs, {v['chunks']} chunks, {v['templates']} templates)"
         )
 
 

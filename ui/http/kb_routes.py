@@ -1,5 +1,5 @@
 """Admin HTTP API of the knowledge base under /v1/admin/kb: browse, edit the draft, publish, roll back, audit,
-search and upload. Every change is audited under the admin key's name. A thin adapter over the curation
+search and upload; an item's other-language twins and "needs update" marks, and confirming one still right. Every change is audited under the admin key's name. A thin adapter over the curation
 operations the console uses too (assistant/operations/curation_ops.py)."""
 
 from __future__ import annotations
@@ -96,9 +96,19 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
 
     @router.get("/documents/{doc_id}")
     def document(doc_id: str) -> dict[str, Any]:
-        """One draft document with its text (or its templates)."""
+        """One draft document with its text (or its templates); a document also with `needs_update` (the
+        mark an edit of a twin left: source, by, at, changed, diff; or null) and `twins` (the same document
+        in other languages, each with its mark)."""
         try:
             return kb().document(doc_id)
+        except NotFound:
+            raise _problem(404, "not_found", "No such document.") from None
+
+    @router.post("/documents/{doc_id}/confirm")
+    def confirm_document(doc_id: str, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Say a document is still right although a twin changed: its "needs update" mark goes (audited)."""
+        try:
+            return kb().confirm("document", doc_id, actor_of(info))
         except NotFound:
             raise _problem(404, "not_found", "No such document.") from None
 
@@ -124,8 +134,32 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
 
     @router.get("/templates")
     def templates(draft: bool = False) -> dict[str, Any]:
-        """Live answer templates (or the draft's with ?draft=true)."""
-        return {"templates": [t.__dict__ for t in kb().template_rows(draft=draft)]}
+        """Live answer templates (or the draft's with ?draft=true); `needs_update` when a twin (the same
+        intent in another language) was edited since."""
+        c = kb()
+        marked = {i for k, i in c.needs_update() if k == "template"}
+        return {
+            "templates": [
+                {**t.__dict__, "needs_update": t.id in marked} for t in c.template_rows(draft=draft)
+            ]
+        }
+
+    @router.get("/templates/{template_id}")
+    def template(template_id: str) -> dict[str, Any]:
+        """One draft template with `needs_update` (its mark or null) and `twins` (the same intent in the
+        other languages, each with its mark)."""
+        try:
+            return kb().template(template_id)
+        except NotFound:
+            raise _problem(404, "not_found", "No such template.") from None
+
+    @router.post("/templates/{template_id}/confirm")
+    def confirm_template(template_id: str, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
+        """Say a template is still right although a twin changed: its "needs update" mark goes (audited)."""
+        try:
+            return kb().confirm("template", template_id, actor_of(info))
+        except NotFound:
+            raise _problem(404, "not_found", "No such template.") from None
 
     @router.put("/templates/{template_id}")
     def upsert_template(
@@ -157,7 +191,9 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
 
     @router.get("/versions")
     def versions() -> dict[str, Any]:
-        """Published versions, newest first; `live` marks the one serving."""
+        """Published versions, newest first: `published_at`, `actor` (who published it), `summary` (the note,
+        else what it changed: "3 documents, 1 template changed"), `changes`, counts; `live` marks the one
+        serving."""
         return {"versions": kb().versions()}
 
     @router.get("/changes")

@@ -1,5 +1,5 @@
-"""The console's Knowledge base tab: browse and edit as draft, publish, versions and roll back, search,
-upload, audit log."""
+"""The console's Knowledge base tab: browse and edit as draft (with the item's other-language twins and their
+"needs update" marks), publish, versions and roll back, search, upload, audit log."""
 
 # ruff: noqa: SIM117  (nested `with` blocks mirror the page layout)
 from __future__ import annotations
@@ -56,9 +56,22 @@ def build_kb_tab(c: KbView, page: gr.Blocks, header: gr.Markdown) -> None:
                                 "Discard all draft changes", variant="secondary", elem_id="kb-discard"
                             )
                         kb_result = gr.Markdown(elem_id="kb-result")
+                        kb_twins = gr.Markdown(elem_id="kb-twins")
+                        with gr.Row(visible=False, elem_id="kb-confirm-row") as kb_confirm_row:
+                            kb_confirm_pick = gr.Dropdown(
+                                label="Needs update, but still right as it is?",
+                                choices=[],
+                                scale=3,
+                                elem_id="kb-confirm-pick",
+                            )
+                            kb_confirm = gr.Button(
+                                "Confirm still right", variant="secondary", scale=1, elem_id="kb-confirm"
+                            )
                         gr.Markdown(
                             "Edits go to one draft of the whole knowledge base; **Publish draft** makes "
-                            "every pending change live as a new version (see *Versions*).",
+                            "every pending change live as a new version (see *Versions*). Editing an item "
+                            "marks its twins in other languages *needs update* until they are edited too "
+                            "or confirmed still right.",
                             elem_classes="hint",
                         )
             with gr.Tab("Versions", elem_id="kb-versions-tab"):
@@ -126,7 +139,7 @@ def build_kb_tab(c: KbView, page: gr.Blocks, header: gr.Markdown) -> None:
         target = row_value(evt, 0)
         return (target, *c.kb_open(kind, target))
 
-    kb_outputs = [kb_title, kb_body, kb_state]
+    kb_outputs = [kb_title, kb_body, kb_state, kb_twins, kb_confirm_row, kb_confirm_pick]
     versions_out = [kb_versions, kb_changes, kb_back_to]
 
     page.load(kb_list_fn, [kb_kind, kb_filter], kb_list, **PRIVATE)
@@ -141,13 +154,18 @@ def build_kb_tab(c: KbView, page: gr.Blocks, header: gr.Markdown) -> None:
         (kb_discard, c.kb_discard, []),
     ):
         button.click(fn, inputs, kb_result, **PRIVATE).then(
-            c.kb_open, [kb_kind, kb_id], kb_outputs, **PRIVATE
+            c.kb_reopen, [kb_kind, kb_id], kb_outputs, **PRIVATE
         ).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **PRIVATE).then(
             c.kb_versions, None, versions_out, **PRIVATE
         ).then(c.header, None, header, **PRIVATE)
+    kb_confirm.click(c.kb_confirm, [kb_kind, kb_confirm_pick], kb_result, **PRIVATE).then(
+        c.kb_open, [kb_kind, kb_id], kb_outputs, **PRIVATE
+    ).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **PRIVATE)
     kb_rollback.click(c.kb_rollback, [kb_back_to], kb_rollback_result, **PRIVATE).then(
         c.kb_versions, None, versions_out, **PRIVATE
-    ).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **PRIVATE).then(c.header, None, header, **PRIVATE)
+    ).then(kb_list_fn, [kb_kind, kb_filter], kb_list, **PRIVATE).then(
+        c.kb_reopen, [kb_kind, kb_id], kb_outputs, **PRIVATE
+    ).then(c.header, None, header, **PRIVATE)
     kb_versions_refresh.click(c.kb_versions, None, versions_out, **PRIVATE)
     for trigger in (kb_go.click, kb_q.submit):
         trigger(c.kb_search, [kb_q, kb_lang, kb_kinds], kb_hits, **PRIVATE)

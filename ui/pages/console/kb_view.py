@@ -1,5 +1,5 @@
-"""The Knowledge base tab's presenter (`KbView`): browse, open, edit as draft, publish, roll back, search,
-upload, audit log."""
+"""The Knowledge base tab's presenter (`KbView`): browse, open, edit as draft, keep other-language twins in
+step (see knowledge/twins.py), publish, roll back, search, upload, audit log."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from assistant.operations import OperationError
 from assistant.operations.curation_ops import TEMPLATE, KnowledgeCuration
 from ui.http.gradio_guard import is_received_upload
 from ui.pages.console.view_helpers import ConsoleView, _frame, _short, _user, _when
-from ui.plain_text import inline_code
+from ui.plain_text import inline_code, plain
+
+NEEDS_UPDATE = "⚠ needs update"
 
 
 class KbView(ConsoleView):
@@ -28,12 +30,13 @@ class KbView(ConsoleView):
     def kb_items(self, kind: str, query: str = "") -> pd.DataFrame:
         c = self.curation()
         q = (query or "").strip().lower()
+        marked = {i for k, i in c.needs_update() if k == kind}
         if kind == TEMPLATE:
             live = c.live_templates()
             rows = [
                 {
                     "id": t.id,
-                    "title": t.title,
+                    "title": _marked(t.title, t.id in marked),
                     "language": t.language,
                     "intent": t.intent,
                     "draft": ""
@@ -47,7 +50,7 @@ class KbView(ConsoleView):
             rows = [
                 {
                     "id": d["id"],
-                    "title": d["title"],
+                    "title": _marked(d["title"], d["id"] in marked),
                     "language": d["language"],
                     "chunks": d.get("chunks"),
                     "file": Path(d["uri"]).name,
@@ -60,10 +63,11 @@ class KbView(ConsoleView):
             rows = [r for r in rows if any(q in str(v).lower() for v in r.values())]
         return _frame(rows, cols)
 
-    def kb_open(self, kind: str, target_id: str) -> tuple[str, str, str]:
+    def kb_open(self, kind: str, target_id: str) -> tuple[Any, ...]:
+        """(title, body, state line, twins, the confirm row's and the confirm choice's updates)."""
         target_id = (target_id or "").strip()
         if not target_id:
-            return "", "", "Pick an item in the list."
+            return "", "", "Pick an item in the list.", "", gr.update(visible=False), gr.update(choices=[])
         try:
             item = self.curation().open(kind, target_id)
         except OperationError as exc:
@@ -72,7 +76,35 @@ class KbView(ConsoleView):
         if item.get("intent"):
             state += f" · intent `{item['intent']}`"
         state += " · **draft differs from the live version**" if item["changed"] else " · same as live"
-        return item["title"], item["body"], state
+        if item.get("needs_update"):
+            state += f" · **{NEEDS_UPDATE}**"
+        flagged = [({"id": target_id, **item}, "this one")] if item.get("needs_update") else []
+        flagged += [(t, t["language"] or "?") for t in item.get("twins", []) if t["needs_update"]]
+        choices = [(f"{t['id']} ({where}) is still right", t["id"]) for t, where in flagged]
+        return (
+            item["title"],
+            item["body"],
+            state,
+            twins_markdown(item),
+            gr.update(visible=bool(choices)),
+            gr.update(choices=choices, value=choices[0][1] if choices else None),
+        )
+
+    def kb_reopen(self, kind: str, target_id: str) -> tuple[Any, ...]:
+        """`kb_open` after a rollback, which may have taken the item away: then nothing is open."""
+        try:
+            return self.kb_open(kind, target_id)
+        except gr.Error:
+            return self.kb_open(kind, "")
+
+    def kb_confirm(self, kind: str, target_id: str | None, request: gr.Request) -> str:
+        if not (target_id or "").strip():
+            raise gr.Error("Nothing here needs update.")
+        try:
+            self.curation().confirm(kind, target_id.strip(), actor=_user(request))
+        except OperationError as exc:
+            raise gr.Error(str(exc)) from None
+        return f"Confirmed: {inline_code(target_id.strip())} is still right; it no longer needs update."
 
     def kb_versions(self) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         c = self.curation()
@@ -80,21 +112,21 @@ class KbView(ConsoleView):
         table = _frame(
             [
                 {
-                    "version": v["version"],
+                    "version": f"v{v['version']}",
                     "live": "live" if v.get("live") else "",
                     "published (UTC)": _when(v.get("created_at")),
                     "by": v.get("actor"),
-                    "note": v.get("note"),
+                    "summary": _version_summary(v),
                     "documents": v.get("documents"),
                     "templates": v.get("templates"),
                 }
                 for v in versions
             ],
-            ["version", "live", "published (UTC)", "by", "note", "documents", "templates"],
+            ["version", "live", "published (UTC)", "by", "summary", "documents", "templates"],
         )
         changes = _frame(c.changes(), ["change", "kind", "title", "uri", "id"])
-        choices = [str(v["version"]) for v in versions if not v.get("live")]
-        return table, changes, gr.update(choices=choices, value=choices[0] if choices else None)
+        choices = [(version_label(v), str(v["version"])) for v in versions if not v.get("live")]
+        return table, changes, gr.update(choices=choices, value=choices[0][1] if choices else None)
 
     def kb_save(self, kind: str, target_id: str, title: str, body: str, request: gr.Request) -> str:
         if not (target_id or "").strip():
@@ -137,7 +169,7 @@ class KbView(ConsoleView):
             row = self.curation().rollback(int(version), _user(request))
         except OperationError as exc:
             raise gr.Error(str(exc)) from None
-        return f"Rolled back: version **v{row.get('version', version)}** is live again."
+        return f"Rolled back: **{plain(version_label(row))}** is live again."
 
     def kb_search(self, query: str, language: str, kind: str) -> pd.DataFrame:
         cols = ["score", "kind", "title", "language", "id", "snippet"]
@@ -211,3 +243,55 @@ class KbView(ConsoleView):
                 }
             )
         return _frame(rows, ["when (UTC)", "who", "action", "target", "detail"])
+
+
+def _marked(title: str, needs_update: bool) -> str:
+    """A list row's title, led by the "needs update" marker when a twin was edited since."""
+    return f"{NEEDS_UPDATE} · {title}" if needs_update else title
+
+
+def _version_summary(v: dict[str, Any]) -> str:
+    """The publish note and what the version changed ("3 documents, 1 template changed")."""
+    note, changes = (v.get("note") or "").strip(), (v.get("changes") or "").strip()
+    if note and changes:
+        return f"{note} — {changes}"
+    return note or changes or v.get("summary") or ""
+
+
+def version_label(v: dict[str, Any]) -> str:
+    """A version as the rollback list names it: number, date, who published it, summary."""
+    parts = [f"v{v.get('version')}", f"{_when(v.get('created_at'))} UTC", str(v.get("actor") or "?")]
+    summary = _version_summary(v)
+    return " · ".join(parts + ([_short(summary, 120)] if summary else []))
+
+
+def _mark_line(flag: dict[str, Any]) -> str:
+    """ "tpl-x (en) changed by alice at …: “…3 days…” → “…5 days…”" for a needs-update mark."""
+    line = (
+        f"{inline_code(flag['source'])} ({plain(flag.get('source_language') or '?')}) was edited by "
+        f"{plain(flag.get('by'))} at {_when(flag.get('at'))} UTC"
+    )
+    return line + (f": {plain(_short(flag['diff'], 300))}" if flag.get("diff") else "")
+
+
+def twins_markdown(item: dict[str, Any]) -> str:
+    """The opened item's own mark and its other-language twins with theirs."""
+    parts = []
+    if item.get("needs_update"):
+        parts.append(
+            f"**{NEEDS_UPDATE}** — its twin {_mark_line(item['needs_update'])}. Edit this one to match, or "
+            "confirm it is still right."
+        )
+    twins = item.get("twins") or []
+    if not twins:
+        parts.append("No twin in another language.")
+    else:
+        lines = ["**In other languages:**"]
+        for t in twins:
+            head = f"- {inline_code(t['id'])} · {inline_code(t['language'] or '?')} · {plain(_short(t['title'], 80))} — "
+            if t["needs_update"]:
+                lines.append(head + f"**{NEEDS_UPDATE}**: {_mark_line(t['needs_update'])}")
+            else:
+                lines.append(head + "✓ in step")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
