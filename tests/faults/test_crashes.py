@@ -75,7 +75,8 @@ def _vector_count(home: Path) -> int:
 
 
 def test_kill9_during_ingest_leaves_a_working_kb(fresh_home: Path, run_cli, tmp_path: Path) -> None:
-    folder = _docs(tmp_path / "archive", 150)
+    n = 70  # more than one ingest batch (64 files), so the kill lands mid-way
+    folder = _docs(tmp_path / "archive", n)
     db = fresh_home / "kb" / "kb.db"
     like = f"{folder}%"
     proc = _popen(["kb", "ingest", str(folder)], fresh_home, tmp_path / "ingest-1.log")
@@ -85,7 +86,7 @@ def test_kill9_during_ingest_leaves_a_working_kb(fresh_home: Path, run_cli, tmp_
         time.sleep(0.1)
     interrupted = _kill9(proc)
     partial = _count(db, "select count(*) from documents where uri like ?", (like,))
-    assert interrupted and 0 < partial < 150, (
+    assert interrupted and 0 < partial < n, (
         interrupted,
         partial,
         (tmp_path / "ingest-1.log").read_text()[-2000:],
@@ -97,7 +98,7 @@ def test_kill9_during_ingest_leaves_a_working_kb(fresh_home: Path, run_cli, tmp_
 
     again = run_cli("kb", "ingest", str(folder), home=fresh_home, timeout=900)
     assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
-    assert _count(db, "select count(*) from documents where uri like ?", (like,)) == 150
+    assert _count(db, "select count(*) from documents where uri like ?", (like,)) == n
     con = sqlite3.connect(db)
     try:
         assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
@@ -108,7 +109,7 @@ def test_kill9_during_ingest_leaves_a_working_kb(fresh_home: Path, run_cli, tmp_
     assert fts == units
     searchable = _count(db, "select count(*) from units where kind != 'slot'", ())
     assert _vector_count(fresh_home) == searchable  # Chroma holds exactly the SQLite units again (not slots)
-    hit = run_cli("kb", "search", "KH-ARCHIVE-00149 archive copy", "--json", home=fresh_home, timeout=300)
+    hit = run_cli("kb", "search", f"KH-ARCHIVE-{n - 1:05d} archive copy", "--json", home=fresh_home, timeout=300)
     assert hit.returncode == 0 and json.loads(hit.stdout), hit.stderr[-2000:]
 
 
