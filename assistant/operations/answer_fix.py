@@ -1,4 +1,4 @@
-""" "Fix this answer": the three one-click outcomes of a review item, for every surface.
+"""Fixing an answer: the three one-click outcomes of a review item, for every surface.
 
 - fine: the bot's reply was right; the intent it used is confirmed (training data).
 - use this answer: an existing intent (or the template of one) was the right answer; it becomes the item's
@@ -47,7 +47,10 @@ class AnswerFix:
                 "The bot guessed no topic for this question: pick the right answer or write it instead."
             )
         done = self.review.resolve(item_id, intent, same_text=same_text, reviewer=reviewer, check=False)
-        return _said(done, f"Marked fine: the bot's answer (topic {intent}) was right.")
+        return {
+            "item": done,
+            "said": f"Marked fine: the bot's answer (topic {intent}) was right{_also(done)}.",
+        }
 
     def use(
         self, item_id: int, answer: str, *, same_text: bool = False, reviewer: str = "admin"
@@ -59,7 +62,8 @@ class AnswerFix:
         templates = {t.id: t for t in self._templates()}
         intent = templates[name].intent if name in templates else name
         done = self.review.resolve(item_id, intent, same_text=same_text, reviewer=reviewer)
-        return _said(done, f"This question now uses the answer of {done.get('label') or intent}.")
+        label = done.get("label") or intent
+        return {"item": done, "said": f"This question now uses the answer of {label}{_also(done)}."}
 
     def write(
         self,
@@ -103,8 +107,10 @@ class AnswerFix:
         done = self.review.resolve(
             item_id, intent, new=True, same_text=same_text, reviewer=reviewer, check=False
         )
-        out = _said(done, f"{words}The question joins the training data of {intent}. {PUBLISH_HINT}")
-        return {**out, "language": lang, "kind": "snippet" if snippet else "template", **written}
+        also = f"{_also(done)}," if done.get("also_resolved") else ""
+        said = f"{words}The question{also} joins the training data of {intent}. {PUBLISH_HINT}"
+        kind = "snippet" if snippet else "template"
+        return {"item": done, "said": said, "language": lang, "kind": kind, **written}
 
     # -- parts ---------------------------------------------------------------------------------------
     def _templates(self) -> list[Any]:
@@ -179,11 +185,7 @@ def _template_words(written: dict[str, Any], intent: str, new_intent: bool) -> s
     return " ".join(words) + " "
 
 
-def _said(done: dict[str, Any], words: str) -> dict[str, Any]:
+def _also(done: dict[str, Any]) -> str:
+    """ ", and 2 more with the same text" when the answer went to the other pending copies too."""
     also = done.get("also_resolved", 0)
-    more = (
-        f" The same goes for {also} more pending item{'s' if also != 1 else ''} with this text."
-        if also
-        else ""
-    )
-    return {"item": done, "said": words + more}
+    return f", and {also} more with the same text" if also else ""

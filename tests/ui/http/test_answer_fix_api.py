@@ -1,4 +1,4 @@
-""" "Fix this answer" over HTTP against a real server: a question the knowledge base cannot answer is queued, the
+"""Fixing an answer over HTTP against a real server: a question the knowledge base cannot answer is queued, the
 right answer written for it is a draft until published, then it answers the next customer; bad requests
 are 4xx with the one error shape."""
 
