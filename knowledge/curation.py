@@ -14,11 +14,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 
 from knowledge.chunking import MarkdownChunker
 from knowledge.slots import check_template
 from knowledge.store import Store
-from knowledge.twins import DOCUMENT, TEMPLATE, Twins, change_summary, document_key, same_text
+from knowledge.twins import (
+    DOCUMENT,
+    TEMPLATE,
+    TRANSLATION,
+    Twins,
+    change_summary,
+    document_key,
+    same_text,
+)
 from knowledge.types import Template
 from knowledge.unit_rows import as_unit, document_units, sha, template_unit, unit_template
 from knowledge.vector_sync import VectorSync
@@ -105,6 +114,14 @@ class Curation:
         """The newest audit entries: id, at (unix time), actor, action, target, detail."""
         return self.store.log.audit(limit)
 
+    def languages(self) -> set[str]:
+        """The languages the draft has templates or documents in."""
+        rows = self.store.db.execute(
+            "SELECT DISTINCT u.language FROM draft_units d JOIN units u ON u.id = d.rev "
+            "WHERE u.kind IN ('template', 'document') AND coalesce(u.language, '') != ''"
+        )
+        return {r[0].lower() for r in rows}
+
     # -- twins (see knowledge/twins.py) -----------------------------------------------------------
     def twins(self) -> Twins:
         return Twins(self.store.db)
@@ -127,6 +144,12 @@ class Curation:
         twins = self.twins()
         if item_id not in twins.items(kind):
             raise KeyError(f"no {kind} {item_id!r}")
+        mark = twins.flag(kind, item_id)
+        if mark is not None and mark["needs_translation"]:
+            raise ValueError(
+                f"{item_id} is still the {mark['source_language']} text of {mark['source']}: write it in its "
+                "own language (or delete it); it is not published until then"
+            )
         with self.store.transaction():
             had = twins.clear(kind, item_id)
             if had is not None:
@@ -202,8 +225,19 @@ class Curation:
         self.stage(doc, units, actor, "edit", detail, then=then)
         return self.document(d["id"]) or {}
 
-    def upsert_template(self, template: Template | dict, actor: str) -> dict:
-        """Add or replace an answer template (by id) in the draft; new ones go to an admin templates document."""
+    def upsert_template(
+        self,
+        template: Template | dict,
+        actor: str,
+        *,
+        hold_from: Template | None = None,
+        mark_twins: bool = False,
+    ) -> dict:
+        """Add or replace an answer template (by id) in the draft; new ones go to an admin templates document.
+
+        `hold_from`: the text is `hold_from`'s, not yet translated; the template is held out of publishing
+        until it is edited (knowledge/twins.py). `mark_twins`: a new template marks its twins "needs update"
+        too (an edit of an existing one always does)."""
         t = (
             template
             if isinstance(template, Template)
@@ -222,20 +256,18 @@ class Curation:
         found = self.store.find_template_doc(t.id)
         doc_id = found or sha(ADMIN_TEMPLATES_URI)[:16]
         old = next((u for u in self.store.draft_units(doc_id) if u["uid"] == f"tpl:{t.id}"), None)
-        detail = {"template": t.id, "document": doc_id}
-        then = (
-            self._twin_edit(
-                TEMPLATE,
-                {"id": t.id, "language": t.language, "title": t.title},
-                t.intent,
-                {"title": old["title"], "answer": old["text"]},
-                {"title": t.title, "answer": t.answer},
-                actor,
-                detail,
-            )
-            if found and old is not None
-            else None
-        )
+        detail: dict = {"template": t.id, "document": doc_id}
+        twins = self.twins()
+        me = {"id": t.id, "language": t.language, "title": t.title}
+        then: Callable[[], None] | None = None
+        if hold_from is not None:
+            detail["needs"] = TRANSLATION
+            source = {"id": hold_from.id, "language": hold_from.language, "title": hold_from.title}
+            then = partial(twins.hold, t.id, source, actor)
+        elif (found and old is not None) or mark_twins:
+            before = {"title": old["title"], "answer": old["text"]} if old else {"title": "", "answer": ""}
+            new = {"title": t.title, "answer": t.answer}
+            then = self._twin_edit(TEMPLATE, me, t.intent, before, new, actor, detail)
         d = self.store.document(doc_id) or {
             "id": doc_id,
             "uri": ADMIN_TEMPLATES_URI,
@@ -269,6 +301,7 @@ class Curation:
             actor,
             "delete_template",
             {"template": id_or_uri, "document": doc_id},
+            then=lambda: self.twins().clear(TEMPLATE, id_or_uri),  # a later template of that id starts clean
         )
         return {"deleted": "template", "id": id_or_uri, "uri": d.get("uri")}
 

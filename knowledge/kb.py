@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from knowledge.answer_drafts import draft_answer
 from knowledge.chunking import MarkdownChunker
 from knowledge.curation import Curation
 from knowledge.embedders import Embedder, make_embedder
@@ -272,6 +273,17 @@ class KnowledgeBase:
         """Add or replace an answer template in the draft (ValueError if incomplete)."""
         with self.lock:
             return self._curation().upsert_template(template, actor)
+
+    def draft_answer(self, intent: str, language: str, title: str, answer: str, actor: str) -> dict:
+        """A person's answer as the intent's draft template, its other languages held for translation or
+        marked "needs update" (knowledge/answer_drafts.py; ValueError if incomplete)."""
+        with self.lock:
+            return draft_answer(self._curation(), intent, language, title, answer, actor)
+
+    def languages(self) -> set[str]:
+        """The languages the draft has templates or documents in."""
+        with self.lock:
+            return self._curation().languages()
 
     def delete(self, id_or_uri: str, actor: str) -> dict:
         """Remove a document or a template from the draft (KeyError if unknown)."""

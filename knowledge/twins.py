@@ -14,6 +14,12 @@ when and what changed (a short before → after of the edit), until the twin is 
 clears its own mark and marks nothing else (no ping-pong between languages). The marks belong to the draft:
 a publish snapshots them with the version and a rollback brings back the version's marks (see
 knowledge/versions.py).
+
+A template may also be *held for translation*: a draft written from its twin's text in another language (a
+review's "write the right answer" makes one for each language the knowledge base has). Its mark says
+"needs translation" (`changed == ["translation"]`), and until it is edited it stays out of every publish
+(`PUBLISHABLE_REVS`), cannot be confirmed "still right", and no other edit turns its mark into a plain
+"needs update": a customer never gets an answer in the wrong language.
 """
 
 from __future__ import annotations
@@ -42,6 +48,13 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.,'’:][A-Za-z0-9]+)*|\s+|.", re.S)
 _CONTEXT = 4  # tokens shown around a change
 _PIECE = 70  # characters per side of one change
 _CHANGES = 3
+TRANSLATION = "translation"  # the `fields` of a mark that holds a template back until it is translated
+_HELD = f"f.kind = '{TEMPLATE}' AND f.fields = '{TRANSLATION}'"
+# The draft's unit revisions a publish takes (rev, doc_id): all but templates held for translation.
+PUBLISHABLE_REVS = (
+    "SELECT d.rev, d.doc_id FROM draft_units d JOIN units u ON u.id = d.rev WHERE u.kind != 'template' "
+    f"OR NOT EXISTS (SELECT 1 FROM twin_flags f WHERE {_HELD} AND f.item_id = u.ref)"
+)
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
@@ -54,9 +67,12 @@ def create_tables(db: sqlite_utils.Database) -> None:
 
 
 def snapshot_flags(db: sqlite_utils.Database, version: int) -> None:
-    """Keep the draft's marks with published `version` (inside the publish transaction)."""
+    """Keep the draft's marks with published `version` (inside the publish transaction); not the holds for
+    translation, whose templates the version leaves out (a rollback must not hold a later template back)."""
     db.execute(
-        f"INSERT INTO version_twin_flags (version, {_COLS}) SELECT ?, {_COLS} FROM twin_flags", [version]
+        f"INSERT INTO version_twin_flags (version, {_COLS}) SELECT ?, {_COLS} FROM twin_flags f "
+        f"WHERE NOT ({_HELD})",
+        [version],
     )
 
 
@@ -241,8 +257,10 @@ class Twins:
         fields: list[str],
         diff: str,
     ) -> None:
-        """Mark `targets` as needing update after `source` (id, language, title) was edited."""
+        """Mark `targets` as needing update after `source` (id, language, title) was edited; a target held
+        for translation keeps that mark (it must still be written, not merely checked)."""
         now = time.time()
+        held = self.held()
         self.db["twin_flags"].insert_all(
             (
                 {
@@ -257,9 +275,32 @@ class Twins:
                     "diff": diff,
                 }
                 for t in targets
+                if not (kind == TEMPLATE and t["id"] in held)
             ),
             replace=True,
         )
+
+    def hold(self, template_id: str, source: dict, actor: str) -> None:
+        """Hold a draft template back until it is translated: its text was written in `source`'s language."""
+        self.db["twin_flags"].insert(
+            {
+                "kind": TEMPLATE,
+                "item_id": template_id,
+                "source_id": source["id"],
+                "source_language": source.get("language") or "",
+                "source_title": source.get("title") or "",
+                "actor": actor or "unknown",
+                "at": time.time(),
+                "fields": TRANSLATION,
+                "diff": "",
+            },
+            replace=True,
+        )
+
+    def held(self) -> set[str]:
+        """Ids of the templates held for translation (marks of templates the draft no longer has included)."""
+        rows = self.db.execute(f"SELECT item_id FROM twin_flags f WHERE {_HELD}").fetchall()
+        return {r[0] for r in rows}
 
     def clear(self, kind: str, item_id: str) -> dict | None:
         """Remove an item's mark; returns the mark there was (None if none)."""
@@ -278,5 +319,6 @@ def _flag(row: dict) -> dict:
         "by": row["actor"],
         "at": row["at"],
         "changed": [f for f in (row["fields"] or "").split(",") if f],
+        "needs_translation": row["fields"] == TRANSLATION,
         "diff": row["diff"] or "",
     }

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
+from knowledge.twins import PUBLISHABLE_REVS, restore_flags, snapshot_flags
 from knowledge.twins import create_tables as create_twin_tables
-from knowledge.twins import restore_flags, snapshot_flags
 
 CHANGES = ("changed", "added", "removed")
 
@@ -125,7 +125,8 @@ class VersionLog:
     def changes(self) -> list[dict]:
         """Documents whose draft differs from the live version: {id, uri, title, kind, change}."""
         live = self.live_version()
-        draft = _revs_by_doc(self.db.execute("SELECT doc_id, rev FROM draft_units"))
+        # What a publish would take: templates held for translation are not part of it (knowledge/twins.py).
+        draft = _revs_by_doc(self.db.execute(f"SELECT doc_id, rev FROM ({PUBLISHABLE_REVS})"))
         pub = _revs_by_doc(
             self.db.execute(
                 "SELECT u.doc_id, v.rev FROM version_units v JOIN units u ON u.id = v.rev "
@@ -143,6 +144,8 @@ class VersionLog:
         out = []
         for doc_id in sorted(set(docs) | set(old)):
             if doc_id not in old:
+                if docs[doc_id]["kind"] == "templates" and not draft.get(doc_id):
+                    continue  # a new template file whose templates all wait for their translation
                 change = "added"
             elif doc_id not in docs:
                 change = "removed"
@@ -176,7 +179,9 @@ class VersionLog:
         version = (db.execute("SELECT max(version) FROM versions").fetchone()[0] or 0) + 1
         live = self.live_version()
         changes = summarize(change_counts(_state(db, live) if live else ({}, {}), _state(db, None)))
-        db.execute("INSERT INTO version_units (version, rev) SELECT ?, rev FROM draft_units", [version])
+        db.execute(
+            f"INSERT INTO version_units (version, rev) SELECT ?, rev FROM ({PUBLISHABLE_REVS})", [version]
+        )
         db.execute("INSERT INTO version_documents SELECT ?, * FROM documents", [version])
         snapshot_flags(db, version)
         counts = db.execute(
@@ -259,12 +264,12 @@ def _described(row: dict, live: bool) -> dict:
 
 def _state(db: sqlite_utils.Database, version: int | None) -> tuple[dict, dict]:
     """The documents ({id: (title, revisions)}) and templates ({uid: (intent, language, title, answer)}) of
-    `version` (None: the draft); template files count by their templates, not as documents (a template moved
+    `version` (None: the draft, as a publish would take it); template files count by their templates, not as documents (a template moved
     to another file is no change)."""
     if version is None:
         units = db.execute(
-            "SELECT d.doc_id, u.id, u.uid, u.kind, u.intent, u.language, u.title, u.text FROM draft_units d "
-            "JOIN units u ON u.id = d.rev"
+            "SELECT d.doc_id, u.id, u.uid, u.kind, u.intent, u.language, u.title, u.text "
+            f"FROM ({PUBLISHABLE_REVS}) d JOIN units u ON u.id = d.rev"
         )
         docs = db.execute("SELECT id, title, kind FROM documents")
     else:

@@ -8,6 +8,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from assistant.operations.agent_desk import AgentDesk
+from assistant.operations.answer_fix import AnswerFix
 from assistant.operations.curation_ops import KnowledgeCuration
 from assistant.operations.model_versions import ModelVersions
 from assistant.operations.operation_errors import Conflict, Invalid, NotFound, OperationError
@@ -31,7 +32,8 @@ __all__ = [
 
 
 class Operations:
-    """Knowledge-base curation, review, agent actions, model versions and retrain jobs of one assistant."""
+    """Knowledge-base curation, review (and fixing an answer), agent actions, model versions and retrain jobs
+    of one assistant."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
@@ -40,6 +42,7 @@ class Operations:
         self.review = ReviewDesk(
             assistant.settings, self._review_queue, lambda: assistant.kb, lambda: assistant.store
         )
+        self.fixes = AnswerFix(self.review, self.curation)  # "fix this answer" on a review item
         self.retraining = Retraining(assistant.settings, on_promoted=assistant.reload_intents)
         self._curation_lock = threading.RLock()  # the surfaces' KB changes, one at a time
         self._curation: KnowledgeCuration | None = None

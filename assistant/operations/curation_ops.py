@@ -100,16 +100,39 @@ class KnowledgeCuration:
             raise _translated(exc) from None
 
     def needs_update(self) -> set[tuple[str, str]]:
-        """(kind, id) of every draft item marked "needs update"."""
+        """(kind, id) of every draft item marked "needs update" (or "needs translation")."""
         with self.lock:
             return {(r["kind"], r["id"]) for r in self.kb.needs_update()}
 
+    def needs_translation(self) -> set[str]:
+        """Ids of the draft templates held for translation: left out of publishing until edited."""
+        with self.lock:
+            marks = self.kb.needs_update()
+        return {
+            r["id"] for r in marks if r["kind"] == TEMPLATE and r["needs_update"].get("needs_translation")
+        }
+
     def confirm(self, kind: str, target_id: str, actor: str) -> dict[str, Any]:
-        """Say an item is still right although its twin changed (clears its mark); its status after."""
+        """Say an item is still right although its twin changed (clears its mark); its status after. Invalid
+        for a template held for translation: it must be written in its language first."""
         try:
             with self.lock:
                 return self.kb.confirm_twin(kind, target_id, actor)
-        except KeyError as exc:
+        except (KeyError, ValueError) as exc:
+            raise _translated(exc) from None
+
+    def languages(self) -> set[str]:
+        """The languages the knowledge base (its draft) has content in."""
+        with self.lock:
+            return self.kb.languages()
+
+    def draft_answer(self, intent: str, language: str, title: str, answer: str, actor: str) -> dict[str, Any]:
+        """A person's answer as the intent's draft template in `language`; every other language held for
+        translation or marked "needs update" (knowledge/answer_drafts.py). Invalid if incomplete."""
+        try:
+            with self.lock:
+                return self.kb.draft_answer(intent, language, title, answer, actor)
+        except (KeyError, ValueError) as exc:
             raise _translated(exc) from None
 
     # -- editing ---------------------------------------------------------------------------------

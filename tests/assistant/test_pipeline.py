@@ -136,6 +136,19 @@ def test_the_review_queue_skips_what_needs_no_review(demo_assistant) -> None:
     assert reasons[attack.message_id] == "refused_as_injection"
 
 
+def test_an_order_number_given_when_asked_for_is_not_queued(demo_assistant) -> None:
+    """A bare order number that answers the assistant's own question is understood (the waiting template
+    answers it): nothing for a person to review, although the classifier alone could not place it."""
+    for number in ("KH-20481937", "kh 55501234"):  # each in a conversation of its own
+        asked = demo_assistant.chat("where is my order? it's been a few days")
+        assert "KH-" in asked.reply and demo_assistant.store.session(asked.session_id).pending
+        given = demo_assistant.chat(number, asked.session_id)
+        assert given.route == "template" and given.intent.name == "order_status", given
+        assert given.intent.confidence == 1.0 and "KH-" in given.reply
+        reasons = {i["turn_id"]: i["reasons"] for i in demo_assistant.review.items(None, 1000)}
+        assert given.message_id not in reasons
+
+
 def test_personal_data_is_redacted_in_the_log(demo_assistant) -> None:
     r = demo_assistant.chat(
         "my email is jane.doe@example.com and my card 4111 1111 1111 1111 was charged twice"

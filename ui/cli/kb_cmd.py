@@ -188,6 +188,9 @@ def kb_confirm(
     except KeyError:
         fail(f"no document or template {target!r}")
         return
+    except ValueError as exc:  # held for translation: it must be written, not confirmed
+        fail(str(exc))
+        return
     print(f"{kind} {status['id']} confirmed still right; it no longer needs update")
 
 

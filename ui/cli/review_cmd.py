@@ -1,4 +1,4 @@
-"""`lepton review`: the queue of turns a person should look at (list, label, discard)."""
+"""`lepton review`: the queue of turns a person should look at (list, label, fix, discard)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import Home, existing_settings, fail
+from ui.cli.common import Actor, Home, default_actor, existing_settings, fail
 
 review_app = typer.Typer(help="The review queue of turns a person should look at.", no_args_is_help=True)
 SameText = Annotated[
@@ -65,6 +65,59 @@ def review_label(
         return
     intent = row.get("label") or intent.strip()
     print(f"#{item} {row['status']} as {intent}{_also(row)}")
+
+
+@review_app.command("fix")
+def review_fix(
+    item: int,
+    answer: Annotated[str, typer.Option("--answer", help="The right answer, as customers should read it.")],
+    intent: Annotated[str, typer.Option("--intent", help="The intent it answers (a known one, or --new).")],
+    new: Annotated[bool, typer.Option("--new", help="INTENT is a new intent.")] = False,
+    language: Annotated[
+        str | None, typer.Option(help="The answer's language (default: read from the text).")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Its title (default: the customer's question).")] = None,
+    snippet: Annotated[
+        bool, typer.Option("--snippet", help="A short knowledge-base article instead of a template.")
+    ] = False,
+    same_text: SameText = False,
+    actor: Actor = None,
+    home: Home = None,
+) -> None:
+    """Write the right answer for review item ITEM: a draft template of INTENT in each language the knowledge
+    base has (the others held until translated), or a snippet; the question joins the training data.
+    `lepton kb publish` makes it live."""
+    from assistant.components import build_knowledge_base
+    from assistant.operations import Invalid, NotFound
+    from assistant.operations.answer_fix import PUBLISH_HINT, AnswerFix
+    from assistant.operations.curation_ops import KnowledgeCuration
+    from assistant.operations.review_desk import ReviewDesk
+    from training.review import ReviewQueue
+
+    settings = existing_settings(home)
+    queue = ReviewQueue(settings.home / "review.db")
+    kb = build_knowledge_base(settings)  # built as the server builds it
+    desk = ReviewDesk(settings, lambda: queue, lambda: kb)
+    curation = KnowledgeCuration(kb)
+    try:
+        done = AnswerFix(desk, lambda: curation).write(
+            item,
+            answer,
+            intent,
+            new_intent=new,
+            language=language,
+            title=title,
+            snippet=snippet,
+            same_text=same_text,
+            reviewer=actor or default_actor(),
+        )
+    except NotFound:
+        fail(f"no review item #{item}")
+        return
+    except Invalid as exc:
+        fail(str(exc))
+        return
+    print(done["said"].replace(PUBLISH_HINT, "Nothing is live yet: `lepton kb publish` makes it live."))
 
 
 @review_app.command("discard")

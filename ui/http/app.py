@@ -21,6 +21,7 @@ from assistant.pipeline import Assistant
 from assistant.schema import ErrorResponse
 from assistant.webhooks import install_webhooks
 from ui.http.admin_routes import admin_router
+from ui.http.answer_fix_routes import answer_fix_router
 from ui.http.chat_routes import chat_router
 from ui.http.console_guard import guard_console
 from ui.http.cors import WidgetCORS
@@ -68,6 +69,7 @@ def create_api(assistant: Assistant) -> FastAPI:
     app.include_router(feedback_router(assistant))
     app.include_router(admin_router(assistant))
     app.include_router(actions_router(assistant))
+    app.include_router(answer_fix_router(assistant))
     app.include_router(kb_admin_router(assistant))
     app.include_router(chat_router(assistant))
     install_webhooks(assistant, settings)

@@ -155,11 +155,14 @@ def kb_admin_router(assistant: Assistant) -> APIRouter:
 
     @router.post("/templates/{template_id}/confirm")
     def confirm_template(template_id: str, info: KeyInfo = Depends(require_admin)) -> dict[str, Any]:
-        """Say a template is still right although a twin changed: its "needs update" mark goes (audited)."""
+        """Say a template is still right although a twin changed: its "needs update" mark goes (audited). 400
+        for a template held for translation (it was written from another language's text)."""
         try:
             return kb().confirm("template", template_id, actor_of(info))
         except NotFound:
             raise _problem(404, "not_found", "No such template.") from None
+        except Invalid as exc:
+            raise _problem(400, "needs_translation", str(exc)) from None
 
     @router.put("/templates/{template_id}")
     def upsert_template(

@@ -18,6 +18,9 @@ from ui.pages.console.view_helpers import ConsoleView, _frame, _short, _user, _w
 from ui.plain_text import inline_code, plain
 
 NEEDS_UPDATE = "⚠ needs update"
+NEEDS_TRANSLATION = (
+    "⚠ needs translation"  # a draft holding another language's text: not published until written
+)
 
 
 class KbView(ConsoleView):
@@ -33,10 +36,11 @@ class KbView(ConsoleView):
         marked = {i for k, i in c.needs_update() if k == kind}
         if kind == TEMPLATE:
             live = c.live_templates()
+            held = c.needs_translation()
             rows = [
                 {
                     "id": t.id,
-                    "title": _marked(t.title, t.id in marked),
+                    "title": _marked(t.title, t.id in marked, t.id in held),
                     "language": t.language,
                     "intent": t.intent,
                     "draft": ""
@@ -77,9 +81,12 @@ class KbView(ConsoleView):
             state += f" · intent `{item['intent']}`"
         state += " · **draft differs from the live version**" if item["changed"] else " · same as live"
         if item.get("needs_update"):
-            state += f" · **{NEEDS_UPDATE}**"
-        flagged = [({"id": target_id, **item}, "this one")] if item.get("needs_update") else []
-        flagged += [(t, t["language"] or "?") for t in item.get("twins", []) if t["needs_update"]]
+            state += f" · **{_marker(item['needs_update'])}**"
+        # A draft held for translation is written, not confirmed: no "still right" for it.
+        flagged = [({"id": target_id, **item}, "this one")] if _confirmable(item.get("needs_update")) else []
+        flagged += [
+            (t, t["language"] or "?") for t in item.get("twins", []) if _confirmable(t["needs_update"])
+        ]
         choices = [(f"{t['id']} ({where}) is still right", t["id"]) for t, where in flagged]
         return (
             item["title"],
@@ -245,9 +252,20 @@ class KbView(ConsoleView):
         return _frame(rows, ["when (UTC)", "who", "action", "target", "detail"])
 
 
-def _marked(title: str, needs_update: bool) -> str:
-    """A list row's title, led by the "needs update" marker when a twin was edited since."""
+def _marked(title: str, needs_update: bool, needs_translation: bool = False) -> str:
+    """A list row's title, led by the "needs update" marker when a twin was edited since (or "needs
+    translation" when it still holds another language's text)."""
+    if needs_translation:
+        return f"{NEEDS_TRANSLATION} · {title}"
     return f"{NEEDS_UPDATE} · {title}" if needs_update else title
+
+
+def _marker(flag: dict[str, Any]) -> str:
+    return NEEDS_TRANSLATION if flag.get("needs_translation") else NEEDS_UPDATE
+
+
+def _confirmable(flag: dict[str, Any] | None) -> bool:
+    return flag is not None and not flag.get("needs_translation")
 
 
 def _version_summary(v: dict[str, Any]) -> str:
@@ -267,6 +285,12 @@ def version_label(v: dict[str, Any]) -> str:
 
 def _mark_line(flag: dict[str, Any]) -> str:
     """ "tpl-x (en) changed by alice at …: “…3 days…” → “…5 days…”" for a needs-update mark."""
+    if flag.get("needs_translation"):
+        return (
+            f"{inline_code(flag['source'])} ({plain(flag.get('source_language') or '?')}), written by "
+            f"{plain(flag.get('by'))} at {_when(flag.get('at'))} UTC; this draft still has its text and is "
+            "left out of publishing until it is written in its own language"
+        )
     line = (
         f"{inline_code(flag['source'])} ({plain(flag.get('source_language') or '?')}) was edited by "
         f"{plain(flag.get('by'))} at {_when(flag.get('at'))} UTC"
@@ -277,9 +301,12 @@ def _mark_line(flag: dict[str, Any]) -> str:
 def twins_markdown(item: dict[str, Any]) -> str:
     """The opened item's own mark and its other-language twins with theirs."""
     parts = []
-    if item.get("needs_update"):
+    mark = item.get("needs_update")
+    if mark and mark.get("needs_translation"):
+        parts.append(f"**{NEEDS_TRANSLATION}** — from {_mark_line(mark)}. Translate it here and save.")
+    elif mark:
         parts.append(
-            f"**{NEEDS_UPDATE}** — its twin {_mark_line(item['needs_update'])}. Edit this one to match, or "
+            f"**{NEEDS_UPDATE}** — its twin {_mark_line(mark)}. Edit this one to match, or "
             "confirm it is still right."
         )
     twins = item.get("twins") or []
@@ -290,7 +317,7 @@ def twins_markdown(item: dict[str, Any]) -> str:
         for t in twins:
             head = f"- {inline_code(t['id'])} · {inline_code(t['language'] or '?')} · {plain(_short(t['title'], 80))} — "
             if t["needs_update"]:
-                lines.append(head + f"**{NEEDS_UPDATE}**: {_mark_line(t['needs_update'])}")
+                lines.append(head + f"**{_marker(t['needs_update'])}**: {_mark_line(t['needs_update'])}")
             else:
                 lines.append(head + "✓ in step")
         parts.append("\n".join(lines))

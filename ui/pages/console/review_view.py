@@ -1,4 +1,5 @@
-"""The Review queue tab's presenter (`ReviewView`): pending items, one item's detail, resolving it."""
+"""The Review queue tab's presenter (`ReviewView`): pending items, one item's detail, and fixing its answer:
+fine, use this answer, write the right answer (a draft to publish in the Knowledge base tab), or discard."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from assistant.messages import language_name
 from assistant.operations import NotFound, OperationError
+from assistant.turn import NotReady
 from ui.pages.console.view_helpers import ConsoleView, _frame, _short, _user, _when
 from ui.plain_text import inline_code, plain
 
 TABLE_COLUMNS = ["id", "question", "why", "bot's reply", "asked", "lang", "queued (UTC)"]
+SNIPPET = "Knowledge-base article"
 
 
 def item_detail(item: dict[str, Any]) -> str:
@@ -48,7 +52,27 @@ class ReviewView(ConsoleView):
             names.update(a.intents.labels)
         return sorted(names)
 
-    def review_table(self) -> tuple[pd.DataFrame, str, Any]:
+    def answer_choices(self) -> list[tuple[str, str]]:
+        """(shown, intent) for every intent a reviewer may pick: "name — its template's title" where it has
+        one (English first), so the right existing answer is recognised by what it says."""
+        titles: dict[str, str] = {}
+        try:
+            rows = sorted(self.ops.curation().live_templates().values(), key=lambda t: t.language != "en")
+        except NotReady:
+            rows = []
+        for t in rows:
+            titles.setdefault(t.intent, t.title)
+        return [(f"{n} — {titles[n]}" if n in titles else n, n) for n in self.intent_names()]
+
+    def languages(self) -> list[tuple[str, str]]:
+        """(name, code) of the languages the knowledge base has: what an answer may be written in."""
+        try:
+            codes = self.ops.curation().languages()
+        except NotReady:
+            codes = set()
+        return [(f"{language_name(c, 'en')} ({c})", c) for c in sorted(codes or {"en"})]
+
+    def review_table(self) -> tuple[pd.DataFrame, str, Any, Any]:
         """Pending items, one per question (however many asked it), each with why it was queued and the
         bot's reply."""
         self.store()
@@ -69,50 +93,92 @@ class ReviewView(ConsoleView):
         summary = " · ".join(
             f"{k}: **{counts.get(k, 0)}**" for k in ("pending", "confirmed", "corrected", "discarded")
         )
-        return _frame(rows, TABLE_COLUMNS), summary, gr.update(choices=self.intent_names())
+        return (
+            _frame(rows, TABLE_COLUMNS),
+            summary,
+            gr.update(choices=self.answer_choices()),
+            gr.update(choices=self.languages()),
+        )
 
-    def review_pick(self, item_id: Any) -> tuple[str, str, Any]:
+    def review_pick(self, item_id: Any) -> tuple[Any, ...]:
+        """(id, detail, the intent picked: the bot's guess, the language to write in: the question's)."""
         if self.assistant.review is None or item_id in (None, ""):
-            return "", "Select an item in the table.", gr.update()
+            return "", "Select an item in the table.", gr.update(), gr.update()
         try:
             item = self.ops.review.get(int(item_id))
         except NotFound:
-            return "", "That item is gone.", gr.update()
-        return str(item["id"]), item_detail(item), gr.update(value=item["predicted"] or None)
+            return "", "That item is gone.", gr.update(), gr.update()
+        codes = {c for _, c in self.languages()}
+        language = item.get("language") if item.get("language") in codes else None
+        return (
+            str(item["id"]),
+            item_detail(item),
+            gr.update(value=item["predicted"] or None),
+            gr.update(value=language) if language else gr.update(),
+        )
 
-    def review_resolve(
-        self, item_id: str, intent: str | None, same_text: bool, action: str, request: gr.Request
+    def review_fine(self, item_id: str, same_text: bool, request: gr.Request) -> str:
+        """The bot's reply was right."""
+        return self._fix(
+            item_id, lambda i: self.ops.fixes.fine(i, same_text=same_text, reviewer=_user(request))
+        )
+
+    def review_use(self, item_id: str, intent: str | None, same_text: bool, request: gr.Request) -> str:
+        """The picked existing answer was the right one."""
+        if not intent:
+            raise gr.Error("Pick the right answer in the list first.")
+        return self._fix(
+            item_id, lambda i: self.ops.fixes.use(i, intent, same_text=same_text, reviewer=_user(request))
+        )
+
+    def review_write(
+        self,
+        item_id: str,
+        answer: str,
+        intent: str | None,
+        new_intent: str,
+        language: str | None,
+        kind: str,
+        same_text: bool,
+        request: gr.Request,
     ) -> str:
+        """The right answer, written: a draft template (or article) of the picked intent, or of a new one."""
+        name = (new_intent or "").strip() or (intent or "")
+        if not name:
+            raise gr.Error("Pick the intent it answers, or name a new one.")
+        return self._fix(
+            item_id,
+            lambda i: self.ops.fixes.write(
+                i,
+                answer,
+                name,
+                new_intent=bool((new_intent or "").strip()),
+                language=language or None,
+                snippet=kind == SNIPPET,
+                same_text=same_text,
+                reviewer=_user(request),
+            ),
+        )
+
+    def _fix(self, item_id: str, action: Any) -> str:
+        """Run one fix on the item; what it did in plain words (a Gradio error for a refusal)."""
         if self.assistant.review is None or not item_id:
             raise gr.Error("Select an item first.")
         try:
-            item = self.ops.review.get(int(item_id))
+            done = action(int(item_id))
         except NotFound:
             raise gr.Error("That item is gone.") from None
-        if action == "confirm":
-            label = item["predicted"]
-            if not label:
-                raise gr.Error("Nothing was predicted: pick the right intent and press Correct.")
-        elif action == "correct":
-            if not intent:
-                raise gr.Error("Pick the right intent first.")
-            label = intent
-        else:
-            label = None
-        try:  # a confirmed label is the model's own; a correction must name a known intent, as in the API
-            done = self.ops.review.resolve(
-                int(item_id),
-                label,
-                reviewer=_user(request),
-                same_text=bool(same_text),
-                check=action == "correct",
-            )
-        except OperationError as exc:
+        except (OperationError, NotReady) as exc:
             raise gr.Error(str(exc)) from None
-        also = done.get("also_resolved", 0)
-        return (
-            f"Item {item_id}: **{done['status']}**"
-            + (f" as `{label}`" if label else "")
-            + (f", and {also} more with the same text" if also else "")
-            + "."
-        )
+        return f"Item {item_id}: {plain(done['said'])}"
+
+    def review_discard(self, item_id: str, same_text: bool, request: gr.Request) -> str:
+        """Nothing to learn from it: the item never becomes training data."""
+
+        def discard(i: int) -> dict[str, Any]:
+            done = self.ops.review.resolve(i, None, same_text=same_text, reviewer=_user(request))
+            also = done.get("also_resolved", 0)
+            more = f", and {also} more with the same text" if also else ""
+            return {"said": f"Discarded{more}: it will not be used for training."}
+
+        return self._fix(item_id, discard)
