@@ -82,6 +82,9 @@ def upgrade(engine: Engine, branch: str) -> str | None:
 
     from knowledge.database.engines import begin_write
 
+    # Alembic narrates its plugins and DDL mode at INFO; a server's log gets the one line below instead.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
     with _process_lock, begin_write(engine) as conn:  # threads of one process wait here, processes below
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
