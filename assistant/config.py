@@ -17,6 +17,16 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from knowledge.database.urls import check_database_url, redact_url
+
+
+class DatabaseUrl(SecretStr):
+    """`database_url`: the whole URL for the code that connects (`get_secret_value()`), and the URL with its
+    password as *** wherever it is shown (str, repr, a dump of the settings, an error message)."""
+
+    def _display(self) -> str:
+        return redact_url(self.get_secret_value())
+
 
 class GeneratorSettings(BaseModel):
     """Which model composes replies from retrieved passages."""
@@ -190,14 +200,28 @@ DEMO_BRAND: dict[str, object] = {
 class Settings(BaseSettings):
     """Everything configurable; read from `$LEPTON_CONFIG` (or HOME/lepton.toml) and `LEPTON_*` env."""
 
+    # Errors name the setting and the problem, never the value given: it may be a secret (a database URL
+    # with its password, an API key).
     model_config = SettingsConfigDict(
-        env_prefix="LEPTON_", env_nested_delimiter="__", extra="ignore", toml_file=None
+        env_prefix="LEPTON_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        toml_file=None,
+        hide_input_in_errors=True,
     )
 
     home: Path = Path(".lepton")
     host: str = "127.0.0.1"
     port: int = 7860
     chroma_url: str | None = None
+    # Every store in one PostgreSQL database (postgresql://user:password@host:5432/lepton) that several
+    # replicas share; unset: SQLite files in the home. Its password is never shown (see DatabaseUrl).
+    database_url: DatabaseUrl | None = None
+    # The pepper of the API keys' digests on PostgreSQL, the same for every replica: LEPTON_KEY_PEPPER (32 or
+    # more characters) or a file of 32+ random bytes (a copy of an old home's keys.pepper keeps its keys).
+    # On SQLite the home's own keys.pepper is used, as before.
+    key_pepper: SecretStr | None = None
+    key_pepper_file: Path | None = None
     max_message_chars: int = Field(default=4000, ge=1)
     # Request bodies on the customer surfaces (chat, feedback) and every other route not named below.
     max_body_bytes: int = 64_000
@@ -250,6 +274,18 @@ class Settings(BaseSettings):
         ):
             raise ValueError("public_base_url must be an absolute http:// or https:// URL")
         return value.strip()
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> object:
+        """A PostgreSQL URL or nothing; the error never repeats the password."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            raise ValueError("database_url must be text: postgresql://user:password@host:port/database")
+        return check_database_url(value)
 
     @classmethod
     def settings_customise_sources(

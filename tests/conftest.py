@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.database_server import PostgresServer, start_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -269,3 +273,46 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield b
         b.close()
+
+
+# -- A real PostgreSQL (tests/database_server.py): one server per session, a fresh database per test ---------
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (started on first use; fails, never skips, without the binaries)."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    """postgresql://… of an empty database of this test's own, dropped afterwards."""
+    from knowledge.database import dispose_engines
+
+    name = (
+        f"t_{os.getpid()}_{re.sub(r'[^a-z0-9]+', '_', request.node.name.lower())[:40]}_{secrets.token_hex(3)}"
+    )
+    url = postgres_server.create_database(name)
+    yield url
+    dispose_engines()  # this process's pooled connections to it
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Each test that takes it runs twice: None (SQLite files in the home) and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_url")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the real PostgreSQL is marked `postgres` (`-m postgres` runs them, `-m "not postgres"`
+    leaves them out)."""
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()) or "postgres_server" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.postgres)

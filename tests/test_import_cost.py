@@ -1,6 +1,6 @@
 """Cheap imports: the packages and the commands that need no model load no model stack (torch, transformers,
-Chroma), so `lepton --help`, `keys list`, `review list` and `models list` answer at once and print no
-model-loading output."""
+Chroma), so `lepton --help`, `keys list`, `db upgrade`, `review list` and `models list` answer at once and print
+no model-loading output."""
 
 from __future__ import annotations
 
@@ -49,7 +49,16 @@ def loaded_heavy(code: str, *args: str) -> tuple[list[str], str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["knowledge", "training", "assistant", "training.review", "training.registry", "ui.cli"]
+    "module",
+    [
+        "knowledge",
+        "knowledge.database",
+        "training",
+        "assistant",
+        "training.review",
+        "training.registry",
+        "ui.cli",
+    ],
 )
 def test_package_import_loads_no_model_stack(module: str) -> None:
     heavy, _ = loaded_heavy(f"import {module}")
@@ -58,7 +67,14 @@ def test_package_import_loads_no_model_stack(module: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["--help"], ["keys", "list"], ["review", "list"], ["models", "list"], ["models", "list", "--generator"]],
+    [
+        ["--help"],
+        ["keys", "list"],
+        ["db", "upgrade"],
+        ["review", "list"],
+        ["models", "list"],
+        ["models", "list", "--generator"],
+    ],
 )
 def test_commands_without_a_model_load_none(command: list[str], tmp_path: Path) -> None:
     home = [] if command == ["--help"] else ["--home", str(tmp_path)]

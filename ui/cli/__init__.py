@@ -16,6 +16,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import typer  # noqa: E402
 
 from ui.cli.chat_cmd import chat  # noqa: E402
+from ui.cli.db_cmd import db_app  # noqa: E402
 from ui.cli.eval_cmd import eval_app  # noqa: E402
 from ui.cli.kb_cmd import kb_app  # noqa: E402
 from ui.cli.keys_cmd import keys_app  # noqa: E402
@@ -35,6 +36,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
 app.add_typer(review_app, name="review")
 app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:  # pragma: no cover - console entry

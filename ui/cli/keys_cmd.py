@@ -15,9 +15,12 @@ keys_app = typer.Typer(help="API keys: admin keys and widget keys bound to origi
 
 def _store(home: Path | None):
     from assistant.config import load_settings
-    from assistant.keys import KeyStore
+    from assistant.keys import KeyPepperError, KeyStore
 
-    return KeyStore(load_settings(home=home).home / "keys.db")
+    try:
+        return KeyStore.from_settings(load_settings(home=home))
+    except KeyPepperError as exc:
+        fail(str(exc))
 
 
 @keys_app.command("create")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ui.cli.common import Home, console, settings_for, setup_logging
+from ui.cli.common import Home, console, fail, settings_for, setup_logging
 
 
 def serve(
@@ -19,17 +19,28 @@ def serve(
     ] = False,
 ) -> None:
     """Run the HTTP API with the chat page at / (one process)."""
+    setup_logging()
+    settings = settings_for(home, host=host, port=port, demo=demo or None)
+    if settings.database_url is not None:  # without a shared pepper, refuse before the server stack loads
+        from assistant.keys import KeyPepperError, shared_pepper
+
+        try:
+            shared_pepper(settings)
+        except KeyPepperError as exc:
+            fail(str(exc))
+
     import uvicorn
 
     from assistant.home import PRIVATE_UMASK, make_private
     from ui.http.app import create_server
 
-    setup_logging()
-    settings = settings_for(home, host=host, port=port, demo=demo or None)
     # Everything the server writes (databases and their -wal/-shm, Chroma, models, uploads) is private.
     os.umask(PRIVATE_UMASK)
     make_private(settings.home)
-    console.print(f"Lepton on http://{settings.host}:{settings.port} (home {settings.home.resolve()})")
+    where = f"home {settings.home.resolve()}"
+    if settings.database_url is not None:
+        where += f", database {settings.database_url}"  # str() shows the URL with its password as ***
+    console.print(f"Lepton on http://{settings.host}:{settings.port} ({where})")
     proxies = settings.trusted_proxies
     uvicorn.run(
         create_server(settings),

@@ -39,7 +39,7 @@ class Security:
     @classmethod
     def from_settings(cls, settings: Settings) -> Security:
         return cls(
-            keys=KeyStore(settings.home / "keys.db"),
+            keys=KeyStore.from_settings(settings),
             require_widget_key=settings.require_widget_key,
             per_ip=RateLimiter(settings.rate_limit_per_minute),
             per_key=RateLimiter(settings.rate_limit_key_per_minute),
