@@ -28,6 +28,8 @@ from ui.http.security import Refused, Security, customer_gate
 from ui.pages.agent_bubble import AGENT_CSS, format_agent_message
 from ui.pages.chat_brand import (
     MAX_SUGGESTIONS,
+    PLACEHOLDER,
+    SEND,
     avatar_image,
     brand_html,
     greeting,
@@ -221,8 +223,8 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             time.sleep(STARTING_POLL_S)
 
     def greet(code: str, chat: PageChat) -> list[Any]:
-        """A new tab: the greeting as the first message and the suggested questions, in the browser's
-        language (`code` is `navigator.language`)."""
+        """A new tab: the greeting as the first message, the suggested questions, the box's hint and the Send
+        button, in the browser's language (`code` is `navigator.language`)."""
         language = reader_language(code)
         with chat.changed:
             if not chat.messages and not chat.sent:  # not when a message beat the page's load event
@@ -233,7 +235,8 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             gr.update(value=offered[i], visible=True) if i < len(offered) else gr.update(visible=False)
             for i in range(MAX_SUGGESTIONS)
         ]
-        return [shown, gr.update(visible=bool(offered)), *buttons]
+        words = [gr.update(placeholder=PLACEHOLDER[language]), gr.update(value=SEND[language])]
+        return [shown, gr.update(visible=bool(offered)), *buttons, *words]
 
     def respond(message: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any, Any]]:
         """A message from the box: `take_message`, and the suggestions go once anything is asked (as in the
@@ -293,7 +296,7 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         with gr.Row():
             box = gr.Textbox(
                 elem_id="message",
-                placeholder="Type your question… / 请输入您的问题…",
+                placeholder=" / ".join(PLACEHOLDER.values()),  # until the page knows the reader's language
                 show_label=False,
                 scale=8,
                 max_length=assistant.settings.max_message_chars,
@@ -303,7 +306,7 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         page.load(
             greet,
             [reader, chat],
-            [chatbot, offers, *offered],
+            [chatbot, offers, *offered, box, send],
             js="(code, chat) => [navigator.language || '', chat]",
             api_visibility="private",
             show_progress="hidden",

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import expect
 
 from assistant.config import BrandSettings
 from assistant.keys import KeyStore
@@ -246,13 +247,19 @@ def test_greeting_and_a_suggestion_that_gets_answered(served: Served, open_page)
     assert page.locator("#chat button[aria-label='Dislike']").filter(visible=True).count() == 1
 
 
-def test_chinese_reader_gets_the_chinese_greeting_and_suggestions(open_page) -> None:
+def test_chinese_reader_gets_the_chinese_greeting_suggestions_and_box(open_page) -> None:
     """Checked through the DOM (the test machine has no CJK fonts)."""
     page = open_page("zh-CN")
     assert page.locator("#chat .bot").first.inner_text().strip() == "欢迎光临 Acme 园艺！"
     assert page.locator("#suggestions button").filter(visible=True).all_inner_texts() == [
         "玫瑰什么时候修剪？"
     ]
+    # The box's hint and the Send button too (an English reader's are English only).
+    expect(page.locator("#message textarea")).to_have_attribute("placeholder", "请输入您的问题…")
+    expect(page.locator("#send")).to_have_text("发送")
+    english = open_page("en-US")
+    expect(english.locator("#message textarea")).to_have_attribute("placeholder", "Type your question…")
+    expect(english.locator("#send")).to_have_text("Send")
 
 
 def handed_off(served: Served, tag: str) -> str:
