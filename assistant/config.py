@@ -94,6 +94,7 @@ class RoutingSettings(BaseModel):
 
 
 BRAND_LANGUAGES = ("en", "zh")
+MAX_AGENT_AVATARS = 200
 _COLOUR = re.compile(r"#(?:[0-9a-f]{3}|[0-9a-f]{6})")
 _DATA_IMAGE = re.compile(
     r"data:image/(?:png|jpeg|gif|webp|svg\+xml)(?:;base64)?,[A-Za-z0-9+/=%._~!$'()*,;:@?&-]*"
@@ -117,6 +118,10 @@ class BrandSettings(BaseModel):
     greeting: dict[str, str] | str = {}
     # Questions offered as buttons under the greeting, per language; a plain list is used for every language.
     suggestions: dict[str, list[str]] | list[str] = {}
+    # Agents' pictures by the name they answer under (the console user, `agent` over REST): `{ dana = "https://…" }`.
+    # An agent without one is shown as their initial on the brand colour. Sent with each agent message, never
+    # inlined in widget.js (which would list every agent's name to every visitor).
+    agent_avatars: dict[str, str] = {}
 
     @field_validator("color")
     @classmethod
@@ -131,21 +136,27 @@ class BrandSettings(BaseModel):
     @classmethod
     def _avatar(cls, value: str | None) -> str | None:
         """An absolute http(s) URL or an inline image: anything else could run or leak where it is shown."""
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if _DATA_IMAGE.fullmatch(value):
-            return value
-        parts = urlsplit(value)
-        if (
-            parts.scheme.lower() in ("http", "https")
-            and parts.hostname
-            and not re.search(r"[\s\"'<>\\]", value)
-        ):
-            return value
-        raise ValueError(
-            "brand.avatar must be an http:// or https:// URL or a data:image/(png|jpeg|gif|webp|svg+xml) URI"
-        )
+        return _picture(value, "brand.avatar")
+
+    @field_validator("agent_avatars")
+    @classmethod
+    def _agent_avatars(cls, value: dict[str, str]) -> dict[str, str]:
+        """Agent name (as they sign in to the console, any case) -> picture, each checked like `avatar`."""
+        if len(value) > MAX_AGENT_AVATARS:
+            raise ValueError(f"brand.agent_avatars: at most {MAX_AGENT_AVATARS} agents")
+        out = {}
+        for name, picture in value.items():
+            if len(picture) > 48_000:  # as `avatar`: it travels with every agent message
+                raise ValueError(f"brand.agent_avatars.{name} is longer than 48000 characters")
+            key = name.strip().casefold()
+            checked = _picture(picture, f"brand.agent_avatars.{name}")
+            if key and checked:
+                out[key] = checked
+        return out
+
+    def agent_avatar(self, agent: str | None) -> str | None:
+        """The picture `agent_avatars` gives this agent (None: none; the surfaces draw their initial)."""
+        return self.agent_avatars.get((agent or "").strip().casefold())
 
     @field_validator("greeting", mode="before")
     @classmethod
@@ -168,6 +179,21 @@ class BrandSettings(BaseModel):
             if any(not isinstance(q, str) or not q.strip() or len(q.strip()) > 120 for q in items):
                 raise ValueError(f"brand.suggestions.{lang}: each question must be 1 to 120 characters")
         return {lang: [q.strip() for q in items] for lang, items in value.items()}
+
+
+def _picture(value: str | None, field: str) -> str | None:
+    """An absolute http(s) URL or an inline image (stripped; None when empty), else a ValueError naming `field`."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if _DATA_IMAGE.fullmatch(value):
+        return value
+    parts = urlsplit(value)
+    if parts.scheme.lower() in ("http", "https") and parts.hostname and not re.search(r"[\s\"'<>\\]", value):
+        return value
+    raise ValueError(
+        f"{field} must be an http:// or https:// URL or a data:image/(png|jpeg|gif|webp|svg+xml) URI"
+    )
 
 
 def _per_language(value: object, field: str, plain: type) -> dict:

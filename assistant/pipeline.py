@@ -222,9 +222,9 @@ class Assistant:
             stop.set()
 
     def live_store(self) -> ConversationStore:
-        """The conversation store once models are loaded; NotReady (503) before that."""
+        """The conversation store once models are loaded; NotReady (503, with the start-up's stage) before."""
         if not self.ready or self.store is None:
-            raise NotReady("The assistant is still starting; try again in a moment.")
+            raise NotReady("The assistant is still starting; try again in a moment.", self.startup.as_dict())
         return self.store
 
     def validate_message(self, message: str) -> str:

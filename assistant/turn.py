@@ -11,7 +11,11 @@ from knowledge import Hit
 
 
 class NotReady(RuntimeError):
-    """Models are still loading."""
+    """Models are still loading; `startup` is how far along (`Startup.as_dict()`: stage, progress), if known."""
+
+    def __init__(self, message: str, startup: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.startup = startup
 
 
 class InputError(ValueError):

@@ -53,6 +53,18 @@ def test_inline_image_avatar() -> None:
     assert BrandSettings(avatar="  ").avatar is None
 
 
+def test_agent_avatars_by_name_in_any_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "lepton.toml"
+    config.write_text(
+        '[brand.agent_avatars]\nDana = "https://cdn.acme.example/dana.png"\n"Li Wei" = " "\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LEPTON_CONFIG", str(config))
+    brand = load_settings().brand
+    assert brand.agent_avatar(" dana ") == brand.agent_avatar("DANA") == "https://cdn.acme.example/dana.png"
+    assert brand.agent_avatar("Li Wei") is None and brand.agent_avatar(None) is None  # an initial, then
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -70,6 +82,9 @@ def test_inline_image_avatar() -> None:
         ({"suggestions": ["ok", "x" * 121]}, "1 to 120 characters"),
         ({"suggestions": "one question"}, "must be a list or a table of languages"),
         ({"colour": "#fff"}, "Extra inputs are not permitted"),
+        ({"agent_avatars": {"dana": "javascript:alert(1)"}}, "brand.agent_avatars.dana must be an http"),
+        ({"agent_avatars": {"dana": "x" * 48_001}}, "longer than 48000 characters"),
+        ({"agent_avatars": {f"a{i}": "https://cdn.example/a.png" for i in range(201)}}, "at most 200 agents"),
     ],
 )
 def test_bad_settings_are_refused_clearly(fields: dict, message: str) -> None:

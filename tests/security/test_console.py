@@ -112,7 +112,12 @@ def test_cors_is_only_on_the_customer_api(sec_server: Proc, sec_keys: Keys) -> N
     assert ok.status_code == 204 and ok.headers["access-control-allow-origin"] == ORIGIN
     r = httpx.get(f"{sec_server.url}/v1/models", headers={"Origin": ORIGIN})
     assert r.headers.get("access-control-allow-origin") == ORIGIN
-    for path in ("/healthz", "/docs", "/openapi.json", "/widget.js"):
+    # The widget reads whether its server is still starting (issue #20); only from a widget key's origin.
+    r = httpx.get(f"{sec_server.url}/healthz", headers={"Origin": ORIGIN})
+    assert r.headers.get("access-control-allow-origin") == ORIGIN
+    r = httpx.get(f"{sec_server.url}/healthz", headers={"Origin": FOREIGN})
+    assert "access-control-allow-origin" not in r.headers
+    for path in ("/docs", "/openapi.json", "/widget.js"):
         r = httpx.get(f"{sec_server.url}{path}", headers={"Origin": ORIGIN})
         assert "access-control-allow-origin" not in r.headers, path
 

@@ -123,6 +123,8 @@ class FakeApi:
         self.session: dict | None = None
         self.requests: list[tuple[str, str, dict, dict]] = []
         self.held: list = []  # /v1/chat requests answered {"hold": True}: the test fulfils them later
+        # /healthz answers, in turn (the last one stays): a server that is ready unless a test says otherwise.
+        self.health: list[tuple[int, dict]] = [(200, {"status": "ok", "intent_model": "v0001"})]
 
     def handle(self, route) -> None:
         req = route.request
@@ -140,6 +142,11 @@ class FakeApi:
                 self.held.append(route)
             else:
                 self.answer(route, answer)
+        elif path == "/healthz":
+            status, health = self.health.pop(0) if len(self.health) > 1 else self.health[0]
+            route.fulfill(
+                status=status, body=json.dumps(health), headers={**CORS, "Content-Type": "application/json"}
+            )
         elif path == "/v1/feedback":
             route.fulfill(
                 status=200, body='{"ok": true}', headers={**CORS, "Content-Type": "application/json"}
@@ -253,7 +260,10 @@ def test_bubble_opens_a_panel_that_hostile_css_cannot_touch(fake) -> None:
     assert shadow(page, "getComputedStyle(root.querySelector('.log .msg')).fontSize") == "14px"
     # ...and the widget's own CSS does not leak out onto the page.
     assert page.evaluate("getComputedStyle(document.querySelector('p')).color") == "rgb(255, 0, 0)"
-    assert [r[1] for r in api.requests] == ["/widget.js"]
+    # Opening asks only whether the server is ready (without the key: nothing about the customer).
+    page.wait_for_timeout(300)
+    assert [r[1] for r in api.requests] == ["/widget.js", "/healthz"]
+    assert "authorization" not in api.requests[1][2]
 
 
 @pytest.mark.browser

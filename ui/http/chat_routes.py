@@ -52,8 +52,10 @@ def chat_router(assistant: Assistant) -> APIRouter:
         """Answer one message. With `"stream": true` the answer is `text/event-stream`: `token` events
         (`{"text"}`), then one `final` event whose data is the full reply object."""
         if body.stream:
-            # Validate before the stream starts, so bad input is still a 4xx and not an event.
+            # Validate before the stream starts, so bad input is still a 4xx and not an event, and a server still
+            # starting says so (503 with its stage) instead of breaking the stream it already began.
             assistant.validate_message(body.message)
+            assistant.live_store()
             return StreamingResponse(
                 _sse(assistant, body.message, body.session_id),
                 media_type="text/event-stream",
@@ -75,6 +77,7 @@ def chat_router(assistant: Assistant) -> APIRouter:
         if not turns:
             raise StarletteHTTPException(404, {"code": "not_found", "message": "No such session."})
         session = store.session(session_id)
+        brand = assistant.settings.brand
         return {
             "session_id": session_id,
             "status": session.status,
@@ -94,6 +97,8 @@ def chat_router(assistant: Assistant) -> APIRouter:
                     "id": m["id"],
                     "role": "agent",
                     "agent": m["agent"],
+                    # The agent's picture from `[brand] agent_avatars` (None: the widget draws their initial).
+                    "avatar": brand.agent_avatar(m["agent"]),
                     "text": m["text"],
                     "created_at": m["created_at"],
                 }

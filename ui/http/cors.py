@@ -17,8 +17,9 @@ EXPOSE_HEADERS = "Retry-After, X-Lepton-Session"
 MAX_AGE_S = "600"
 _TOKEN = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]{1,64}")
 # What the widget (ui/static/widget.js) and OpenAI-style clients call from a shop's pages; nothing else (the
-# admin API, the consoles, the docs, the Gradio pages) is ever readable cross-origin.
-CUSTOMER_PATHS = frozenset({"/v1/chat", "/v1/chat/completions", "/v1/models", "/v1/feedback"})
+# admin API, the consoles, the docs, the Gradio pages) is ever readable cross-origin. /healthz: the widget reads
+# how far along a starting server is, to say "Getting ready…" and send a held question once it is ready.
+CUSTOMER_PATHS = frozenset({"/v1/chat", "/v1/chat/completions", "/v1/models", "/v1/feedback", "/healthz"})
 CUSTOMER_PREFIXES = ("/v1/sessions/", "/v1/models/")
 
 

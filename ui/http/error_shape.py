@@ -27,9 +27,17 @@ _ERRORS = {
 }
 
 
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The one error shape of the API: `{"error": {"code", "message"}}`."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
+) -> JSONResponse:
+    """The one error shape of the API: `{"error": {"code", "message"}}` (plus `extra` fields, e.g. a start-up's
+    stage)."""
+    body = {"code": code, "message": message, **(extra or {})}
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
 class BodyLimit:
@@ -119,7 +127,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotReady)
     async def _starting(request: Request, exc: NotReady) -> JSONResponse:
-        return error(503, "starting", str(exc), {"Retry-After": "5"})
+        # The stage and progress let a client say how far along the start is (the widget's "Getting ready…").
+        startup = exc.startup or {}
+        extra = {k: startup[k] for k in ("stage", "progress") if k in startup}
+        return error(503, "starting", str(exc), {"Retry-After": "5"}, extra)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

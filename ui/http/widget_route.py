@@ -1,4 +1,5 @@
-"""`GET /widget.js`: the embeddable chat widget with the `[brand]` settings inlined, gzipped when accepted."""
+"""`GET /widget.js`: the embeddable chat widget with the `[brand]` settings and the start-up texts inlined,
+gzipped when accepted."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 
-from assistant.config import BrandSettings, Settings
+from assistant import messages
+from assistant.config import BRAND_LANGUAGES, BrandSettings, Settings
+from assistant.startup import STAGES
 
 WIDGET = Path(__file__).resolve().parent.parent / "static" / "widget.js"
 # widget.js holds `/*BRAND*/{}/*BRAND*/`: an empty brand when the file is served as it is (tests, a CDN copy).
 PLACEHOLDER = "/*BRAND*/{}/*BRAND*/"
+# ...and `/*READY*/{}/*READY*/`: what a starting server's stages are called, per language (English names without).
+READY_PLACEHOLDER = "/*READY*/{}/*READY*/"
 CACHE = "public, max-age=300"
 MEDIA_TYPE = "application/javascript; charset=utf-8"
 # Escaped in the inlined JSON (which is ASCII, so no line ends either) so no setting can close a <script>.
@@ -29,16 +34,38 @@ def brand_json(brand: BrandSettings) -> str:
         "greeting": brand.greeting,
         "suggestions": brand.suggestions,
     }
+    return script_json(data)
+
+
+def script_json(data: object) -> str:
+    """`data` as a JSON literal that is safe anywhere in a script (ASCII, no `<`, `>` or `&`)."""
     text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
     return "".join(_UNSAFE.get(c, c) for c in text)
 
 
+def ready_json() -> str:
+    """The chat page's "Getting ready… {stage} ({percent} %)" texts for the widget, per language: the message,
+    the one for a question that waited too long, and the stages' names (`assistant/messages.py`, one source)."""
+    names = ("starting", *STAGES)
+    data = {
+        lang: {
+            "text": messages.text("getting_ready", lang),
+            "gaveUp": messages.text("getting_ready_gave_up", lang),
+            "stages": {stage: messages.text(f"stage: {stage}", lang) for stage in names},
+        }
+        for lang in BRAND_LANGUAGES
+    }
+    return script_json(data)
+
+
 def widget_source(brand: BrandSettings) -> bytes:
-    """widget.js with `brand` in its placeholder."""
+    """widget.js with `brand` and the start-up texts in their placeholders."""
     code = WIDGET.read_text(encoding="utf-8")
-    if PLACEHOLDER not in code:
-        raise RuntimeError(f"{WIDGET} lost its brand placeholder {PLACEHOLDER}")
-    return code.replace(PLACEHOLDER, brand_json(brand), 1).encode("utf-8")
+    for placeholder in (PLACEHOLDER, READY_PLACEHOLDER):
+        if placeholder not in code:
+            raise RuntimeError(f"{WIDGET} lost its placeholder {placeholder}")
+    code = code.replace(PLACEHOLDER, brand_json(brand), 1)
+    return code.replace(READY_PLACEHOLDER, ready_json(), 1).encode("utf-8")
 
 
 def accepts_gzip(header: str) -> bool:

@@ -25,8 +25,11 @@ from assistant.message_language import message_language
 from assistant.pipeline import Assistant, InputError
 from assistant.schema import ChatReply
 from ui.http.security import Refused, Security, customer_gate
+from ui.pages.agent_bubble import AGENT_CSS, format_agent_message
 from ui.pages.chat_brand import (
     MAX_SUGGESTIONS,
+    PLACEHOLDER,
+    SEND,
     avatar_image,
     brand_html,
     greeting,
@@ -36,7 +39,6 @@ from ui.pages.chat_brand import (
 )
 
 _SOURCES = {"en": "Sources", "zh": "来源"}
-_AGENT = {"en": "Support agent", "zh": "人工客服"}
 AGENT_POLL_S = 3.0
 QUEUE_WAIT_S = 300.0  # how long a message sent during a reply waits for its turn, at most
 STARTING_POLL_S = 1.0  # how often a message sent while the assistant starts shows its progress
@@ -71,23 +73,6 @@ def getting_ready(startup: dict[str, Any], language: str) -> str:
     name = messages.text(key, language) if key in messages.KEYS else stage
     percent = round(100 * float(startup.get("progress", 0.0)))
     return messages.text("getting_ready", language, stage=name, percent=str(percent))
-
-
-def format_agent_message(text: str, language: str | None, agent: str | None = None) -> str:
-    """A person's reply in a bubble of its own, labelled with their name so the customer can tell it from the
-    bot's (escaped like bot replies; the stored default name "agent" is no name)."""
-    label = _AGENT.get(language or "en", _AGENT["en"])
-    name = (agent or "").strip()[:60]
-    if name and name.lower() != "agent":
-        label = f"{html.escape(name, quote=False)} · {label}"
-    return f'<span class="lepton-agent">{label}</span>\n\n{html.escape(text, quote=False)}'
-
-
-# An agent's message is theirs: a label of its own and no thumbs (ratings are for the bot's replies).
-AGENT_CSS = (
-    "<style>#chat .message-row:has(.lepton-agent) .message-buttons{display:none}"
-    "#chat .lepton-agent{font-weight:600;font-size:.85em;opacity:.8}</style>"
-)
 
 
 @dataclass
@@ -238,8 +223,8 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             time.sleep(STARTING_POLL_S)
 
     def greet(code: str, chat: PageChat) -> list[Any]:
-        """A new tab: the greeting as the first message and the suggested questions, in the browser's
-        language (`code` is `navigator.language`)."""
+        """A new tab: the greeting as the first message, the suggested questions, the box's hint and the Send
+        button, in the browser's language (`code` is `navigator.language`)."""
         language = reader_language(code)
         with chat.changed:
             if not chat.messages and not chat.sent:  # not when a message beat the page's load event
@@ -250,7 +235,8 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
             gr.update(value=offered[i], visible=True) if i < len(offered) else gr.update(visible=False)
             for i in range(MAX_SUGGESTIONS)
         ]
-        return [shown, gr.update(visible=bool(offered)), *buttons]
+        words = [gr.update(placeholder=PLACEHOLDER[language]), gr.update(value=SEND[language])]
+        return [shown, gr.update(visible=bool(offered)), *buttons, *words]
 
     def respond(message: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any, Any]]:
         """A message from the box: `take_message`, and the suggestions go once anything is asked (as in the
@@ -285,7 +271,7 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         language = assistant.store.session(chat.session_id).language
         with chat.changed:
             chat.messages.extend(
-                {"role": "assistant", "content": format_agent_message(m["text"], language, m["agent"])}
+                {"role": "assistant", "content": format_agent_message(m["text"], language, m["agent"], brand)}
                 for m in new
             )
         chat.seen = new[-1]["created_at"]
@@ -310,7 +296,7 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         with gr.Row():
             box = gr.Textbox(
                 elem_id="message",
-                placeholder="Type your question… / 请输入您的问题…",
+                placeholder=" / ".join(PLACEHOLDER.values()),  # until the page knows the reader's language
                 show_label=False,
                 scale=8,
                 max_length=assistant.settings.max_message_chars,
@@ -320,7 +306,7 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         page.load(
             greet,
             [reader, chat],
-            [chatbot, offers, *offered],
+            [chatbot, offers, *offered, box, send],
             js="(code, chat) => [navigator.language || '', chat]",
             api_visibility="private",
             show_progress="hidden",

@@ -13,6 +13,9 @@ from assistant.config import BrandSettings
 DEFAULT_NAME = {"en": "Customer support", "zh": "在线客服"}
 DEFAULT_GREETING = {"en": "Hi! How can we help you today?", "zh": "您好！请问有什么可以帮您？"}
 MAX_SUGGESTIONS = 6  # BrandSettings allows at most 6 per language
+# The message box's hint and the Send button, as the widget words them.
+PLACEHOLDER = {"en": "Type your question…", "zh": "请输入您的问题…"}
+SEND = {"en": "Send", "zh": "发送"}
 
 
 def page_title(brand: BrandSettings) -> str:

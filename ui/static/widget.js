@@ -13,6 +13,9 @@
   var KEY = script.getAttribute('data-key') || '';
   // The server's [brand] settings, JSON put here when it serves this file ({} as the file is stored).
   var BRAND = /*BRAND*/{}/*BRAND*/;
+  // How a starting server's stages are called, per language, and its "Getting ready…" texts (also inlined by the
+  // server, from the chat page's own; {} as the file is stored: STRINGS.ready and the stages' English names).
+  var READY = /*READY*/{}/*READY*/;
   function attr(name) { return (script.getAttribute('data-' + name) || '').trim(); }
   function text(v) { return typeof v === 'string' ? v.trim() : ''; }
   // A hex colour only (it goes into CSS); a picture only from http(s) or an inline image.
@@ -26,6 +29,7 @@
   var ACCENT = colour(attr('color')) || colour(BRAND.color) || '#2b59c3';
   var AVATAR = picture(attr('avatar')) || picture(BRAND.avatar);
   var POLL_MS = 4000;
+  var READY_POLL_MS = 1500, READY_WAIT_MS = 300000;  // a starting server: how often to look, how long to hold
   var THUMB = 'M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 ' +
     '7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.26.14-.53.14-.73v-2z';
   var STORE = 'lepton:' + API + ':session';
@@ -44,6 +48,8 @@
       invalid: 'Your message could not be sent.',
       rate: 'Too many messages. Please wait a moment and try again.',
       starting: 'The assistant is starting up. Please try again in a moment.',
+      ready: 'Getting ready\u2026 {stage} ({percent} %)',
+      gaveUp: "Sorry, I'm still starting up and can't answer yet. Please send your question again in a few minutes.",
       server: 'Something went wrong on our side. Please try again.',
       interrupted: 'The reply was interrupted. Please try again.'
     },
@@ -60,6 +66,8 @@
       invalid: '您的消息无法发送。',
       rate: '消息太频繁，请稍候再试。',
       starting: '客服助手正在启动，请稍后再试。',
+      ready: '正在准备\u2026{stage}（{percent}%）',
+      gaveUp: '抱歉，我还在启动中，暂时无法回答。请过几分钟再发送一次您的问题。',
       server: '我们这边出了点问题，请重试。',
       interrupted: '回复中断了，请重试。'
     }
@@ -127,6 +135,11 @@
     '.bot,.agent{align-self:flex-start;background:#fff;border:1px solid #e1e4e8}',
     '.agent{border-color:var(--accent)}',
     '.who{display:block;font-size:12px;font-weight:600;color:#57606a}',
+    // An agent's message starts with their face and name: never mistaken for the assistant's.
+    '.byline{display:flex;align-items:center;gap:6px;margin-bottom:4px;white-space:normal}',
+    '.face{width:24px;height:24px;border-radius:50%;flex:none;object-fit:cover;display:inline-flex;',
+    'align-items:center;justify-content:center;background:var(--accent);color:var(--on-accent);font-size:12px;',
+    'font-weight:600;line-height:1}',
     '.typing{color:#57606a}',
     '.src{margin-top:6px;white-space:normal}',
     '.src b{display:block;font-size:12px;color:#57606a;font-weight:600}',
@@ -282,6 +295,7 @@
     labels();
     if (!started && !log.firstChild) greet();
     started = true;
+    probe();
     input.focus();
     if (lastReply && lastReply === log.lastElementChild) reveal(lastReply);
     else scroll();
@@ -348,9 +362,35 @@
     m.appendChild(document.createTextNode(text));
     return add(m);
   }
-  function botMsg(kind, name) {
+  // An agent's face: their picture (`avatar` from the server: [brand] agent_avatars), else their initial.
+  function initial(name) {
+    var chars = Array.from(String(name));
+    for (var i = 0; i < chars.length; i++) if (/[\p{L}\p{N}]/u.test(chars[i])) return chars[i].toUpperCase();
+    return '?';
+  }
+  function badge(name) {
+    var b = el('span', 'face', initial(name));
+    b.setAttribute('aria-hidden', 'true');
+    return b;
+  }
+  function face(name, avatar) {
+    var src = picture(avatar);
+    if (!src) return badge(name);
+    var img = el('img', 'face');
+    img.alt = '';
+    img.referrerPolicy = 'no-referrer';
+    img.addEventListener('error', function () { img.replaceWith(badge(name)); });
+    img.src = src;
+    return img;
+  }
+  function botMsg(kind, name, avatar) {
     var m = el('div', 'msg ' + (kind || 'bot'));
-    if (kind === 'agent') m.appendChild(el('span', 'who', name || t('agent')));
+    if (kind === 'agent') {
+      var by = el('div', 'byline');
+      by.appendChild(face(name || t('agent'), avatar));
+      by.appendChild(el('span', 'who', name || t('agent')));
+      m.appendChild(by);
+    }
     var text = el('div', 'text');
     m.appendChild(text);
     add(m);
@@ -433,6 +473,59 @@
     sources(m, r.sources, r.language);
     if (withFeedback) feedback(m, r.message_id || r.id);
     reveal(m.node);
+  }
+
+  // ---- a server still starting ------------------------------------------------------------------------
+  // It says how far along it is ("Getting ready… loading the knowledge base (25 %)", in the widget's language):
+  // in a notice when the chat opens, then in the place of each reply that waits for it. A question asked
+  // meanwhile is held (the box stays usable) and sent once /healthz says ready.
+  var readyWait = null, startNote = null, holding = [], readySeen = false;
+  function readyText(info) {
+    var mine = READY[lang] || {}, stages = mine.stages || {}, stage = text(info && info.stage);
+    var pct = Math.round(100 * Math.min(1, Math.max(0, Number(info && info.progress) || 0)));
+    return String(mine.text || t('ready')).replace('{stage}', stages[stage] || stage).replace('{percent}', pct);
+  }
+  function showReady(info) {
+    var line = readyText(info);
+    holding.forEach(function (m) { m.text.textContent = line; });
+    if (holding.length) { if (startNote) { startNote.remove(); startNote = null; } }
+    else if (startNote) startNote.textContent = line;
+    else startNote = notice(line);
+  }
+  function health() {
+    return fetch(API + '/healthz', { credentials: 'omit', mode: 'cors', cache: 'no-store' }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (body) {
+        if (res.ok) readySeen = true;
+        return { ok: res.ok, body: body || {} };
+      });
+    });
+  }
+  // One poll for all who wait: resolves true once the server is ready, false after READY_WAIT_MS.
+  function whenReady() {
+    if (readyWait) return readyWait;
+    var deadline = Date.now() + READY_WAIT_MS;
+    readyWait = new Promise(function (resolve) {
+      function check() {
+        health().then(function (h) {
+          if (!h.ok && h.body.stage) showReady(h.body);
+          return h.ok;
+        }, function () { return false; }).then(function (ready) {
+          if (!ready && Date.now() < deadline) { setTimeout(check, READY_POLL_MS); return; }
+          readyWait = null;
+          if (startNote) { startNote.remove(); startNote = null; }
+          resolve(ready);
+        });
+      }
+      setTimeout(check, READY_POLL_MS);
+    });
+    return readyWait;
+  }
+  // When the chat opens: is the server still starting? Then say so until it is ready.
+  function probe() {
+    if (readySeen || readyWait) return;
+    health().then(function (h) {
+      if (!h.ok && h.body.status === 'starting') { showReady(h.body); whenReady(); }
+    }, function () {});
   }
 
   // ---- network -------------------------------------------------------------------------------------
@@ -530,14 +623,31 @@
       if (panel.hidden) { bubble.classList.add('unread'); labels(); }
       if (r.route === 'handoff') startHandoff();
     }
-    return request('/v1/chat', {
-      method: 'POST',
-      headers: { Accept: 'text/event-stream' },
-      body: JSON.stringify({ message: text, session_id: sessionId || null, stream: true })
-    }).then(function (res) {
+    // The server is still starting (503 "starting", with its stage): the reply's place says how far along it
+    // is, and the question goes again once the server is ready (the ones after it wait their turn).
+    function hold(err) {
+      holding.push(m);
+      showReady(err);
+      announce(m.text.textContent);
+      return whenReady().then(function (ready) {
+        holding.splice(holding.indexOf(m), 1);
+        if (!ready) { fail((READY[lang] || {}).gaveUp || t('gaveUp')); return; }
+        m.text.textContent = '\u2026';
+        return post();
+      });
+    }
+    function post() {
+      return request('/v1/chat', {
+        method: 'POST',
+        headers: { Accept: 'text/event-stream' },
+        body: JSON.stringify({ message: text, session_id: sessionId || null, stream: true })
+      }).then(answer, function () { fail(t('network')); });
+    }
+    function answer(res) {
       if (!res.ok) {
         return res.json().catch(function () { return {}; }).then(function (body) {
           var err = (body && body.error) || {};
+          if (res.status === 503 && err.code === 'starting') return hold(err);
           fail(problem(res.status, err), res.status < 500 && res.status !== 401 && res.status !== 403 ? err.message : '');
         });
       }
@@ -558,9 +668,8 @@
           fail(t('server'), value && value.error && value.error.message);
         }
       }).then(function () { if (!done) fail(t('interrupted')); });
-    }, function () {
-      fail(t('network'));
-    }).catch(function () {
+    }
+    return post().catch(function () {
       if (!done) fail(draft ? t('interrupted') : t('server'));
     }).then(function () {
       busy = false;
@@ -587,7 +696,7 @@
       var agent = isAgent(turn), name = agentName(turn.agent);
       if (turn.message && !agent) userMsg(String(turn.message));
       if (turn.reply) {
-        var m = botMsg(agent ? 'agent' : 'bot', name);
+        var m = botMsg(agent ? 'agent' : 'bot', name, turn.avatar);
         render(m, turn, !agent);
         if (agent) { fresh = true; announce((name || t('agent')) + ': ' + m.text.textContent); }
       }
@@ -597,7 +706,7 @@
       if (!msg || !isAgent(msg) || seen[msg.id]) return;
       seen[msg.id] = true;
       var name = agentName(msg.agent);
-      var m = botMsg('agent', name);
+      var m = botMsg('agent', name, msg.avatar);
       render(m, { reply: msg.text != null ? msg.text : msg.body != null ? msg.body : msg.reply || msg.message }, false);
       fresh = true;
       announce((name || t('agent')) + ': ' + m.text.textContent);

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from assistant import messages
+from assistant.config import BrandSettings
 
 
 def _admin(live) -> dict[str, str]:
@@ -129,3 +130,21 @@ def test_context_and_canned_replies(live) -> None:
         r = client.get(f"/v1/admin/sessions/{sid}/canned", headers=_admin(live))
         assert r.status_code == 200 and isinstance(r.json()["replies"], list)
         assert client.get("/v1/admin/sessions/nope/context", headers=_admin(live)).status_code == 404
+
+
+def test_an_agent_message_carries_the_agents_picture_from_the_brand(make_live) -> None:
+    """`[brand] agent_avatars` gives an agent's picture (any case); an agent without one gets None (the widget
+    draws their initial)."""
+    shop = make_live(brand=BrandSettings(agent_avatars={"Dana": "https://cdn.shop.example/dana.png"}))
+    with httpx.Client(base_url=shop.url, timeout=60) as client:
+        sid = _handed_off(client)
+        for agent, text in (("dana", "Hi, Dana here."), ("sam", "Sam too.")):
+            r = client.post(
+                f"/v1/admin/sessions/{sid}/reply", json={"text": text, "agent": agent}, headers=_admin(shop)
+            )
+            assert r.status_code == 200, r.text
+        seen = client.get(f"/v1/sessions/{sid}").json()["messages"]
+    assert [(m["agent"], m["avatar"]) for m in seen] == [
+        ("dana", "https://cdn.shop.example/dana.png"),
+        ("sam", None),
+    ]

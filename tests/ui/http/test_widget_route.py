@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from assistant.config import BrandSettings, Settings
 from ui.http import widget_route
-from ui.http.widget_route import PLACEHOLDER, WIDGET, accepts_gzip, widget_router
+from ui.http.widget_route import PLACEHOLDER, READY_PLACEHOLDER, WIDGET, accepts_gzip, widget_router
 
 HOSTILE = BrandSettings(
     name="</script><img src=x onerror=alert(1)>",
@@ -37,6 +37,21 @@ def inlined(code: str) -> dict:
 
 def test_the_stored_file_holds_one_placeholder() -> None:
     assert WIDGET.read_text().count(PLACEHOLDER) == 1
+    assert WIDGET.read_text().count(READY_PLACEHOLDER) == 1
+
+
+def test_the_start_up_texts_are_the_chat_pages_in_each_language(tmp_path: Path) -> None:
+    """The widget says "Getting ready… <stage> (NN %)" as the chat page does (assistant/messages.py)."""
+    code = client(BrandSettings(), tmp_path).get("/widget.js").text
+    match = re.search(r"var READY = (\{.*?\});\n", code)
+    assert match, "no start-up texts in the served widget"
+    ready = json.loads(match.group(1))
+    assert ready["en"]["text"] == "Getting ready… {stage} ({percent} %)"
+    assert ready["zh"]["text"] == "正在准备…{stage}（{percent}%）"
+    assert ready["en"]["stages"]["loading the generator"] == "loading the answer writer"
+    assert ready["zh"]["stages"]["loading the knowledge base"] == "加载知识库"
+    assert ready["zh"]["stages"]["starting"] == "正在启动" and ready["zh"]["gaveUp"].startswith("抱歉")
+    assert "<" not in match.group(1) and all(ord(c) < 128 for c in match.group(1))
 
 
 def test_plain_and_gzip_with_vary_cache_and_etag(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The agent's desk in real browsers against `lepton serve`: a customer asks for a person on the chat page, the
 open console raises its alert (badge, sound, notification), the agent assigns the conversation to themselves,
 reads the customer's context, answers from a canned reply and closes; the customer was told "waiting" once,
-sees the agent's reply as the agent's (their name, no thumbs) and the closing message."""
+sees the agent's reply as the agent's (their name and face, no thumbs) and the closing message."""
 
 from __future__ import annotations
 
@@ -108,6 +108,12 @@ def check_agent_desk_flow(browser, url: str, key: str) -> None:
         timeout=30_000,
     )
     assert "alice · Support agent" in chat_text(customer)
+    # ...and their face: the initial on the brand's colour, the customer's bubbles' (no brand avatar here: the face
+    # leads the label).
+    face = customer.locator("#chat .lepton-agent .lepton-face").first
+    assert face.inner_text() == "A" and face.is_visible()
+    brand = customer.locator("#chat .user").first.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert face.evaluate("f => getComputedStyle(f).backgroundColor") == brand
     thumbs = customer.evaluate(
         """() => [...document.querySelectorAll('#chat .message-row')]
               .filter(r => r.querySelector('.lepton-agent'))
