@@ -109,7 +109,9 @@ def test_kill9_during_ingest_leaves_a_working_kb(fresh_home: Path, run_cli, tmp_
     assert fts == units
     searchable = _count(db, "select count(*) from units where kind != 'slot'", ())
     assert _vector_count(fresh_home) == searchable  # Chroma holds exactly the SQLite units again (not slots)
-    hit = run_cli("kb", "search", f"KH-ARCHIVE-{n - 1:05d} archive copy", "--json", home=fresh_home, timeout=300)
+    hit = run_cli(
+        "kb", "search", f"KH-ARCHIVE-{n - 1:05d} archive copy", "--json", home=fresh_home, timeout=300
+    )
     assert hit.returncode == 0 and json.loads(hit.stdout), hit.stderr[-2000:]
 
 
