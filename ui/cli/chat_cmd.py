@@ -16,11 +16,18 @@ def chat(
     as_json: Annotated[bool, typer.Option("--json", help="Print the reply object as JSON.")] = False,
 ) -> None:
     """Answer one message from the command line."""
-    from assistant.pipeline import Assistant, InputError
+    from assistant.turn import InputError, checked_message
 
-    assistant = Assistant(settings_for(home))
+    settings = settings_for(home)
+    try:  # before importing the models' stack: bad input fails at once
+        checked_message(message, settings.max_message_chars)
+    except InputError as exc:
+        fail(str(exc))
+        return
+    from assistant.pipeline import Assistant
+
+    assistant = Assistant(settings)
     try:
-        assistant.validate_message(message)  # before loading any model: bad input fails fast
         assistant.warm_up()
         reply = assistant.chat(message, session)
     except InputError as exc:

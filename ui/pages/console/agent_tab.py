@@ -76,6 +76,8 @@ def build_agent_tab(c: AgentView, page: gr.Blocks) -> None:
                     ag_assign = gr.Button("Assign", size="sm", scale=1, elem_id="ag-assign")
                 ag_chat = gr.Chatbot(
                     label="Conversation",
+                    show_label=False,  # Gradio's floating label covers the first message
+                    buttons=["copy"],  # no share or clear on a customer's conversation
                     height=420,
                     elem_id="ag-chat",
                     feedback_options=None,
