@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger("lepton.database")
+# Alembic narrates its plugins (on import) and DDL mode at INFO; a server's log gets one line per upgrade instead.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 REVISIONS = Path(__file__).resolve().parent / "revisions"
 # pg_advisory_xact_lock key for every store's upgrade ("lepton" in ASCII); released when the upgrade commits,
@@ -81,9 +83,6 @@ def upgrade(engine: Engine, branch: str) -> str | None:
     from alembic import command
 
     from knowledge.database.engines import begin_write
-
-    # Alembic narrates its plugins and DDL mode at INFO; a server's log gets the one line below instead.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     with _process_lock, begin_write(engine) as conn:  # threads of one process wait here, processes below
         if conn.dialect.name == "postgresql":
