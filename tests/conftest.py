@@ -49,12 +49,35 @@ def demo_assistant(tmp_path_factory: pytest.TempPathFactory):
     from assistant.pipeline import Assistant
 
     home = tmp_path_factory.mktemp("demo-home") / "home"
-    prebuilt = os.environ.get("LEPTON_TEST_DEMO_HOME")
-    if prebuilt:  # developer shortcut: reuse a demo home built earlier (CI always builds afresh)
+    # A developer may reuse a demo home built earlier (LEPTON_TEST_DEMO_HOME); CI always builds one afresh, and
+    # `pytest -n 2` (make test) builds it once for all workers.
+    prebuilt = os.environ.get("LEPTON_TEST_DEMO_HOME") or _shared_demo_home(tmp_path_factory)
+    if prebuilt:
         shutil.copytree(prebuilt, home, ignore=shutil.ignore_patterns("conversations.db*", "review.db*"))
     assistant = Assistant(load_settings(home=home, demo=True))
     assistant.warm_up()
     return assistant
+
+
+def _shared_demo_home(tmp_path_factory: pytest.TempPathFactory) -> str | None:
+    """Under pytest-xdist: the demo home trained once by the first worker to get here (the others wait on a
+    file lock, then copy it); None in a single process, which trains its own."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    from filelock import FileLock
+
+    from assistant.config import load_settings
+    from assistant.pipeline import Assistant
+
+    root = tmp_path_factory.getbasetemp().parent / "shared-demo-home"
+    done = root / "built"
+    with FileLock(f"{root}.lock"):
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            builder = Assistant(load_settings(home=root / "home", demo=True))
+            builder.warm_up()  # its files are then copied as the single-process run copies a live home
+            done.touch()
+    return str(root / "home")
 
 
 @pytest.fixture(scope="session")
