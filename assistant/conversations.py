@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from assistant.conversation_reads import ConversationReads
@@ -35,7 +35,7 @@ from knowledge.database import begin_write, close_engine, open_store
 from knowledge.redaction import redact
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Engine
 
     from assistant.config import Settings
 
@@ -123,6 +123,14 @@ def _turn_row(row: Any) -> dict[str, Any]:
     return out
 
 
+def _commit_without_fsync(engine: Engine) -> None:
+    """SQLite's `synchronous=NORMAL` for the log's file, as the log always had: in WAL mode a commit is not
+    flushed to disk (a power cut may lose the last turns, never corrupt the file), and flushing each turn cost
+    two to four times as much (benchmarks/turn_logging.py)."""
+    event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA synchronous=NORMAL"))
+    engine.dispose()  # the connection the upgrade check left in the pool: the next ones get the pragma
+
+
 class ConversationStore(ConversationReads):
     """Sessions and turns; each turn is written in one transaction, so a crash never leaves half a turn."""
 
@@ -138,6 +146,7 @@ class ConversationStore(ConversationReads):
             index_elements=["id"], set_={c.name: new.excluded[c.name] for c in SESSIONS.c if c.name != "id"}
         )
         if self.engine.dialect.name == "sqlite":
+            _commit_without_fsync(self.engine)
             self._redact_stored()
 
     @classmethod

@@ -111,7 +111,7 @@ class ReviewQueue:
         self.path = path
         self.engine = open_store(database_url, path, "review")
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        # RETURNING says whether it was inserted (rowcount does not, on PostgreSQL through SQLAlchemy).
+        # RETURNING says whether it was inserted (rowcount is -1 on PostgreSQL through SQLAlchemy).
         self._insert_new = (
             dialect.insert(ITEMS).on_conflict_do_nothing(index_elements=["turn_id"]).returning(ITEMS.c.id)
         )
