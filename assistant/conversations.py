@@ -157,9 +157,12 @@ class ConversationStore(ConversationReads):
     def _redact_stored(self) -> None:
         """Redact what older versions stored raw in a SQLite file: session topics and the trace fields that
         copy the message (PostgreSQL only ever held rows written by this version)."""
-        with begin_write(self.engine) as conn:
+        with self.engine.connect() as conn:  # the usual case, without taking the write lock
             if conn.exec_driver_sql("PRAGMA user_version").scalar_one() >= _SCHEMA_VERSION:
                 return
+        with begin_write(self.engine) as conn:
+            if conn.exec_driver_sql("PRAGMA user_version").scalar_one() >= _SCHEMA_VERSION:
+                return  # another process did it meanwhile
             topics = conn.execute(
                 select(SESSIONS.c.id, SESSIONS.c.topic).where(SESSIONS.c.topic.is_not(None))
             )
