@@ -1,5 +1,5 @@
-"""Conversation analytics for the admin console and `GET /v1/admin/analytics`: plain SQL over the
-conversation database (turns, sessions, feedback), no state of its own.
+"""Conversation analytics for the admin console and `GET /v1/admin/analytics`: Core queries (SQLite and
+PostgreSQL alike) over the conversation log's shared tables, so every replica's turns count; no state of its own.
 
 Definitions (one place, so the console, the API and the tests agree):
 
@@ -17,20 +17,14 @@ import math
 import time
 from typing import Any
 
+from sqlalchemy import and_, case, distinct, exists, func, select
+
+from assistant.conversation_tables import FEEDBACK, TURNS
 from assistant.conversations import ConversationStore
+from knowledge.database.dialect_sql import utc_day
 
 DAY_S = 24 * 3600
 ANSWERED_ROUTES = ("template", "rag")
-
-
-def _rows(
-    store: ConversationStore, sql: str, params: list[Any] | tuple[Any, ...] = ()
-) -> list[tuple[Any, ...]]:
-    return store.rows(sql, params)
-
-
-def _has_feedback(store: ConversationStore) -> bool:
-    return bool(_rows(store, "select 1 from sqlite_master where type = 'table' and name = 'feedback'"))
 
 
 def since_ts(days: int | None, now: float | None = None) -> float:
@@ -42,43 +36,39 @@ def since_ts(days: int | None, now: float | None = None) -> float:
 
 def conversations_per_day(store: ConversationStore, since: float = 0.0) -> list[dict[str, Any]]:
     """Per UTC day: conversations (sessions with a turn that day), customer turns, handoffs."""
-    rows = _rows(
-        store,
-        "select date(created_at, 'unixepoch') as day, count(distinct session_id), count(*),"
-        " sum(case when route = 'handoff' then 1 else 0 end)"
-        " from turns where created_at >= ? group by day order by day",
-        [since],
+    day = utc_day(TURNS.c.created_at)
+    handoffs = func.sum(case((TURNS.c.route == "handoff", 1), else_=0))
+    query = (
+        select(day, func.count(distinct(TURNS.c.session_id)), func.count(), handoffs)
+        .where(TURNS.c.created_at >= since)
+        .group_by(day)
+        .order_by(day)
     )
-    return [{"day": d, "conversations": c, "turns": t, "handoffs": h or 0} for d, c, t, h in rows]
+    return [
+        {"day": d, "conversations": c, "turns": t, "handoffs": h or 0} for d, c, t, h in store.read(query)
+    ]
 
 
 def resolution(store: ConversationStore, since: float = 0.0) -> dict[str, Any]:
     """Customer turns, resolved turns and the resolution (deflection) rate; see the module docstring."""
-    down = (
-        "and not exists (select 1 from feedback f where f.message_id = t.id and f.rating = 'down')"
-        if _has_feedback(store)
-        else ""
+    t, h, f = TURNS.alias("t"), TURNS.alias("h"), FEEDBACK.alias("f")
+    handed_later = exists().where(
+        h.c.session_id == t.c.session_id, h.c.route == "handoff", h.c.created_at >= t.c.created_at
     )
-    total, resolved = _rows(
-        store,
-        "select count(*), coalesce(sum(case when t.route in ('template', 'rag')"
-        " and not exists (select 1 from turns h where h.session_id = t.session_id and h.route = 'handoff'"
-        f" and h.created_at >= t.created_at) {down} then 1 else 0 end), 0)"
-        " from turns t where t.created_at >= ?",
-        [since],
+    rated_down = exists().where(f.c.message_id == t.c.id, f.c.rating == "down")
+    resolved = case((and_(t.c.route.in_(ANSWERED_ROUTES), ~handed_later, ~rated_down), 1), else_=0)
+    total, done = store.read(
+        select(func.count(), func.coalesce(func.sum(resolved), 0)).where(t.c.created_at >= since)
     )[0]
-    handed = _rows(
-        store,
-        "select count(distinct session_id) from turns where route = 'handoff' and created_at >= ?",
-        [since],
+    in_window = TURNS.c.created_at >= since
+    handed = store.read(
+        select(func.count(distinct(TURNS.c.session_id))).where(TURNS.c.route == "handoff", in_window)
     )[0][0]
-    sessions = _rows(store, "select count(distinct session_id) from turns where created_at >= ?", [since])[0][
-        0
-    ]
+    sessions = store.read(select(func.count(distinct(TURNS.c.session_id))).where(in_window))[0][0]
     return {
         "customer_turns": total,
-        "resolved_turns": resolved,
-        "resolution_rate": round(resolved / total, 4) if total else None,
+        "resolved_turns": done,
+        "resolution_rate": round(done / total, 4) if total else None,
         "sessions": sessions,
         "handoff_sessions": handed,
         "handoff_rate": round(handed / sessions, 4) if sessions else None,
@@ -86,58 +76,69 @@ def resolution(store: ConversationStore, since: float = 0.0) -> dict[str, Any]:
 
 
 def routes(store: ConversationStore, since: float = 0.0) -> dict[str, int]:
-    """Turns per route."""
-    rows = _rows(
-        store,
-        "select route, count(*) from turns where created_at >= ? group by route order by 2 desc",
-        [since],
+    """Turns per route, busiest first."""
+    n = func.count()
+    query = (
+        select(TURNS.c.route, n)
+        .where(TURNS.c.created_at >= since)
+        .group_by(TURNS.c.route)
+        .order_by(n.desc(), TURNS.c.route)
     )
-    return {r or "unknown": n for r, n in rows}
+    return {r or "unknown": c for r, c in store.read(query)}
 
 
 def top_intents(store: ConversationStore, since: float = 0.0, limit: int = 10) -> list[dict[str, Any]]:
     """The most frequent predicted intents with their mean confidence."""
-    rows = _rows(
-        store,
-        "select intent, count(*), avg(confidence) from turns where intent is not null and intent != ''"
-        " and created_at >= ? group by intent order by 2 desc, 1 limit ?",
-        [since, limit],
+    n = func.count()
+    query = (
+        select(TURNS.c.intent, n, func.avg(TURNS.c.confidence))
+        .where(TURNS.c.intent.is_not(None), TURNS.c.intent != "", TURNS.c.created_at >= since)
+        .group_by(TURNS.c.intent)
+        .order_by(n.desc(), TURNS.c.intent)
+        .limit(limit)
     )
-    return [{"intent": i, "turns": n, "mean_confidence": round(c or 0.0, 4)} for i, n, c in rows]
+    return [{"intent": i, "turns": c, "mean_confidence": round(m or 0.0, 4)} for i, c, m in store.read(query)]
 
 
 def top_unanswered(store: ConversationStore, since: float = 0.0, limit: int = 10) -> list[dict[str, Any]]:
-    """Fallback turns grouped by their text (trimmed, lower-cased), most frequent first."""
-    rows = _rows(
-        store,
-        "select lower(trim(message)) as q, count(*), max(created_at), max(language),"
-        " (select t2.id from turns t2 where t2.route = 'fallback' and lower(trim(t2.message)) = lower(trim(t.message))"
-        "  order by t2.created_at desc limit 1)"
-        " from turns t where route = 'fallback' and created_at >= ? group by q order by 2 desc, 3 desc limit ?",
-        [since, limit],
+    """Fallback turns grouped by their text (trimmed, lower-cased), most frequent first, each with the id of
+    its latest turn."""
+    question = func.lower(func.trim(TURNS.c.message))
+    n, last = func.count(), func.max(TURNS.c.created_at)
+    fallback = TURNS.c.route == "fallback"
+    query = (
+        select(question, n, last, func.max(TURNS.c.language))
+        .where(fallback, TURNS.c.created_at >= since)
+        .group_by(question)
+        .order_by(n.desc(), last.desc())
+        .limit(limit)
     )
+    rows = store.read(query)
+    newest = func.row_number().over(partition_by=question, order_by=(TURNS.c.created_at.desc(), TURNS.c.id))
+    ranked = (
+        select(TURNS.c.id, question.label("q"), newest.label("n"))
+        .where(fallback, question.in_([r[0] for r in rows]))
+        .subquery()
+    )
+    latest = {q: tid for tid, q in store.read(select(ranked.c.id, ranked.c.q).where(ranked.c.n == 1))}
     return [
-        {"question": q, "count": n, "last_seen": ts, "language": lang, "last_turn_id": tid}
-        for q, n, ts, lang, tid in rows
+        {"question": q, "count": c, "last_seen": ts, "language": lang, "last_turn_id": latest.get(q)}
+        for q, c, ts, lang in rows
     ]
 
 
 def feedback(store: ConversationStore, since: float = 0.0) -> dict[str, Any]:
     """Thumbs up / down counts on turns of the window, and the share of each among rated turns."""
-    if not _has_feedback(store):
-        up = down = 0
-    else:
-        rows = dict(
-            _rows(
-                store,
-                "select f.rating, count(*) from feedback f join turns t on t.id = f.message_id"
-                " where t.created_at >= ? group by f.rating",
-                [since],
-            )
-        )
-        up, down = rows.get("up", 0), rows.get("down", 0)
+    query = (
+        select(FEEDBACK.c.rating, func.count())
+        .join(TURNS, TURNS.c.id == FEEDBACK.c.message_id)
+        .where(TURNS.c.created_at >= since)
+        .group_by(FEEDBACK.c.rating)
+    )
+    counted = {r: c for r, c in store.read(query)}
+    up, down = counted.get("up", 0), counted.get("down", 0)
     rated = up + down
-    total = _rows(store, "select count(*) from turns where created_at >= ?", [since])[0][0]
+    total = store.read(select(func.count()).where(TURNS.c.created_at >= since))[0][0]
     return {
         "up": up,
         "down": down,
@@ -160,9 +161,10 @@ def percentile(values: list[float], q: float) -> float | None:
 def latency_by_route(store: ConversationStore, since: float = 0.0) -> list[dict[str, Any]]:
     """p50 / p95 / max latency (ms) and the turn count per route, busiest route first."""
     by_route: dict[str, list[float]] = {}
-    for route, ms in _rows(
-        store, "select route, latency_ms from turns where latency_ms is not null and created_at >= ?", [since]
-    ):
+    query = select(TURNS.c.route, TURNS.c.latency_ms).where(
+        TURNS.c.latency_ms.is_not(None), TURNS.c.created_at >= since
+    )
+    for route, ms in store.read(query):
         by_route.setdefault(route or "unknown", []).append(float(ms))
     out = []
     for route, values in sorted(by_route.items(), key=lambda kv: (-len(kv[1]), kv[0])):

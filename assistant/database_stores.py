@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # Where each store's branch lives on SQLite (a file in the home). A store ported to knowledge/database adds
 # its branch here; an unlisted branch is an error, not a store left behind.
-SQLITE_FILES = {"keys": "keys.db"}
+SQLITE_FILES = {"conversations": "conversations.db", "keys": "keys.db", "review": "review.db"}
 
 
 @dataclass(frozen=True)

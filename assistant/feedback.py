@@ -8,6 +8,10 @@ import threading
 import time
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from assistant.conversation_tables import FEEDBACK
 from assistant.conversations import ConversationStore
 from assistant.pipeline import Assistant
 from knowledge.redaction import redact
@@ -16,26 +20,17 @@ log = logging.getLogger("lepton.feedback")
 
 
 class FeedbackStore:
-    """One row per message in the `feedback` table; a later rating replaces the earlier one."""
+    """One row per message in the `feedback` table (the conversation log's database, made by its migrations);
+    a later rating replaces the earlier one."""
 
     def __init__(self, store: ConversationStore) -> None:
         self.store = store
-        self.db = store.db
-        # The conversation store's connection is shared; so is its lock.
-        self._lock = store.lock
-        with self._lock:
-            self.db["feedback"].create(
-                {
-                    "message_id": str,
-                    "session_id": str,
-                    "rating": str,
-                    "comment": str,
-                    "created_at": float,
-                    "updated_at": float,
-                },
-                pk="message_id",
-                if_not_exists=True,
-            )
+        dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
+        new = dialect.insert(FEEDBACK)
+        self._upsert = new.on_conflict_do_update(
+            index_elements=["message_id"],
+            set_={k: new.excluded[k] for k in ("rating", "comment", "updated_at")},
+        )
 
     def record(self, message_id: str, rating: str, comment: str | None) -> dict[str, Any] | None:
         """Store the rating of a logged turn; None when there is no such turn."""
@@ -51,20 +46,13 @@ class FeedbackStore:
             "created_at": now,
             "updated_at": now,
         }
-        with self._lock:
-            self.db.execute(
-                "insert into feedback (message_id, session_id, rating, comment, created_at, updated_at)"
-                " values (:message_id, :session_id, :rating, :comment, :created_at, :updated_at)"
-                " on conflict(message_id) do update set rating = excluded.rating, comment = excluded.comment,"
-                " updated_at = excluded.updated_at",
-                row,
-            )
+        with self.store.engine.begin() as conn:
+            conn.execute(self._upsert, row)
         return row
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            rows = self.db.execute("select rating, count(*) from feedback group by rating").fetchall()
-        return {"up": 0, "down": 0} | {r: n for r, n in rows}
+        rows = self.store.read(select(FEEDBACK.c.rating, func.count()).group_by(FEEDBACK.c.rating))
+        return {"up": 0, "down": 0} | {r[0]: r[1] for r in rows}
 
 
 _stores: dict[int, FeedbackStore] = {}

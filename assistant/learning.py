@@ -157,7 +157,8 @@ def retrain(
     texts = [redact(t) for t in texts]
     reviewed = 0
     if from_logs:
-        rx, ry = ReviewQueue(settings.home / "review.db").training_examples()
+        with ReviewQueue.from_settings(settings) as queue:
+            rx, ry = queue.training_examples()
         texts, labels, reviewed = texts + rx, labels + ry, len(rx)
     train_x, train_y, held_x, held_y = split_heldout(texts, labels)
     registry = ModelRegistry(settings.intents_dir)

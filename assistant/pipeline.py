@@ -109,8 +109,8 @@ class Assistant:
         message_language("warming up the language profiles")
         if self.intents is not None:
             self.intents.predict(["warm up"])
-        self.store = ConversationStore(s.logs_path)
-        self.review = ReviewQueue(s.home / "review.db")
+        self.store = ConversationStore.from_settings(s)
+        self.review = ReviewQueue.from_settings(s)
         self.listeners.append(functools.partial(queue_thumbs_down, self))
         self.ready = True
         background = train_demo and train_in_background

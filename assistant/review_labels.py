@@ -41,7 +41,8 @@ def known_intents(settings: Settings, kb: Templates | None = None) -> set[str]:
     if data:
         with contextlib.suppress(ValueError):  # an empty or foreign CSV: the other sources still count
             names.update(load_intent_csv(data)[1])
-    names.update(ReviewQueue(settings.home / "review.db").training_examples()[1])
+    with ReviewQueue.from_settings(settings) as queue:
+        names.update(queue.training_examples()[1])
     if kb is None and (settings.kb_dir / "kb.db").is_file():
         kb = Store(settings.kb_dir / "kb.db")
     names.update(t.intent for t in (kb.templates() if kb is not None else ()))

@@ -163,7 +163,7 @@ def check_lora(model_dir: Path, results: list[dict], steps: int = 30) -> None:
         pairs.append(
             gp.Pair(f"t{i}", f"Tell me about {path.stem.replace('-', ' ')}", answer, "en", [passage])
         )
-    gp.collect_pairs = lambda home: pairs  # the approved pairs would come from HOME's logs
+    gp.collect_pairs = lambda sources: pairs  # the approved pairs would come from the logs
     home = Path(tempfile.mkdtemp(prefix="lepton-lora-"))
     res = gl.train_generator(home, gl.GeneratorTrainConfig(steps=steps), min_pairs=4, model_path=model_dir)
     gen = LocalGenerator(model_dir, adapter_path=res.path, prefix_cache=False)

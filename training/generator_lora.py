@@ -20,7 +20,7 @@ from typing import Any
 
 from knowledge.runtime_env import set_offline
 from training.bundled_generator import bundled_generator_path
-from training.generator_pairs import encode_pair, fingerprint, split_pairs, training_pairs
+from training.generator_pairs import PairSources, encode_pair, fingerprint, split_pairs, training_pairs
 from training.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -152,9 +152,10 @@ def train_generator(
     device: str | None = None,
     promote: bool = True,
     force: bool = False,
+    sources: PairSources | None = None,
 ) -> GeneratorTrainResult:
-    """LoRA-tune the local generator on HOME's approved pairs, register the adapter, promote it if it measures
-    better.
+    """LoRA-tune the local generator on the approved pairs of `sources` (HOME's conversation log and review
+    queue, or the shared database's), register the adapter under HOME, promote it if it measures better.
 
     Better: a lower answer loss on the held-out pairs (`split_pairs`) than the served model's, the current
     adapter for this base or else the base model itself; `force` promotes regardless, `promote=False` never.
@@ -163,7 +164,7 @@ def train_generator(
     """
     config = config or GeneratorTrainConfig()
     home = Path(home)
-    pairs, left_out = training_pairs(home)
+    pairs, left_out = training_pairs(sources)
     if len(pairs) < min_pairs:
         skipped = (
             f" ({left_out['redacted']} replies with redacted data and {left_out['duplicates']} repeated"
@@ -172,7 +173,7 @@ def train_generator(
             else ""
         )
         raise NotEnoughPairs(
-            f"only {len(pairs)} approved question/answer pairs in {home}{skipped} (need at least {min_pairs}): "
+            f"only {len(pairs)} approved question/answer pairs in the logs{skipped} (need at least {min_pairs}): "
             "thumbs-up replies or confirmed reviews of template/rag turns"
         )
     train_pairs, held_pairs = split_pairs(pairs)

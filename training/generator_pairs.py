@@ -1,7 +1,8 @@
-"""The generator's training data: approved question -> answer pairs from HOME's logs, and their encoding.
+"""The generator's training data: approved question -> answer pairs from the logs, and their encoding.
 
-A pair is a logged turn (HOME/conversations.db `turns`) whose reply got a thumbs-up (`feedback.rating = 'up'`),
-or whose route is template/rag and whose review item a person confirmed (HOME/review.db, status confirmed).
+A pair is a logged turn (the conversation log's `turns`) whose reply got a thumbs-up (`feedback.rating = 'up'`),
+or whose route is template/rag and whose review item a person confirmed (the review queue, status confirmed).
+Both are read through their stores (`PairSources`), on SQLite or PostgreSQL alike.
 The logged text is already redacted: a reply that lost data to a tag ("write to [EMAIL]") is left out, or the
 model would learn to write tags; a question asked several times counts once (its latest answer). A pair is
 encoded in the runtime's chat format (`build_messages`, with the turn's cited snippets as passages), with the
@@ -12,15 +13,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from knowledge.redaction import has_tags
 from training.generator_prompt import Passage, build_messages
+from training.review import ReviewQueue
 
 APPROVED_ROUTES = ("template", "rag")
+
+
+class TurnLog(Protocol):
+    """The conversation log as the pairs read it (assistant/conversations.py's ConversationStore)."""
+
+    def turns_for_training(self, routes: Iterable[str]) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class PairSources:
+    """Where the pairs come from: the conversation log and the review queue of one home or database."""
+
+    turns: TurnLog
+    review: ReviewQueue | None = None
 
 
 @dataclass
@@ -54,42 +69,14 @@ def _passages(sources: str | None, language: str) -> list[Passage]:
     return out[:3]  # the runtime composes from at most three passages
 
 
-def _confirmed_turns(home: Path) -> set[str]:
-    path = home / "review.db"
-    if not path.is_file():
-        return set()
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("select turn_id from items where status = 'confirmed'").fetchall()
-    except sqlite3.OperationalError:
-        rows = []
-    finally:
-        conn.close()
-    return {r[0] for r in rows}
-
-
-def collect_pairs(home: Path) -> list[Pair]:
-    """Approved pairs of HOME, oldest first (thumbs-up, or template/rag turns a reviewer confirmed)."""
-    home = Path(home)
-    path = home / "conversations.db"
-    if not path.is_file():
+def collect_pairs(sources: PairSources | None) -> list[Pair]:
+    """Approved pairs, oldest first (thumbs-up, or template/rag turns a reviewer confirmed); none without
+    sources."""
+    if sources is None:
         return []
-    confirmed = _confirmed_turns(home)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
-        if "turns" not in tables:
-            return []
-        up = "exists (select 1 from feedback f where f.message_id = t.id and f.rating = 'up')"
-        rows = conn.execute(
-            f"select t.id, t.message, t.reply, t.route, t.language, t.sources,"
-            f" {up if 'feedback' in tables else '0'} as liked from turns t order by t.created_at"
-        ).fetchall()
-    finally:
-        conn.close()
+    confirmed = sources.review.confirmed_turns() if sources.review is not None else set()
     pairs = []
-    for r in rows:
+    for r in sources.turns.turns_for_training(APPROVED_ROUTES):
         question, answer = (r["message"] or "").strip(), (r["reply"] or "").strip()
         if not question or not answer:
             continue
@@ -103,13 +90,13 @@ def _key(question: str) -> str:
     return " ".join(question.lower().split())
 
 
-def training_pairs(home: Path) -> tuple[list[Pair], dict[str, int]]:
+def training_pairs(sources: PairSources | None) -> tuple[list[Pair], dict[str, int]]:
     """The approved pairs fit to train on, and how many were left out (`redacted`, `duplicates`).
 
     A reply with a redaction tag is left out: the model would learn to answer "write to [EMAIL]". Of a question
     asked several times only the latest answer counts, so fifty copies do not outweigh the rest.
     """
-    approved = collect_pairs(home)
+    approved = collect_pairs(sources)
     clean = [p for p in approved if not has_tags(p.answer)]
     latest = {_key(p.question): p for p in clean}  # oldest first: the last one wins
     pairs = [p for p in clean if latest[_key(p.question)] is p]

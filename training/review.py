@@ -1,66 +1,125 @@
-"""The review queue: turns a person should look at, and the training examples they confirm."""
+"""The review queue: turns a person should look at, and the training examples they confirm.
+
+HOME/review.db (SQLite, the default) or the `items` table of the shared PostgreSQL database (`database_url`),
+through knowledge/database; revisions/review/ makes the table. Every replica reviews the same queue: an item
+is resolved once (a conditional update on its status), whoever answers first.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import sqlite_utils
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
+from knowledge.database import begin_write, close_engine, open_store
+from knowledge.database.dialect_sql import joined
 from knowledge.redaction import redact
 
 PENDING, CONFIRMED, CORRECTED, DISCARDED = "pending", "confirmed", "corrected", "discarded"
+# Resolutions take turns across replicas (a PostgreSQL advisory lock held for the transaction; on SQLite the
+# write transaction's lock does it): a `same_text` resolution locks many rows, and two of them locking the same
+# rows in different orders would deadlock. People review one item at a time: the wait is nothing.
+RESOLVE_LOCK = int.from_bytes(b"review", "big")
+_TAKE_TURNS = text("SELECT pg_advisory_xact_lock(:key)")
+
+metadata = MetaData()
+ITEMS = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("turn_id", Text),
+    Column("session_id", Text),
+    Column("created_at", Float),
+    Column("text", Text),
+    Column("language", Text),
+    Column("predicted", Text),
+    Column("confidence", Float),
+    Column("reasons", Text),  # comma-separated reason codes (assistant/review_hooks.py)
+    Column("status", Text),
+    Column("label", Text),
+    Column("reviewer", Text),
+    Column("reviewed_at", Float),
+    Index("idx_items_turn_id", "turn_id", unique=True),
+    Index("idx_items_status", "status"),
+)
 
 
-def _key(text: str) -> str:
-    """SQL for what makes two items the same question: their text, case and surrounding blanks aside."""
-    return f"lower(trim({text}))"
+def _key(column: Any) -> Any:
+    """What makes two items the same question: their text, case and surrounding blanks aside."""
+    return func.lower(func.trim(column))
 
 
 # Items with `copies`: how many pending items (this one included) have the same text, and `copies_reasons`:
 # why those were queued (comma-separated, repeats and all). Counted once per query and joined (a count per row
 # took 2.3 s for 200 rows of a 20,000-item queue).
-_ROWS = (
-    f"with c as (select {_key('text')} as k, count(*) as n, group_concat(reasons) as r from items"
-    f" where status = '{PENDING}' group by k)"
-    " select i.*, coalesce(c.n, 0) as copies, coalesce(c.r, '') as copies_reasons"
-    f" from items i left join c on c.k = {_key('i.text')}"
+_I = ITEMS.alias("i")
+_PENDING_COPIES = (
+    select(_key(ITEMS.c.text).label("k"), func.count().label("n"), joined(ITEMS.c.reasons).label("r"))
+    .where(ITEMS.c.status == PENDING)
+    .group_by(_key(ITEMS.c.text))
+    .cte("c")
 )
+_ROWS = select(
+    _I,
+    func.coalesce(_PENDING_COPIES.c.n, 0).label("copies"),
+    func.coalesce(_PENDING_COPIES.c.r, "").label("copies_reasons"),
+).select_from(_I.outerjoin(_PENDING_COPIES, _PENDING_COPIES.c.k == _key(_I.c.text)))
+
+
+class HomeSettings(Protocol):
+    """What the queue needs of the settings (assistant/config.py's Settings has it)."""
+
+    @property
+    def home(self) -> Path: ...
+
+    @property
+    def database_url(self) -> Any: ...
+
+
+class AlreadyReviewed(Exception):
+    """The item was resolved already (by another reviewer, perhaps on another replica); `item` says how."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__(f"review item {item['id']} is {item['status']} already")
+        self.item = item
 
 
 class ReviewQueue:
-    """Items keyed by turn id in HOME/review.db; text is redacted before it is stored."""
+    """Items keyed by turn id; text is redacted before it is stored. Safe across threads and replicas."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self.db = sqlite_utils.Database(conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self._lock = threading.Lock()
-        self.db["items"].create(
-            {
-                "id": int,
-                "turn_id": str,
-                "session_id": str,
-                "created_at": float,
-                "text": str,
-                "language": str,
-                "predicted": str,
-                "confidence": float,
-                "reasons": str,
-                "status": str,
-                "label": str,
-                "reviewer": str,
-                "reviewed_at": float,
-            },
-            pk="id",
-            if_not_exists=True,
+    def __init__(self, path: Path, *, database_url: Any = None) -> None:
+        """The queue in the SQLite file `path`, or in PostgreSQL at `database_url`."""
+        self.path = path
+        self.engine = open_store(database_url, path, "review")
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        # RETURNING says whether it was inserted (rowcount is -1 on PostgreSQL through SQLAlchemy).
+        self._insert_new = (
+            dialect.insert(ITEMS).on_conflict_do_nothing(index_elements=["turn_id"]).returning(ITEMS.c.id)
         )
-        self.db["items"].create_index(["turn_id"], unique=True, if_not_exists=True)
-        self.db["items"].create_index(["status"], if_not_exists=True)
+
+    @classmethod
+    def from_settings(cls, settings: HomeSettings) -> ReviewQueue:
+        """The configured queue: HOME/review.db, or the `items` table of `database_url`."""
+        return cls(settings.home / "review.db", database_url=settings.database_url)
 
     def add(
         self,
@@ -74,27 +133,30 @@ class ReviewQueue:
         confidence: float = 0.0,
     ) -> bool:
         """Queue a turn (once; a second reason is appended). Returns True when the item is new."""
-        with self._lock:
-            rows = list(self.db.query("select id, reasons from items where turn_id = ?", [turn_id]))
-            if rows:
-                reasons = set(rows[0]["reasons"].split(","))
+        row = {
+            "turn_id": turn_id,
+            "session_id": session_id,
+            "created_at": time.time(),
+            "text": redact(text),
+            "language": language,
+            "predicted": predicted,
+            "confidence": confidence,
+            "reasons": reason,
+            "status": PENDING,
+        }
+        with begin_write(self.engine) as conn:
+            if conn.execute(self._insert_new, row).first() is not None:
+                return True
+            # Queued already: add the reason, the row locked so that two replicas' reasons both stay.
+            found = conn.execute(
+                select(ITEMS.c.id, ITEMS.c.reasons).where(ITEMS.c.turn_id == turn_id).with_for_update()
+            ).first()
+            if found is not None:
+                reasons = set((found.reasons or "").split(",")) - {""}
                 if reason not in reasons:
-                    self.db["items"].update(rows[0]["id"], {"reasons": ",".join(sorted(reasons | {reason}))})
-                return False
-            self.db["items"].insert(
-                {
-                    "turn_id": turn_id,
-                    "session_id": session_id,
-                    "created_at": time.time(),
-                    "text": redact(text),
-                    "language": language,
-                    "predicted": predicted,
-                    "confidence": confidence,
-                    "reasons": reason,
-                    "status": PENDING,
-                }
-            )
-            return True
+                    merged = ",".join(sorted(reasons | {reason}))
+                    conn.execute(update(ITEMS).where(ITEMS.c.id == found.id).values(reasons=merged))
+            return False
 
     def items(
         self, status: str | None = PENDING, limit: int = 100, *, grouped: bool = False
@@ -103,20 +165,20 @@ class ReviewQueue:
 
         `grouped`: a question asked by many is one item (the newest of them) with its count in `copies`;
         resolving it with `same_text` answers them all."""
-        conditions, params = (["i.status = ?"], [status]) if status else ([], [])
+        query = _ROWS
+        if status:
+            query = query.where(_I.c.status == status)
         if grouped:  # the newest item per text (and status)
-            conditions.append(
-                f"i.id in (select id from (select id, row_number() over (partition by {_key('text')}, status"
-                " order by created_at desc, id desc) as n from items) where n = 1)"
+            newest = func.row_number().over(
+                partition_by=(_key(ITEMS.c.text), ITEMS.c.status),
+                order_by=(ITEMS.c.created_at.desc(), ITEMS.c.id.desc()),
             )
-        where = f"where {' and '.join(conditions)}" if conditions else ""
-        sql = f"{_ROWS} {where} order by i.created_at desc limit ?"
-        with self._lock:
-            return list(self.db.query(sql, [*params, limit]))
+            ranked = select(ITEMS.c.id, newest.label("n")).subquery()
+            query = query.where(_I.c.id.in_(select(ranked.c.id).where(ranked.c.n == 1)))
+        return self._rows(query.order_by(_I.c.created_at.desc(), _I.c.id.desc()).limit(limit))
 
     def get(self, item_id: int) -> dict[str, Any] | None:
-        with self._lock:
-            rows = list(self.db.query(f"{_ROWS} where i.id = ?", [item_id]))
+        rows = self._rows(_ROWS.where(_I.c.id == item_id))
         return rows[0] if rows else None
 
     def resolve(
@@ -124,43 +186,74 @@ class ReviewQueue:
     ) -> dict[str, Any]:
         """Confirm the predicted intent, correct it (`label`), or discard the item (`label=None`).
 
-        With `same_text`, every other pending item with the same text gets the same answer (a question asked
-        fifty times is reviewed once). The returned item's `also_resolved` counts those.
+        Only a pending item is resolved, once: KeyError when there is no such item, AlreadyReviewed when it was
+        resolved already (two reviewers, or two replicas, answering at once: the first one wins). With
+        `same_text`, every other pending item with the same text gets the same answer in the same transaction
+        (a question asked fifty times is reviewed once); the returned item's `also_resolved` counts those.
         """
-        item = self.get(item_id)
-        if item is None:
-            raise KeyError(item_id)
-        # One statement, so all of them change or none; each copy is confirmed or corrected against its own
-        # prediction.
-        with self._lock:
-            changed = self.db.execute(
-                "update items set status = case when ? is null then ? when predicted = ? then ? else ? end,"
-                " label = ?, reviewer = ?, reviewed_at = ?"
-                f" where id = ? or (? and status = '{PENDING}' and {_key('text')} = {_key('?')})",
-                [label, DISCARDED, label, CONFIRMED, CORRECTED, label, reviewer, time.time()]
-                + [item_id, same_text, item["text"]],
-            ).rowcount
-            self.db.conn.commit()
-        if not changed:  # removed in the meantime
-            raise KeyError(item_id)
-        return {**(self.get(item_id) or {}), "also_resolved": changed - 1}
+        if label is None:
+            status: Any = literal(DISCARDED)
+        else:  # each copy is confirmed or corrected against its own prediction
+            status = case((ITEMS.c.predicted == label, CONFIRMED), else_=CORRECTED)
+        answer = {"status": status, "label": label, "reviewer": reviewer, "reviewed_at": time.time()}
+        pending = ITEMS.c.status == PENDING
+        with begin_write(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(_TAKE_TURNS, {"key": RESOLVE_LOCK})
+            question = conn.execute(
+                update(ITEMS).where(ITEMS.c.id == item_id, pending).values(answer).returning(ITEMS.c.text)
+            ).scalar()
+            if question is None:
+                done = self.get(item_id)
+                if done is None:
+                    raise KeyError(item_id)
+                raise AlreadyReviewed(done)
+            also = 0
+            if same_text:
+                copies = and_(pending, _key(ITEMS.c.text) == _key(literal(question)), ITEMS.c.id != item_id)
+                also = conn.execute(update(ITEMS).where(copies).values(answer)).rowcount
+        return {**(self.get(item_id) or {}), "also_resolved": also}
 
     def training_examples(self) -> tuple[list[str], list[str]]:
         """(texts, intents) of the confirmed or corrected items: one row per distinct text (case and blanks
         aside), with its latest answer. A question asked fifty times is one training example, not fifty that would
         outweigh the rest and, landing on one side of the held-out split together, skew its scores."""
-        with self._lock:
-            rows = list(
-                self.db.query(
-                    f"select text, label from (select text, label, row_number() over (partition by {_key('text')}"
-                    f" order by reviewed_at desc, id desc) as newest, min(id) over (partition by {_key('text')})"
-                    " as first from items where status in (?, ?)) where newest = 1 order by first",
-                    [CONFIRMED, CORRECTED],
-                )
+        key = _key(ITEMS.c.text)
+        ranked = (
+            select(
+                ITEMS.c.text,
+                ITEMS.c.label,
+                func.row_number()
+                .over(partition_by=key, order_by=(ITEMS.c.reviewed_at.desc(), ITEMS.c.id.desc()))
+                .label("newest"),
+                func.min(ITEMS.c.id).over(partition_by=key).label("first"),
             )
+            .where(or_(ITEMS.c.status == CONFIRMED, ITEMS.c.status == CORRECTED))
+            .subquery()
+        )
+        rows = self._rows(
+            select(ranked.c.text, ranked.c.label).where(ranked.c.newest == 1).order_by(ranked.c.first)
+        )
         return [r["text"] for r in rows], [r["label"] for r in rows]
 
+    def confirmed_turns(self) -> set[str]:
+        """The turn ids of the items a reviewer confirmed (the bot's answer was right)."""
+        rows = self._rows(select(ITEMS.c.turn_id).where(ITEMS.c.status == CONFIRMED))
+        return {r["turn_id"] for r in rows}
+
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            rows = self.db.execute("select status, count(*) from items group by status").fetchall()
-        return {status: n for status, n in rows}
+        rows = self._rows(select(ITEMS.c.status, func.count().label("n")).group_by(ITEMS.c.status))
+        return {r["status"]: r["n"] for r in rows}
+
+    def close(self) -> None:
+        close_engine(self.engine)
+
+    def __enter__(self) -> ReviewQueue:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _rows(self, query: Any) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]

@@ -39,7 +39,7 @@ class AgentDesk:
         return rows
 
     def waiting_count(self) -> int:
-        return self.store().rows("select count(*) from sessions where status = ?", [HANDOFF])[0][0]
+        return self.store().count_with_status(HANDOFF)
 
     def takeover(self, session_id: str) -> dict[str, Any]:
         """Take a session away from the bot."""
@@ -55,9 +55,8 @@ class AgentDesk:
         store = self.store()
         if not store.history(session_id, limit=1):
             raise NotFound("No such session.")
-        if store.session(session_id).status != HANDOFF:
+        if not store.assign(session_id, agent, waiting=True):  # one statement: closed meanwhile, not given
             raise Conflict("The session is not waiting for a person.")
-        store.assign(session_id, agent)
         return {"session_id": session_id, "status": HANDOFF, "agent": agent}
 
     def reply(self, session_id: str, text: str, agent: str) -> dict[str, Any]:
@@ -67,8 +66,7 @@ class AgentDesk:
         if not store.history(session_id, limit=1):
             raise NotFound("No such session.")
         store.set_status(session_id, HANDOFF)
-        if not store.session(session_id).agent:
-            store.assign(session_id, agent)
+        store.assign(session_id, agent, unassigned=True)  # whoever has it keeps it
         return store.add_agent_message(session_id, text, agent)
 
     def close(self, session_id: str, agent: str = "agent") -> dict[str, Any]:
@@ -78,12 +76,12 @@ class AgentDesk:
         if not store.history(session_id, limit=1):
             raise NotFound("No such session.")
         session = store.session(session_id)
-        sent = None
-        if session.status == HANDOFF:  # not twice, nor to a customer the bot is talking to
-            closing = messages.text("handoff_closed", session.language or "en")
-            # The message first: whoever sees the session closed sees it too (the widget stops polling).
-            sent = store.add_agent_message(session_id, closing, session.agent or agent)
-        store.set_status(session_id, CLOSED)
+        closing = messages.text("handoff_closed", session.language or "en")
+        # Not twice (two agents closing at once), nor to a customer the bot is talking to; the message and the
+        # status in one transaction: whoever sees the session closed sees the message (the widget stops polling).
+        sent = store.close_handoff(session_id, closing, session.agent or agent)
+        if sent is None:
+            store.set_status(session_id, CLOSED)
         self.assistant._emit("handoff_closed", {"session_id": session_id})
         return {"session_id": session_id, "status": CLOSED, "message": sent}
 
@@ -127,13 +125,7 @@ class AgentDesk:
     def _earlier(store: ConversationStore, session_id: str, user_ref: str | None) -> list[dict[str, Any]]:
         if not user_ref:
             return []
-        return store.records(
-            "select s.id, s.created_at, s.updated_at, s.status, s.language,"
-            " (select count(*) from turns t where t.session_id = s.id) as turns,"
-            " (select message from turns t where t.session_id = s.id order by created_at limit 1) as first_message"
-            " from sessions s where s.user_ref = ? and s.id != ? order by s.updated_at desc limit ?",
-            [user_ref, session_id, EARLIER_SESSIONS],
-        )
+        return store.earlier_sessions(user_ref, session_id, EARLIER_SESSIONS)
 
     def canned(self, session_id: str) -> list[dict[str, str]]:
         """Replies to start from: the live templates in the customer's language (English where none), with

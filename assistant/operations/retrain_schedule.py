@@ -25,7 +25,8 @@ class RetrainSchedule:
         self._last_run = time.time()
 
     def _reviewed_count(self) -> int:
-        counts = ReviewQueue(self.settings.home / "review.db").counts()
+        with ReviewQueue.from_settings(self.settings) as queue:
+            counts = queue.counts()
         return counts.get("confirmed", 0) + counts.get("corrected", 0)
 
     def due(self) -> bool:

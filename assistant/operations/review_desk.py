@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
-from assistant.operations.operation_errors import Invalid, NotFound
+from assistant.operations.operation_errors import Conflict, Invalid, NotFound
 from assistant.review_labels import Templates, UnknownIntent, check_label, known_intents
-from training.review import ReviewQueue
+from training.review import AlreadyReviewed, ReviewQueue
 
 if TYPE_CHECKING:
     from assistant.conversations import ConversationStore
@@ -96,19 +96,8 @@ class ReviewDesk:
         store = self._turns() if self._turns is not None else None
         if store is None or not turn_ids:
             return {}
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(turn_ids), 500):  # SQLite's limit on bound parameters
-            chunk = turn_ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            for row in store.records(
-                f"select id, reply, route, sources from turns where id in ({marks})", chunk
-            ):
-                found[row["id"]] = {
-                    "reply": row["reply"],
-                    "route": row["route"],
-                    "sources": _sources(row["sources"]),
-                }
-        return found
+        found = store.replies(turn_ids)
+        return {tid: {**row, "sources": _sources(row["sources"])} for tid, row in found.items()}
 
     def resolve(
         self,
@@ -136,6 +125,10 @@ class ReviewDesk:
             return queue.resolve(item_id, intent, reviewer=reviewer, same_text=same_text)
         except KeyError:  # removed meanwhile
             raise NotFound("No such review item.") from None
+        except AlreadyReviewed as exc:  # by another reviewer (or replica) since it was listed
+            done = exc.item
+            by = f" by {done['reviewer']}" if done.get("reviewer") else ""
+            raise Conflict(f"This item was already reviewed{by}: {done['status']}.") from None
 
 
 def _sources(raw: str | None) -> list[dict[str, Any]]:

@@ -1,12 +1,15 @@
-"""Analytics SQL on a real SQLite conversation database: a few logged turns and ratings → the numbers."""
+"""Analytics on a real conversation database (a SQLite file, and PostgreSQL): a few logged turns and ratings →
+the numbers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from assistant import analytics
+from assistant.conversation_tables import TURNS
 from assistant.conversations import ConversationStore
 from assistant.feedback import FeedbackStore
 
@@ -38,14 +41,14 @@ def _turn(
             "reply": "ok",
         },
     )
-    with store._lock:
-        store.db.execute("update turns set created_at = ? where id = ?", [at, turn_id])
+    with store.engine.begin() as conn:
+        conn.execute(update(TURNS).where(TURNS.c.id == turn_id).values(created_at=at))
     return turn_id
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ConversationStore:
-    s = ConversationStore(tmp_path / "conversations.db")
+def store(database_url: str | None, tmp_path: Path) -> ConversationStore:
+    s = ConversationStore(tmp_path / "conversations.db", database_url=database_url)
     # Session a (day 1): two answered turns, the second rated down.
     _turn(s, "a", "how do refunds work", "template", intent="refund_policy", latency=10, at=T0)
     a2 = _turn(s, "a", "and for gift cards?", "rag", intent="gift_cards", latency=30, at=T0 + 60)
@@ -129,7 +132,7 @@ def test_window_and_summary(store: ConversationStore, tmp_path: Path) -> None:
     assert [d["day"] for d in s["per_day"]] == ["2025-06-16"]
     assert s["routes"] == {"template": 1, "fallback": 1}
     assert s["feedback"]["up"] == 1 and s["feedback"]["down"] == 0
-    # An empty database (no feedback table yet) gives zeros, not errors.
+    # An empty log gives zeros, not errors.
     empty = analytics.summary(ConversationStore(tmp_path / "empty.db"), days=None)
     assert empty["resolution"]["resolution_rate"] is None and empty["feedback"]["rated"] == 0
     assert empty["per_day"] == [] and empty["latency"] == []

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from assistant import conversations
 from assistant.conversations import HANDOFF, ConversationStore
 
 
-def test_turns_are_logged_with_redacted_personal_data(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.db")
+def test_turns_are_logged_with_redacted_personal_data(database_url: str | None, tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.db", database_url=database_url)
     session = store.session(None)
     turn_id = store.log_turn(
         session,
@@ -35,8 +36,10 @@ def test_turns_are_logged_with_redacted_personal_data(tmp_path: Path) -> None:
     assert store.counts() == {"turns": 1, "sessions": 1}
 
 
-def test_a_reply_keeps_the_contact_details_of_the_passages_it_quoted(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.db")
+def test_a_reply_keeps_the_contact_details_of_the_passages_it_quoted(
+    database_url: str | None, tmp_path: Path
+) -> None:
+    store = ConversationStore(tmp_path / "c.db", database_url=database_url)
     passage = "Email privacy@kestrel.example or call 1-800-555-0199 to delete your data."
     turn_id = store.log_turn(
         store.session(None),
@@ -54,18 +57,18 @@ def test_a_reply_keeps_the_contact_details_of_the_passages_it_quoted(tmp_path: P
     assert "public" not in row
 
 
-def test_session_state_survives_a_new_store(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.db")
+def test_session_state_survives_a_new_store(database_url: str | None, tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.db", database_url=database_url)
     session = store.session(None)
     session.status, session.failures, session.slots = HANDOFF, 2, {"order_id": "KH-12345678"}
     store.log_turn(session, {"message": "hi", "reply": "hello"})
     store.close()
-    again = ConversationStore(tmp_path / "c.db").session(session.id)
+    again = ConversationStore(tmp_path / "c.db", database_url=database_url).session(session.id)
     assert (again.status, again.failures, again.slots) == (HANDOFF, 2, {"order_id": "KH-12345678"})
 
 
-def test_expired_or_unknown_sessions_start_afresh(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.db", session_ttl_s=0.05)
+def test_expired_or_unknown_sessions_start_afresh(database_url: str | None, tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.db", session_ttl_s=0.05, database_url=database_url)
     session = store.session(None)
     store.log_turn(session, {"message": "hi", "reply": "hello"})
     time.sleep(0.1)
@@ -73,24 +76,26 @@ def test_expired_or_unknown_sessions_start_afresh(tmp_path: Path) -> None:
     assert store.session("no-such-session").id != "no-such-session"
 
 
-def test_a_failed_write_leaves_no_half_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = ConversationStore(tmp_path / "c.db")
+def test_a_failed_write_leaves_no_half_turn(
+    database_url: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ConversationStore(tmp_path / "c.db", database_url=database_url)
     session = store.session(None)
     store.log_turn(session, {"message": "first", "reply": "a"})
-    original = ConversationStore._upsert
+    original = conversations.private_row
 
-    def crash_on_turns(conn: sqlite3.Connection, table: str, row: dict, keep: tuple = ()) -> None:
+    def crash_on_turns(table: str, row: dict, keep: tuple = ()) -> dict:
         if table == "turns":
             raise OSError("disk gone")  # the session row is already written inside the transaction
-        original(conn, table, row, keep)
+        return original(table, row, keep)
 
-    monkeypatch.setattr(ConversationStore, "_upsert", staticmethod(crash_on_turns))
+    monkeypatch.setattr(conversations, "private_row", crash_on_turns)
     session.failures = 5
     with pytest.raises(OSError):
         store.log_turn(session, {"message": "second", "reply": "b"})
-    con = sqlite3.connect(tmp_path / "c.db")
-    assert con.execute("select count(*) from turns").fetchone()[0] == 1
-    assert con.execute("select failures from sessions").fetchone()[0] == 0
+    monkeypatch.undo()
+    assert store.counts()["turns"] == 1
+    assert store.session(session.id).failures == 0
 
 
 PII = ("jane.doe@example.com", "4111 1111 1111 1111", "+1 415 555 2671")

@@ -13,7 +13,7 @@ from assistant.feedback import FeedbackStore
 from assistant.generation import LocalGenerator, build_messages
 from assistant.pipeline import Assistant
 from training.generator_lora import GeneratorTrainConfig, current_adapter, generator_registry, train_generator
-from training.generator_pairs import collect_pairs, split_pairs, training_pairs
+from training.generator_pairs import PairSources, collect_pairs, split_pairs, training_pairs
 from training.review import CONFIRMED, ReviewQueue
 from ui.cli import app
 
@@ -95,11 +95,16 @@ def make_home(tmp_path: Path, turns: list = TURNS) -> Path:
     return home
 
 
+def logs(home: Path) -> PairSources:
+    """The home's conversation log and review queue, where the pairs come from."""
+    return PairSources(ConversationStore(home / "conversations.db"), ReviewQueue(home / "review.db"))
+
+
 def test_pairs_are_thumbs_up_or_confirmed_answers(tmp_path: Path) -> None:
-    pairs = collect_pairs(make_home(tmp_path))
+    pairs = collect_pairs(logs(make_home(tmp_path)))
     assert [p.question for p in pairs] == [t[0] for t in TURNS[:4]]
     assert pairs[0].passages[0].text == REFUND["snippet"] and pairs[2].language == "zh"
-    assert collect_pairs(tmp_path / "empty") == []
+    assert collect_pairs(logs(tmp_path / "empty")) == [] and collect_pairs(None) == []
 
 
 def test_replies_with_redacted_data_and_repeats_are_left_out(tmp_path: Path) -> None:
@@ -107,8 +112,8 @@ def test_replies_with_redacted_data_and_repeats_are_left_out(tmp_path: Path) -> 
     repeat = ("How long do refunds take ", "Within 5 business days.", "rag", "en", [REFUND], "up")
     home = make_home(tmp_path, [*TURNS, contact, repeat])
     # The log keeps the support address only when a cited passage holds it; this one does not.
-    assert collect_pairs(home)[4].answer == "Write to [EMAIL]."
-    pairs, left_out = training_pairs(home)
+    assert collect_pairs(logs(home))[4].answer == "Write to [EMAIL]."
+    pairs, left_out = training_pairs(logs(home))
     assert left_out == {"redacted": 1, "duplicates": 1}
     assert [p.question for p in pairs] == [t[0] for t in TURNS[1:4]] + [repeat[0].strip()]
     assert pairs[-1].answer == "Within 5 business days."  # the latest answer to a repeated question
@@ -116,7 +121,7 @@ def test_replies_with_redacted_data_and_repeats_are_left_out(tmp_path: Path) -> 
 
 def test_held_out_questions_keep_their_side(tmp_path: Path) -> None:
     turns = [(f"question number {i}", f"answer {i}", "rag", "en", [], "up") for i in range(40)]
-    pairs, _ = training_pairs(make_home(tmp_path, turns))
+    pairs, _ = training_pairs(logs(make_home(tmp_path, turns)))
     train, held = split_pairs(pairs[:20])
     assert (
         held and len(train) + len(held) == 20 and not {p.question for p in train} & {p.question for p in held}
@@ -163,7 +168,10 @@ def test_promoted_only_when_held_out_answers_improve(tmp_path: Path) -> None:
     home = make_home(tmp_path, STYLED)
     # Few short steps keep this under a minute on two cores; a high rate still learns the house style.
     first = train_generator(
-        home, GeneratorTrainConfig(steps=5, batch_size=2, learning_rate=3e-3), min_pairs=10
+        home,
+        GeneratorTrainConfig(steps=5, batch_size=2, learning_rate=3e-3),
+        min_pairs=10,
+        sources=logs(home),
     )
     m = first.metrics
     assert m["pairs"] + m["heldout_pairs"] == 12 and m["heldout_pairs"] >= 1 and m["served"] == "base"
@@ -172,7 +180,10 @@ def test_promoted_only_when_held_out_answers_improve(tmp_path: Path) -> None:
 
     # A learning rate that wrecks the model: registered for the record, never served.
     wrecked = train_generator(
-        home, GeneratorTrainConfig(steps=2, batch_size=2, learning_rate=0.5), min_pairs=10
+        home,
+        GeneratorTrainConfig(steps=2, batch_size=2, learning_rate=0.5),
+        min_pairs=10,
+        sources=logs(home),
     )
     assert wrecked.metrics["served"] == "v0001"
     assert wrecked.metrics["heldout_loss_served"] == m["heldout_loss"]  # the served adapter, re-measured
@@ -220,7 +231,7 @@ def test_train_register_and_load(tmp_path: Path) -> None:
     assert current_adapter(home, tmp_path / "other-model") is None  # trained on another base: not used
 
     gen = LocalGenerator(adapter_path=path)
-    passages = [p for p in collect_pairs(home)[0].passages]
+    passages = [p for p in collect_pairs(logs(home))[0].passages]
     text = gen.generate(build_messages("how long do refunds take", passages, "en"), max_new_tokens=12)
     assert gen.adapter_loaded and text.strip()
 

@@ -25,7 +25,8 @@ def review_list(
     """Turns waiting for a person: unanswered, out of scope, unsure, handed off, thumbs down."""
     from training.review import ReviewQueue
 
-    items = ReviewQueue(existing_settings(home).home / "review.db").items(status, limit)
+    with ReviewQueue.from_settings(existing_settings(home)) as queue:
+        items = queue.items(status, limit)
     if as_json:
         print(json.dumps(items, ensure_ascii=False))
         return
@@ -48,21 +49,23 @@ def review_label(
     home: Home = None,
 ) -> None:
     """Confirm or correct the intent of review item ITEM; it joins the training data."""
-    from assistant.operations import Invalid, NotFound
+    from assistant.operations import Conflict, Invalid, NotFound
     from assistant.operations.review_desk import ReviewDesk
     from training.review import ReviewQueue
 
     settings = existing_settings(home)
-    queue = ReviewQueue(settings.home / "review.db")
+    queue = ReviewQueue.from_settings(settings)
     desk = ReviewDesk(settings, lambda: queue, lambda: None)  # the API's rule: a known intent, or --new
     try:
         row = desk.resolve(item, intent, new=new, same_text=same_text)
     except NotFound:
         fail(f"no review item #{item}")
         return
-    except Invalid as exc:
+    except (Invalid, Conflict) as exc:
         fail(str(exc))
         return
+    finally:
+        queue.close()
     intent = row.get("label") or intent.strip()
     print(f"#{item} {row['status']} as {intent}{_also(row)}")
 
@@ -123,12 +126,16 @@ def review_fix(
 @review_app.command("discard")
 def review_discard(item: int, same_text: SameText = False, home: Home = None) -> None:
     """Drop review item ITEM (it never becomes training data)."""
-    from training.review import ReviewQueue
+    from training.review import AlreadyReviewed, ReviewQueue
 
     try:
-        row = ReviewQueue(existing_settings(home).home / "review.db").resolve(item, None, same_text=same_text)
+        with ReviewQueue.from_settings(existing_settings(home)) as queue:
+            row = queue.resolve(item, None, same_text=same_text)
     except KeyError:
         fail(f"no review item #{item}")
+        return
+    except AlreadyReviewed as exc:
+        fail(f"review item #{item} is {exc.item['status']} already")
         return
     print(f"#{item} discarded{_also(row)}")
 

@@ -79,10 +79,15 @@ def train_generator_cmd(
     only if its answer loss there is lower than the served model's. A running server switches to it within
     model_poll_s (set generator.adapter = "off" to ignore adapters). Meant for a GPU; a few steps run on CPU.
     """
+    from assistant.conversations import ConversationStore
     from training.generator_lora import GeneratorTrainConfig, NotEnoughPairs, train_generator
+    from training.generator_pairs import PairSources
+    from training.review import ReviewQueue
 
     setup_logging()
     settings = settings_for(home)
+    # The pairs come from the configured logs: the home's files, or the database every replica shares.
+    turns, review = ConversationStore.from_settings(settings), ReviewQueue.from_settings(settings)
     try:
         result = train_generator(
             settings.home,
@@ -90,10 +95,14 @@ def train_generator_cmd(
             min_pairs=min_pairs,
             model_path=Path(settings.generator.model_path) if settings.generator.model_path else None,
             force=force,
+            sources=PairSources(turns, review),
         )
     except NotEnoughPairs as exc:
         fail(str(exc))
         return
+    finally:
+        turns.close()
+        review.close()
     m = result.metrics
     left = m["left_out_redacted"] + m["left_out_duplicates"]
     console.print(

@@ -131,6 +131,8 @@ def actions_router(assistant: Assistant) -> APIRouter:
             raise _not_found("review item") from None
         except Invalid as exc:
             raise HTTPException(422, {"code": "unknown_intent", "message": str(exc)}) from None
+        except Conflict as exc:  # reviewed by someone else first
+            raise _conflict(exc) from None
 
     @router.get("/models")
     def models() -> dict[str, Any]:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from assistant.conversations import HANDOFF, ConversationStore
-from assistant.operations import operations_for
+import pytest
+from sqlalchemy import inspect
+
+from assistant.conversations import CLOSED, HANDOFF, ConversationStore
+from assistant.operations import Conflict, operations_for
 
 
 def test_order_numbers_mentioned_are_found_by_the_slot_patterns(demo_assistant) -> None:
@@ -58,8 +61,38 @@ def test_a_home_from_before_the_agent_desk_gets_its_columns(tmp_path: Path) -> N
     conn.commit()
     conn.close()
     store = ConversationStore(path, session_ttl_s=1e12)
-    assert {"agent", "waiting_since", "told_waiting"} <= set(store.db["sessions"].columns_dict)
+    assert {"agent", "waiting_since", "told_waiting"} <= {
+        c["name"] for c in inspect(store.engine).get_columns("sessions")
+    }
     assert store.assign("s1", "dana")
     session = store.session("s1")
     assert session.agent == "dana" and session.waiting_since is None and not session.told_waiting
     assert store.sessions_with_status(HANDOFF)[0]["waiting_since"] == 1
+
+
+def test_an_agents_assign_or_close_while_the_customers_turn_runs_stands(demo_assistant, monkeypatch) -> None:
+    """The turn reads its session, the agent acts, then the turn is logged: the agent's change stays (the
+    previous release wrote the whole session row back, undoing it)."""
+    store, desk = demo_assistant.store, operations_for(demo_assistant).agents
+    sid = demo_assistant.chat("I want to talk to a real person").session_id
+    log_turn = store.log_turn
+
+    def agent_first(action):
+        def logged(session, turn):  # between the turn's read of its session and its write
+            action()
+            return log_turn(session, turn)
+
+        return logged
+
+    monkeypatch.setattr(store, "log_turn", agent_first(lambda: desk.assign(sid, "dana")))
+    assert demo_assistant.chat("hello? anyone?", sid).reply  # told once that a person will answer
+    after = store.session(sid)
+    assert (after.status, after.agent, after.told_waiting) == (HANDOFF, "dana", True)
+
+    monkeypatch.setattr(store, "log_turn", agent_first(lambda: desk.close(sid, "dana")))
+    demo_assistant.chat("still there?", sid)
+    monkeypatch.undo()
+    assert store.session(sid).status == CLOSED
+    with pytest.raises(Conflict):  # closed: nothing to assign any more
+        desk.assign(sid, "erin")
+    assert demo_assistant.chat("How much does express shipping cost?", sid).route == "template"

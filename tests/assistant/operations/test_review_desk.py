@@ -44,9 +44,11 @@ def test_reason_codes_in_plain_words() -> None:
     assert why_queued("") == []
 
 
-def test_items_show_the_reply_its_sources_and_why_and_one_row_per_question(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "conversations.db")
-    queue = ReviewQueue(tmp_path / "review.db")
+def test_items_show_the_reply_its_sources_and_why_and_one_row_per_question(
+    database_url: str | None, tmp_path: Path
+) -> None:
+    store = ConversationStore(tmp_path / "conversations.db", database_url=database_url)
+    queue = ReviewQueue(tmp_path / "review.db", database_url=database_url)
     desk = ReviewDesk(load_settings(home=tmp_path / "home"), lambda: queue, lambda: None, lambda: store)
     gnomes = [log(store, "Do you sell garden gnomes?", f"Sorry, I don't know ({n}).") for n in range(3)]
     for n, turn_id in enumerate(gnomes):

@@ -133,7 +133,7 @@ def test_user_names_the_end_user_and_keeps_their_session(live, client: OpenAI) -
         "and how much is express?",
     ]
     store = live.assistant.live_store()
-    (ref,) = store.rows("select user_ref from sessions where id = ?", [sid])[0]
+    ref = store.session(sid).user_ref
     assert ref and "cust-42" not in ref
 
 

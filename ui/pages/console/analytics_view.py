@@ -21,11 +21,7 @@ class AnalyticsView(ConsoleView):
     """What the Analytics tab reads: the summary of the conversation store over a window."""
 
     def analytics_view(self, window: str) -> tuple[Any, ...]:
-        store = self.store()
-        from assistant.feedback import feedback_store
-
-        feedback_store(self.assistant)
-        s = analytics.summary(store, WINDOWS.get(window, 30) or None)
+        s = analytics.summary(self.store(), WINDOWS.get(window, 30) or None)
         r, f = s["resolution"], s["feedback"]
         cards = [
             ("Conversations", f"{r['sessions']}"),

@@ -16,13 +16,7 @@ class TraceView(ConsoleView):
     """What the Trace tab reads: the turns the conversation store recorded, with their traces."""
 
     def recent_turns(self, route: str) -> pd.DataFrame:
-        store = self.store()
-        where, params = ("where route = ?", [route]) if route and route != "all" else ("", [])
-        rows = store.records(
-            f"select id, created_at, message, route, intent, confidence, latency_ms from turns {where}"
-            " order by created_at desc limit 100",
-            params,
-        )
+        rows = self.store().recent_turns(route if route and route != "all" else None, limit=100)
         return _frame(
             [
                 {
