@@ -98,7 +98,7 @@ def review_fix(
     from training.review import ReviewQueue
 
     settings = existing_settings(home)
-    queue = ReviewQueue(settings.home / "review.db")
+    queue = ReviewQueue.from_settings(settings)
     kb = build_knowledge_base(settings)  # built as the server builds it
     desk = ReviewDesk(settings, lambda: queue, lambda: kb)
     curation = KnowledgeCuration(kb)
