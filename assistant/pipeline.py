@@ -151,11 +151,14 @@ class Assistant:
         g = self.settings.generator
         if not isinstance(self.generator, LocalGenerator) or g.adapter != "current":
             return None
+        from assistant.model_registries import adapter_registry
         from training.generator_lora import current_adapter
 
         with self._generator_lock:  # the model watcher and an admin's promote may both ask: load once
             current = self.generator
-            adapter = current_adapter(self.settings.home, current.model_path)
+            adapter = current_adapter(
+                self.settings.home, current.model_path, registry=adapter_registry(self.settings)
+            )
             if adapter == current.adapter_path:
                 return adapter
             fresh = LocalGenerator(current.model_path, adapter_path=adapter, decoder=g.decoder)
