@@ -65,6 +65,7 @@ class Assistant:
         self.startup = Startup()
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._intent_lock = threading.Lock()
+        self._intent_reload_lock = threading.Lock()
         self._generator_lock = threading.Lock()
         self._warm_lock = threading.Lock()
 
@@ -169,16 +170,19 @@ class Assistant:
 
     def reload_intents(self) -> str | None:
         """Load the registry's current intent model if it changed; the swap is atomic for requests."""
-        current = current_intent_model(self.settings)
-        if current is None:
-            return None
-        version, path = current
-        if version == self.intent_version:
-            return version
-        model = build_intent_model(path)
-        model.warm_up()
-        with self._intent_lock:
-            self.intents, self.intent_version = model, version
+        # The model watch and an admin's promote often ask at once (the watch sees the new pointer while the
+        # promote is loading): the second waits and finds it loaded instead of loading it again.
+        with self._intent_reload_lock:
+            current = current_intent_model(self.settings)
+            if current is None:
+                return None
+            version, path = current
+            if version == self.intent_version:
+                return version
+            model = build_intent_model(path)
+            model.warm_up()
+            with self._intent_lock:
+                self.intents, self.intent_version = model, version
         log.info("intent model %s in service", version)
         return version
 

@@ -29,7 +29,7 @@ def test_every_store_migrates_from_empty_once(database_url: str | None, tmp_path
     assert "keys" in branches()
     for branch in branches():
         engine = open_engine(database_url, tmp_path / f"{branch}.db")
-        assert versions(engine) == set()
+        assert head(branch) not in versions(engine)  # on PostgreSQL the branches before it are there
         assert upgrade(engine, branch) == ""  # from nothing
         assert head(branch) in versions(engine)
         assert upgrade(engine, branch) is None  # already there: nothing to do
