@@ -64,18 +64,26 @@ def test_a_model_promoted_on_one_replica_is_served_by_the_other(
         )
         auth = {"Authorization": f"Bearer {admin}"}
 
+        asked = time.monotonic()
         promoted = httpx.post(f"{a.url}/v1/admin/models/{v2}/promote", headers=auth, timeout=120)
         assert promoted.status_code == 200, promoted.text
-        assert promoted.json() == {"current": v2, "serving": v2}
-        took = _seconds_until_serving(b.url, v2)
-        print(f"replica B served the version promoted on A after {took:.1f} s")
+        assert promoted.json() == {"current": v2, "serving": v2}  # A answers once it serves it
+        answered = time.monotonic() - asked
+        _seconds_until_serving(b.url, v2)
+        took = time.monotonic() - asked
+        print(
+            f"promoted through A (its answer after {answered:.1f} s): B served it {took:.1f} s after the ask"
+        )
         listed = httpx.get(f"{b.url}/v1/admin/models", headers=auth, timeout=30).json()
         assert listed["current"] == listed["serving"] == v2
         assert [v["version"] for v in listed["versions"] if v["current"]] == [v2]
 
+        asked = time.monotonic()
         rolled = httpx.post(f"{b.url}/v1/admin/models/rollback", headers=auth, timeout=120)
         assert rolled.status_code == 200 and rolled.json() == {"current": "v0001", "serving": "v0001"}
-        print(f"replica A served B's rollback after {_seconds_until_serving(a.url, 'v0001'):.1f} s")
+        _seconds_until_serving(a.url, "v0001")
+        took = time.monotonic() - asked
+        print(f"rolled back through B: A served it {took:.1f} s after the ask")
         assert registry.current()[0] == "v0001"  # type: ignore[index]
 
         # A retrain running elsewhere (here: this process holds the database's lock) refuses one on A.
