@@ -122,13 +122,17 @@ class Assistant:
     def _train_demo_model(self) -> None:
         """The demo's first intent model, as a retrain job (one at a time with any other), swapped in."""
         from assistant.bootstrap import demo_intent_files
-        from assistant.operations import operations_for
+        from assistant.operations import RetrainRunning, operations_for
 
         try:
             log.info("training the demo intent model (a few minutes on CPU)")
             job = operations_for(self).retraining
             outcome = job.run(demo_intent_files(), always_promote=True, trigger="first start")
             log.info("demo intent model %s: %s", outcome.version, outcome.reason)
+        except RetrainRunning as exc:  # replicas starting together on new shared models: one trains for all
+            if not self.ready:
+                raise
+            log.info("%s The model watch loads the first intent model once it is promoted.", exc)
         except Exception:
             if not self.ready:
                 raise

@@ -53,3 +53,24 @@ def test_a_promotion_asked_for_twice_at_once_is_loaded_once(
     assert served == [version, version] and assistant.intent_version == version
     assert loads == [registry.path_of(version)]  # loaded once
     assert assistant.reload_intents() == version and len(loads) == 1  # unchanged: nothing to load
+
+
+def test_a_first_model_trained_by_another_replica_is_waited_for_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Replicas starting together on a new home's shared models: one trains the first model, the others (their
+    retrain refused) say so and let the model watch load it."""
+    from assistant.operations.retrain_lock import retrain_lock
+
+    settings = load_settings(home=tmp_path / "home", demo=True)
+    other = retrain_lock(settings)  # the replica that trains it (here: the same home's lock, taken)
+    other.acquire()
+    try:
+        assistant = Assistant(settings)
+        assistant.ready = True  # a server answers from retrieval meanwhile
+        with caplog.at_level("INFO", logger="lepton.assistant"):
+            assistant._train_demo_model()
+    finally:
+        other.release()
+    assert [r.levelname for r in caplog.records if r.levelname in ("ERROR", "WARNING")] == []
+    assert "once it is promoted" in caplog.text
