@@ -157,4 +157,4 @@ def test_the_pointer_is_read_with_one_query_once_migrated(postgres_url: str, tmp
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert len(statements) == 20 and all("model_pointers" in s for s in statements)
-    assert per_poll_ms < 50, per_poll_ms
+    assert per_poll_ms < 200, per_poll_ms  # ~1 ms here; loose: the cores are shared
