@@ -7,8 +7,8 @@ from pathlib import Path
 
 import knowledge
 from assistant.config import Settings
+from assistant.model_registries import intent_registry
 from knowledge import KnowledgeBase, demo_paths
-from training import ModelRegistry
 
 log = logging.getLogger("lepton.bootstrap")
 
@@ -33,4 +33,4 @@ def ingest_demo(kb: KnowledgeBase) -> None:
 
 def needs_demo_model(settings: Settings) -> bool:
     """The home has no intent model yet: the demo trains its first one."""
-    return ModelRegistry(settings.intents_dir).current() is None
+    return intent_registry(settings).current() is None

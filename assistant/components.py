@@ -54,9 +54,9 @@ def build_generator(settings: Settings) -> Generator | None:
 
 def current_intent_model(settings: Settings) -> tuple[str, Path] | None:
     """The registry's current intent model as (version, folder), or None before the first training."""
-    from training import ModelRegistry
+    from assistant.model_registries import intent_registry
 
-    current = ModelRegistry(settings.intents_dir).current()
+    current = intent_registry(settings).current()
     return (current[0], Path(current[1])) if current is not None else None
 
 

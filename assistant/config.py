@@ -248,6 +248,10 @@ class Settings(BaseSettings):
     # On SQLite the home's own keys.pepper is used, as before.
     key_pepper: SecretStr | None = None
     key_pepper_file: Path | None = None
+    # Where intent models and generator adapters are kept: a folder every replica mounts (NFS, EFS, a shared
+    # volume), so a version promoted on one is loaded by all; with database_url the pointer to the current
+    # version is in the database. Unset: HOME/models, as on one machine.
+    artifact_dir: Path | None = None
     max_message_chars: int = Field(default=4000, ge=1)
     # Request bodies on the customer surfaces (chat, feedback) and every other route not named below.
     max_body_bytes: int = 64_000
@@ -344,12 +348,18 @@ class Settings(BaseSettings):
         return self.home / "models"
 
     @property
+    def artifacts_dir(self) -> Path:
+        """The model versions' folder: `artifact_dir` (shared by replicas) or HOME/models. HOME/models keeps
+        what is this machine's own either way: training work folders, the retrain lock file."""
+        return self.artifact_dir or self.models_dir
+
+    @property
     def intents_dir(self) -> Path:
-        return self.models_dir / "intents"
+        return self.artifacts_dir / "intents"
 
     @property
     def generator_dir(self) -> Path:
-        return self.models_dir / "generator"
+        return self.artifacts_dir / "generator"
 
     @property
     def logs_path(self) -> Path:

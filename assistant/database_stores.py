@@ -14,8 +14,14 @@ if TYPE_CHECKING:
     from assistant.config import Settings
 
 # Where each store's branch lives on SQLite (a file in the home). A store ported to knowledge/database adds
-# its branch here; an unlisted branch is an error, not a store left behind.
-SQLITE_FILES = {"conversations": "conversations.db", "keys": "keys.db", "review": "review.db"}
+# its branch here; an unlisted branch is an error, not a store left behind. None: the branch is PostgreSQL's
+# only (on SQLite its data stays as files, e.g. the model registries' current.json).
+SQLITE_FILES: dict[str, str | None] = {
+    "conversations": "conversations.db",
+    "keys": "keys.db",
+    "models": None,
+    "review": "review.db",
+}
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,10 @@ def upgrade_stores(settings: Settings) -> list[StoreUpgrade]:
         raise RuntimeError(f"stores without a SQLite file in SQLITE_FILES: {', '.join(missing)}")
     done: list[StoreUpgrade] = []
     for branch in branches():
-        path = settings.home / SQLITE_FILES[branch]
+        name = SQLITE_FILES[branch]
+        if name is None and settings.database_url is None:
+            continue
+        path = settings.home / (name or f"{branch}.db")  # a PostgreSQL-only branch: the path is not used
         engine = open_engine(settings.database_url, path)
         try:
             before = upgrade(engine, branch)

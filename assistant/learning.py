@@ -16,6 +16,7 @@ from typing import Any
 from sklearn.metrics import accuracy_score, f1_score
 
 from assistant.config import Settings
+from assistant.model_registries import intent_registry
 from knowledge.redaction import redact
 from training import (
     IntentClassifier,
@@ -161,7 +162,7 @@ def retrain(
             rx, ry = queue.training_examples()
         texts, labels, reviewed = texts + rx, labels + ry, len(rx)
     train_x, train_y, held_x, held_y = split_heldout(texts, labels)
-    registry = ModelRegistry(settings.intents_dir)
+    registry = intent_registry(settings)
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     sweep_stale_work(settings.models_dir)
     work = Path(tempfile.mkdtemp(prefix=f"train-{os.getpid()}-", dir=settings.models_dir))

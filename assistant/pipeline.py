@@ -65,6 +65,7 @@ class Assistant:
         self.startup = Startup()
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._intent_lock = threading.Lock()
+        self._intent_reload_lock = threading.Lock()
         self._generator_lock = threading.Lock()
         self._warm_lock = threading.Lock()
 
@@ -121,13 +122,17 @@ class Assistant:
     def _train_demo_model(self) -> None:
         """The demo's first intent model, as a retrain job (one at a time with any other), swapped in."""
         from assistant.bootstrap import demo_intent_files
-        from assistant.operations import operations_for
+        from assistant.operations import RetrainRunning, operations_for
 
         try:
             log.info("training the demo intent model (a few minutes on CPU)")
             job = operations_for(self).retraining
             outcome = job.run(demo_intent_files(), always_promote=True, trigger="first start")
             log.info("demo intent model %s: %s", outcome.version, outcome.reason)
+        except RetrainRunning as exc:  # replicas starting together on new shared models: one trains for all
+            if not self.ready:
+                raise
+            log.info("%s The model watch loads the first intent model once it is promoted.", exc)
         except Exception:
             if not self.ready:
                 raise
@@ -151,11 +156,14 @@ class Assistant:
         g = self.settings.generator
         if not isinstance(self.generator, LocalGenerator) or g.adapter != "current":
             return None
+        from assistant.model_registries import adapter_registry
         from training.generator_lora import current_adapter
 
         with self._generator_lock:  # the model watcher and an admin's promote may both ask: load once
             current = self.generator
-            adapter = current_adapter(self.settings.home, current.model_path)
+            adapter = current_adapter(
+                self.settings.home, current.model_path, registry=adapter_registry(self.settings)
+            )
             if adapter == current.adapter_path:
                 return adapter
             fresh = LocalGenerator(current.model_path, adapter_path=adapter, decoder=g.decoder)
@@ -166,16 +174,19 @@ class Assistant:
 
     def reload_intents(self) -> str | None:
         """Load the registry's current intent model if it changed; the swap is atomic for requests."""
-        current = current_intent_model(self.settings)
-        if current is None:
-            return None
-        version, path = current
-        if version == self.intent_version:
-            return version
-        model = build_intent_model(path)
-        model.warm_up()
-        with self._intent_lock:
-            self.intents, self.intent_version = model, version
+        # The model watch and an admin's promote often ask at once (the watch sees the new pointer while the
+        # promote is loading): the second waits and finds it loaded instead of loading it again.
+        with self._intent_reload_lock:
+            current = current_intent_model(self.settings)
+            if current is None:
+                return None
+            version, path = current
+            if version == self.intent_version:
+                return version
+            model = build_intent_model(path)
+            model.warm_up()
+            with self._intent_lock:
+                self.intents, self.intent_version = model, version
         log.info("intent model %s in service", version)
         return version
 

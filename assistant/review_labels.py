@@ -11,9 +11,10 @@ from typing import Protocol
 
 from assistant.config import Settings
 from assistant.learning import stored_base_data
+from assistant.model_registries import intent_registry
 from knowledge.store import Store
 from knowledge.types import Template
-from training import OUT_OF_SCOPE, ModelRegistry, load_intent_csv
+from training import OUT_OF_SCOPE, load_intent_csv
 from training.review import ReviewQueue
 
 # Letters (any script), digits, `_`, `.` and `-`: what intent names in training CSVs look like.
@@ -34,7 +35,7 @@ def known_intents(settings: Settings, kb: Templates | None = None) -> set[str]:
     `kb` is the server's loaded knowledge base; without it the templates are read from the home's kb.db.
     """
     names = {OUT_OF_SCOPE}
-    current = ModelRegistry(settings.intents_dir).current()
+    current = intent_registry(settings).current()
     if current and (current[1] / "labels.json").is_file():
         names.update(json.loads((current[1] / "labels.json").read_text()))
     data = stored_base_data(settings)

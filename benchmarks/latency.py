@@ -170,11 +170,12 @@ def stream_generation(url: str, key: str, messages: list[str], n: int) -> dict:
 def physical_limit(home: Path, messages: list[str], n: int) -> dict:
     """The bare model calls of the template path, in this process, on a copy of the same home."""
     from assistant.config import load_settings
+    from assistant.model_registries import intent_registry
     from knowledge import KnowledgeBase, make_embedder
-    from training import IntentClassifier, ModelRegistry
+    from training import IntentClassifier
 
     settings = load_settings(home=home)
-    version, path = ModelRegistry(settings.intents_dir).current()
+    version, path = intent_registry(settings).current()
     clf = IntentClassifier.load(path)
     clf.warm_up()
     embedder = make_embedder(settings.retrieval.embedder, path=settings.retrieval.embedder_path)

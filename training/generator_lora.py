@@ -59,7 +59,8 @@ class GeneratorTrainResult:
 
 
 def generator_registry(home: Path) -> ModelRegistry:
-    """The adapter registry of a Lepton home: HOME/models/generator."""
+    """The adapter registry of a Lepton home on one machine: HOME/models/generator (a home configured with
+    `artifact_dir` or `database_url` passes its own registry to the functions below)."""
     return ModelRegistry(Path(home) / "models" / "generator")
 
 
@@ -68,9 +69,12 @@ def base_id(model_path: Path | str | None) -> str:
     return str(Path(model_path).resolve()) if model_path else BUNDLED_BASE
 
 
-def current_adapter(home: Path, model_path: Path | str | None = None) -> Path | None:
-    """The current adapter folder for this base model, or None (none trained, or trained on another base)."""
-    registry = generator_registry(home)
+def current_adapter(
+    home: Path, model_path: Path | str | None = None, *, registry: ModelRegistry | None = None
+) -> Path | None:
+    """The current adapter folder for this base model, or None (none trained, or trained on another base).
+    `registry`: the home's adapter registry when it is not HOME/models/generator (see generator_registry)."""
+    registry = registry or generator_registry(home)
     current = registry.current()
     if current is None:
         return None
@@ -153,12 +157,14 @@ def train_generator(
     promote: bool = True,
     force: bool = False,
     sources: PairSources | None = None,
+    registry: ModelRegistry | None = None,
 ) -> GeneratorTrainResult:
     """LoRA-tune the local generator on the approved pairs of `sources` (HOME's conversation log and review
     queue, or the shared database's), register the adapter under HOME, promote it if it measures better.
 
     Better: a lower answer loss on the held-out pairs (`split_pairs`) than the served model's, the current
     adapter for this base or else the base model itself; `force` promotes regardless, `promote=False` never.
+    `registry`: where the adapter goes when not HOME/models/generator (a shared `artifact_dir`, `database_url`).
     Raises NotEnoughPairs (before loading any model) when fewer than `min_pairs` pairs are fit to train on.
     Uses CUDA with bfloat16 weights when available (LoRA weights stay float32), CPU float32 otherwise.
     """
@@ -194,7 +200,9 @@ def train_generator(
     examples = [encode_pair(tokenizer, p, eos_id, config.max_length) for p in train_pairs]
     held = [encode_pair(tokenizer, p, eos_id, config.max_length) for p in held_pairs]
     size = max(1, config.batch_size)
-    served = current_adapter(home, model_path)  # versions/vNNNN/model, or None: the base model serves
+    registry = registry or generator_registry(home)
+    # versions/vNNNN/model, or None: the base model serves
+    served = current_adapter(home, model_path, registry=registry)
 
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device)
     lora = LoraConfig(
@@ -254,7 +262,6 @@ def train_generator(
         "dtype": str(dtype).removeprefix("torch."),
     }
     run_config = asdict(config) | {"base": base_id(model_path), "target_modules": list(config.target_modules)}
-    registry = generator_registry(home)
     tmp = Path(tempfile.mkdtemp(prefix="lepton-adapter-"))
     try:
         model.save_pretrained(str(tmp))

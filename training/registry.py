@@ -1,4 +1,9 @@
-"""Versioned intent models on disk with an atomically replaced `current` pointer."""
+"""Versioned models (intent models, generator adapters) on disk, with a `current` pointer.
+
+The versions are folders under `root/versions/` (root: HOME/models/<kind>, or the shared `artifact_dir` every
+replica mounts). The pointer is `root/current.json`, replaced atomically (one machine, the default), or with
+`database_url` a row in PostgreSQL that every replica polls (training/model_pointers.py).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 VERSION = re.compile(r"v\d{1,9}")  # version names: v0001, v0002, ...
 
@@ -30,31 +36,78 @@ def _write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
-class ModelRegistry:
-    """Model versions under `root/versions/vNNNN`; `root/current.json` names the live one.
+class Pointer(Protocol):
+    """Where a registry's pointer lives: read it, or change it as one atomic step."""
 
-    current.json holds {"version": ..., "history": [previously current versions, oldest first]} and
-    is only ever replaced with os.replace, so readers see the old or the new pointer, never a torn one.
+    def read(self) -> dict[str, Any]: ...
+
+    def change(self, edit: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any] | None: ...
+
+
+class FilePointer:
+    """The pointer as a JSON file, only ever replaced with os.replace: readers see the old or the new pointer,
+    never a torn one. Changes are serialized within a process (as before: one machine, one writer)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {"version": None, "history": []}
+
+    def change(self, edit: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any] | None:
+        with self._lock:
+            new = edit(self.read())
+            if new is None:
+                return None
+            written = {"version": new.get("version"), "history": list(new.get("history", []))[-50:]}
+            written["updated"] = time.time()
+            _write_json_atomic(self.path, written)
+            return written
+
+
+class ModelRegistry:
+    """Model versions under `root/versions/vNNNN`; the pointer names the live one.
+
+    The pointer holds {"version": ..., "history": [previously current versions, oldest first]}: in
+    `root/current.json` by default, or in the database at `database_url` under `kind` (default: the root's
+    folder name), where every replica sharing the database and the artifact folder reads it.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, *, database_url: Any = None, kind: str | None = None, pointer: Pointer | None = None
+    ) -> None:
         self.root = Path(root)
         self.versions_dir = self.root / "versions"
         self.pointer = self.root / "current.json"
         self._lock = threading.Lock()
+        self._pointer: Pointer = pointer or FilePointer(self.pointer)
+        if pointer is None and database_url:
+            from training.model_pointers import DatabasePointer, pointer_engine
+
+            engine = pointer_engine(database_url)
+            self._pointer = DatabasePointer(
+                engine, kind or self.root.name, fallback=FilePointer(self.pointer)
+            )
 
     def _read_pointer(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.pointer.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {"version": None, "history": []}
+        return self._pointer.read()
 
     def _next_id(self) -> str:
         nums = [int(p.name[1:]) for p in self.versions_dir.glob("v[0-9]*") if p.name[1:].isdigit()]
         return f"v{max(nums, default=0) + 1:04d}"
 
     def register(self, model_dir: Path, *, metrics: dict, data_fingerprint: str, config: dict) -> str:
-        """Copy `model_dir` in as a new version (not promoted) and return its id, e.g. "v0001"."""
+        """Copy `model_dir` in as a new version (not promoted) and return its id, e.g. "v0001".
+
+        The version is assembled in a hidden folder beside the others and renamed into place: rename() is
+        atomic on one filesystem (NFS included), so no reader sees half a version, and it fails when the name
+        is taken (the folder is never empty), so two processes or replicas registering at once get distinct
+        versions: the loser takes the next number.
+        """
         model_dir = Path(model_dir)
         if not model_dir.is_dir():
             raise FileNotFoundError(model_dir)
@@ -76,7 +129,7 @@ class ModelRegistry:
                     try:
                         tmp.rename(self.versions_dir / version)
                         break
-                    except OSError:
+                    except OSError:  # taken meanwhile by another process: try the next number
                         if not (self.versions_dir / version).exists():
                             raise
             except BaseException:
@@ -92,29 +145,29 @@ class ModelRegistry:
         # A name, not a path: "v0001/../v0002" would otherwise pass the folder check.
         if not VERSION.fullmatch(version) or not self.path_of(version).is_dir():
             raise KeyError(f"unknown model version {version!r}")
-        with self._lock:
-            ptr = self._read_pointer()
+
+        def edit(ptr: dict[str, Any]) -> dict[str, Any] | None:
             if ptr.get("version") == version:
-                return
+                return None
             history = list(ptr.get("history", []))
             if ptr.get("version"):
                 history.append(ptr["version"])
-            _write_json_atomic(
-                self.pointer, {"version": version, "history": history[-50:], "updated": time.time()}
-            )
+            return {"version": version, "history": history}
+
+        self._pointer.change(edit)
 
     def rollback(self) -> str | None:
         """Re-point to the previously current version; return it (None when there is none)."""
-        with self._lock:
-            ptr = self._read_pointer()
+
+        def edit(ptr: dict[str, Any]) -> dict[str, Any] | None:
             history = [v for v in ptr.get("history", []) if self.path_of(v).is_dir()]
             if not history:
                 return None
             previous = history.pop()
-            _write_json_atomic(
-                self.pointer, {"version": previous, "history": history, "updated": time.time()}
-            )
-            return previous
+            return {"version": previous, "history": history}
+
+        written = self._pointer.change(edit)
+        return written["version"] if written is not None else None
 
     def promoted(self) -> list[str]:
         """Versions that are or were current and still exist (the rollback history, then the current one)."""

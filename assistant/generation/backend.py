@@ -39,8 +39,13 @@ def make_generator(settings: Settings) -> Generator | None:
         if not g.base_url:
             raise ValueError("generator.backend = 'openai' needs generator.base_url")
         return OpenAIGenerator(g.base_url, g.model, api_key=g.api_key, timeout_s=g.timeout_s)
+    from assistant.model_registries import adapter_registry
     from training.generator_lora import current_adapter
 
     model_path = Path(g.model_path) if g.model_path else None
-    adapter = current_adapter(settings.home, model_path) if g.adapter == "current" else None
+    adapter = (
+        current_adapter(settings.home, model_path, registry=adapter_registry(settings))
+        if g.adapter == "current"
+        else None
+    )
     return LocalGenerator(model_path, adapter_path=adapter, decoder=g.decoder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from assistant.model_registries import adapter_registry, intent_registry
 from assistant.operations.operation_errors import Conflict, NotFound
 from training import ModelRegistry
 from training.registry import VERSION
@@ -21,12 +22,10 @@ class ModelVersions:
         self.settings = assistant.settings
 
     def intent_registry(self) -> ModelRegistry:
-        return ModelRegistry(self.settings.intents_dir)
+        return intent_registry(self.settings)
 
     def adapter_registry(self) -> ModelRegistry:
-        from training.generator_lora import generator_registry  # loads the LoRA stack: only when asked
-
-        return generator_registry(self.settings.home)
+        return adapter_registry(self.settings)
 
     # -- intent models -------------------------------------------------------------------------------
     def intent_models(self) -> dict[str, Any]:

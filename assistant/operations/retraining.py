@@ -1,94 +1,33 @@
-"""Retraining the intent model as a job: one at a time per home, whichever surface or process asks.
+"""Retraining the intent model as a job: one at a time per home (or per database, across replicas), whichever
+surface or process asks.
 
-The console, the REST API, the schedule and `lepton train intents` all come here. A job holds two locks for
-its whole run: a lock shared by everything in this process that works on the same home, and an exclusive
-`flock` on HOME/models/retrain.lock, so a CLI retrain and a server's cannot overlap either. A second start
-while one runs is refused with `RetrainRunning` (REST: 409).
+The console, the REST API, the schedule and `lepton train intents` all come here. A job holds the retrain lock
+for its whole run (assistant/operations/retrain_lock.py): this process's lock plus an exclusive `flock` on
+HOME/models/retrain.lock, or with `database_url` a PostgreSQL advisory lock that every replica asks for. A
+second start while one runs is refused with `RetrainRunning` (REST: 409).
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from assistant.config import Settings
 from assistant.learning import RetrainOutcome, retrain
-from assistant.operations.operation_errors import Conflict, NotFound
+from assistant.model_registries import intent_registry
+from assistant.operations.operation_errors import NotFound
+from assistant.operations.retrain_lock import LOCK_FILE, RetrainRunning, retrain_lock
 from assistant.retrain_verdict import estimate_eta, failed_verdict, verdict
-from training import ModelRegistry
+
+__all__ = ["LOCK_FILE", "RetrainRunning", "Retraining"]  # the lock's names stay importable from here
 
 log = logging.getLogger("lepton.retrain")
-LOCK_FILE = "retrain.lock"
 KEEP_JOBS = 50
-
-_home_locks: dict[Path, threading.Lock] = {}
-_home_locks_guard = threading.Lock()
-
-
-class RetrainRunning(Conflict):
-    """A retrain of this home is already running (in this process or another)."""
-
-    def __init__(self, message: str = "A retrain is already running.") -> None:
-        super().__init__(message)
-
-
-class HomeRetrainLock:
-    """The one retrain lock of a home: this process's lock for the home plus a file lock for other processes."""
-
-    def __init__(self, models_dir: Path) -> None:
-        self.path = Path(models_dir) / LOCK_FILE
-        with _home_locks_guard:
-            self._local = _home_locks.setdefault(self.path.resolve(), threading.Lock())
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> None:
-        """Take both locks without waiting; RetrainRunning when either is held."""
-        if not self._local.acquire(blocking=False):
-            raise RetrainRunning()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = self.path.open("a+")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                raise RetrainRunning("A retrain is already running (started by another process).") from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{os.getpid()}\n")  # who holds it, for a person looking at the file
-            handle.flush()
-            self._file = handle
-        except BaseException:
-            self._local.release()
-            raise
-
-    def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-        self._local.release()
-
-    def held(self) -> bool:
-        """Whether a retrain of this home runs now, here or in another process (a probe; takes nothing)."""
-        if self._local.locked():
-            return True
-        if not self.path.parent.is_dir():
-            return False
-        with self.path.open("a+") as probe:
-            try:
-                fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(probe, fcntl.LOCK_UN)
-        return False
 
 
 class Retraining:
@@ -98,7 +37,7 @@ class Retraining:
     def __init__(self, settings: Settings, on_promoted: Callable[[], str | None] | None = None) -> None:
         self.settings = settings
         self.on_promoted = on_promoted
-        self.lock = HomeRetrainLock(settings.models_dir)
+        self.lock = retrain_lock(settings)
         self._jobs: dict[str, dict[str, Any]] = {}
         self._guard = threading.Lock()
 
@@ -231,7 +170,7 @@ def _as_read(job: dict[str, Any]) -> dict[str, Any]:
 def _current_version(settings: Settings) -> str | None:
     """The intent model version the home's pointer names (None when there is none or it cannot be read)."""
     try:
-        current = ModelRegistry(settings.intents_dir).current()
+        current = intent_registry(settings).current()
     except Exception:  # only for a message: never fail the failure report
         return None
     return current[0] if current else None

@@ -22,11 +22,10 @@ Generator = Annotated[
 
 
 def _registry(home: Path | None, generator: bool) -> Any:
-    from training import ModelRegistry
-    from training.generator_lora import generator_registry
+    from assistant.model_registries import adapter_registry, intent_registry
 
     settings = existing_settings(home)
-    return generator_registry(settings.home) if generator else ModelRegistry(settings.intents_dir)
+    return adapter_registry(settings) if generator else intent_registry(settings)
 
 
 def _score(metrics: dict[str, Any], generator: bool) -> str:

@@ -32,6 +32,7 @@ def serve(
     import uvicorn
 
     from assistant.home import PRIVATE_UMASK, make_private
+    from assistant.model_registries import unshared_models_warning
     from ui.http.app import create_server
 
     # Everything the server writes (databases and their -wal/-shm, Chroma, models, uploads) is private.
@@ -40,7 +41,12 @@ def serve(
     where = f"home {settings.home.resolve()}"
     if settings.database_url is not None:
         where += f", database {settings.database_url}"  # str() shows the URL with its password as ***
+    if settings.artifact_dir is not None:
+        where += f", models {settings.artifact_dir}"
     console.print(f"Lepton on http://{settings.host}:{settings.port} ({where})")
+    unshared = unshared_models_warning(settings)
+    if unshared:
+        console.print(f"warning: {unshared}", markup=False, style="yellow")
     proxies = settings.trusted_proxies
     uvicorn.run(
         create_server(settings),

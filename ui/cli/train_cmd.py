@@ -37,6 +37,7 @@ def train_intents(
 ) -> None:
     """Train an intent model, score it on a fixed held-out set, and promote it if it is not worse."""
     from assistant.bootstrap import demo_intent_files
+    from assistant.model_registries import intent_registry
     from assistant.operations.retraining import Retraining, RetrainRunning
     from assistant.retrain_verdict import verdict
 
@@ -46,7 +47,7 @@ def train_intents(
         if not f.is_file():
             fail(f"no such file: {f}")
     settings = settings_for(home, **({"intent_refit": True} if refit else {}))
-    first = not (settings.intents_dir / "current.json").exists()
+    first = intent_registry(settings).current() is None
     try:  # the server's retrain lock too: never two retrains of one home at once
         outcome = Retraining(settings).run(files or None, from_logs=from_logs, always_promote=force or first)
     except RetrainRunning as exc:
@@ -80,6 +81,7 @@ def train_generator_cmd(
     model_poll_s (set generator.adapter = "off" to ignore adapters). Meant for a GPU; a few steps run on CPU.
     """
     from assistant.conversations import ConversationStore
+    from assistant.model_registries import adapter_registry
     from training.generator_lora import GeneratorTrainConfig, NotEnoughPairs, train_generator
     from training.generator_pairs import PairSources
     from training.review import ReviewQueue
@@ -96,6 +98,7 @@ def train_generator_cmd(
             model_path=Path(settings.generator.model_path) if settings.generator.model_path else None,
             force=force,
             sources=PairSources(turns, review),
+            registry=adapter_registry(settings),
         )
     except NotEnoughPairs as exc:
         fail(str(exc))
