@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import distinct, exists, func, or_, select
 
 from assistant.conversation_tables import FEEDBACK, SESSIONS, TURNS
+from knowledge.database import plain_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine, Row
@@ -31,7 +32,7 @@ class ConversationReads:
 
     def _records(self, statement: Executable) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(statement).mappings()]
+            return plain_rows(conn.execute(statement).mappings())
 
     def counts(self) -> dict[str, int]:
         """Customer turns, and the sessions that have one."""

@@ -31,7 +31,7 @@ from assistant.conversation_tables import (
     session_update,
 )
 from assistant.stored_rows import private_row, scrub
-from knowledge.database import begin_write, close_engine, open_store
+from knowledge.database import begin_write, close_engine, open_store, plain_row, plain_rows
 from knowledge.redaction import redact
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def _session(row: Any) -> Session:
 
 
 def _turn_row(row: Any) -> dict[str, Any]:
-    out = dict(row)
+    out = plain_row(row)
     out["sources"] = json.loads(out["sources"] or "[]")
     out["trace"] = json.loads(out["trace"] or "{}")
     return out
@@ -297,7 +297,7 @@ class ConversationStore(ConversationReads):
             .order_by(AGENT_MESSAGES.c.created_at)
         )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return plain_rows(conn.execute(query).mappings())
 
     def set_status(self, session_id: str, status: str) -> bool:
         """Change a session's status in one statement; closing also clears its failure count, so it never

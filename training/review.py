@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from knowledge.database import begin_write, close_engine, open_store
+from knowledge.database import begin_write, close_engine, open_store, plain_rows
 from knowledge.database.dialect_sql import joined
 from knowledge.redaction import redact
 
@@ -256,4 +256,4 @@ class ReviewQueue:
 
     def _rows(self, query: Any) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return plain_rows(conn.execute(query).mappings())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from knowledge.database.rows import plain_row, plain_rows
 from knowledge.database.urls import check_database_url, is_postgres_url, redact_url
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ __all__ = [
     "is_postgres_url",
     "open_engine",
     "open_store",
+    "plain_row",
+    "plain_rows",
     "plain_url",
     "redact_url",
     "upgrade",

@@ -36,6 +36,28 @@ def test_turns_are_logged_with_redacted_personal_data(database_url: str | None, 
     assert store.counts() == {"turns": 1, "sessions": 1}
 
 
+def test_rows_read_back_are_plain_json(database_url: str | None, tmp_path: Path) -> None:
+    """What the reads return goes to strict JSON encoders as is (the console's trace JSON uses orjson, which
+    refuses SQLAlchemy's `str` subclass as a key: the CI failure of the console browser test)."""
+    import orjson
+
+    from training.review import ReviewQueue
+
+    store = ConversationStore(tmp_path / "c.db", database_url=database_url)
+    session = store.session(None)
+    turn_id = store.log_turn(session, {"message": "hi", "reply": "hello", "trace": {"stages_ms": {"total": 1}}})
+    store.add_agent_message(session.id, "a person here", agent="alice")
+    reads = [store.turn(turn_id), store.history(session.id), store.agent_messages(session.id)]
+    for rows in reads:
+        for row in rows if isinstance(rows, list) else [rows]:
+            assert row and all(type(k) is str for k in row), row
+    assert orjson.loads(orjson.dumps(reads))[0]["trace"] == {"stages_ms": {"total": 1}}
+    with ReviewQueue(tmp_path / "r.db", database_url=database_url) as queue:
+        queue.add(turn_id, "where is it", "unanswered")
+        pending = queue.items()
+    assert pending and all(type(k) is str for k in pending[0]) and orjson.dumps(pending)
+
+
 def test_a_reply_keeps_the_contact_details_of_the_passages_it_quoted(
     database_url: str | None, tmp_path: Path
 ) -> None:
