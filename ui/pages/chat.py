@@ -243,11 +243,16 @@ def build_chat_page(assistant: Assistant, security: Security | None = None) -> g
         widget; in the same event: a second listener on the same trigger would not run)."""
         for cleared, shown in take_message(message, chat, request):
             yield cleared, shown, gr.update(visible=False) if chat.sent else gr.skip()
+        # Gradio's completion message replays an event's last yield, and on a loaded server it can reach the
+        # page after another event of this tab has drawn a newer chat: ending on "no change" keeps it from
+        # redrawing an older one (a message sent meanwhile vanished from the screen).
+        yield gr.skip(), gr.skip(), gr.skip()
 
     def suggest(question: str, chat: PageChat, request: gr.Request) -> Iterator[tuple[Any, Any]]:
         """A suggested question, asked as if typed (the box is left alone: the customer may be typing)."""
         for _, shown in take_message(question, chat, request):
             yield shown, gr.update(visible=False) if chat.sent else gr.skip()
+        yield gr.skip(), gr.skip()  # no change as the last word, as in `respond`
 
     def thumbs(data: gr.LikeData, chat: PageChat, request: gr.Request) -> None:
         """Thumbs up/down on a bot reply: stored like POST /v1/feedback (review queue, webhooks)."""
