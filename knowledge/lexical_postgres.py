@@ -49,6 +49,14 @@ unit_postings = sa.Table(
     sa.Column("freq", sa.Float, nullable=False),
     sa.Index("ix_unit_postings_unit_id", "unit_id"),
 )
+# BM25's N and average length without a scan per query: kept by index_units / drop_units (one row, id 1).
+lexicon_stats = sa.Table(
+    "lexicon_stats",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("tokens", sa.BigInteger, nullable=False),
+)
 
 # A token as FTS5's porter tokenizer leaves it: stemmed when 3 to 64 bytes long, else unchanged.
 _STEM = (
@@ -60,28 +68,46 @@ _CREATE_DICTIONARY = sa.text(  # a DO block takes no parameters; the name is thi
     "AND dictnamespace = current_schema()::regnamespace) THEN "
     f"CREATE TEXT SEARCH DICTIONARY {DICTIONARY} (TEMPLATE = snowball, LANGUAGE = porter); END IF; END $$"
 )
+_CREATE_STATS = sa.text(
+    "INSERT INTO lexicon_stats (id, units, tokens) SELECT 1, count(*), coalesce(sum(length), 0) "
+    "FROM unit_lexicon ON CONFLICT (id) DO NOTHING"
+)
 _INSERT_POSTINGS = sa.text(
     "INSERT INTO unit_postings (term, unit_id, freq) "
     f"SELECT {_STEM} AS term, unit_id, sum(w) FROM unnest(CAST(:ids AS text[]), CAST(:toks AS text[]), "
     "CAST(:weights AS float8[])) AS t(unit_id, tok, w) GROUP BY 1, 2"
 )
+_COUNT = sa.text("UPDATE lexicon_stats SET units = units + :units, tokens = tokens + :tokens WHERE id = 1")
+_DROP = sa.text(
+    """
+    WITH gone_postings AS (DELETE FROM unit_postings WHERE unit_id = ANY(CAST(:ids AS text[]))),
+    gone AS (DELETE FROM unit_lexicon WHERE unit_id = ANY(CAST(:ids AS text[])) RETURNING length)
+    UPDATE lexicon_stats SET units = units - (SELECT count(*) FROM gone),
+        tokens = tokens - (SELECT coalesce(sum(length), 0) FROM gone)
+    WHERE id = 1
+    """
+)
+# FTS5's bm25(): every query term (a phrase of one token) adds idf * f * (k1 + 1) / (f + k1 * (1 - b + b * D /
+# avgdl)), with n = the units holding the term among all indexed units, f its weighted count in the unit.
 _SEARCH = sa.text(
     f"""
-    WITH q AS (SELECT {_STEM} AS term FROM unnest(CAST(:toks AS text[])) AS t(tok)),
-    stats AS (SELECT count(*)::float8 AS n, avg(length)::float8 AS avgdl FROM unit_lexicon),
+    WITH q AS MATERIALIZED (SELECT {_STEM} AS term FROM unnest(CAST(:toks AS text[])) AS t(tok)),
+    p AS MATERIALIZED (
+        SELECT term, unit_id, freq FROM unit_postings WHERE term IN (SELECT term FROM q)
+    ),
+    stats AS (SELECT units::float8 AS n, tokens::float8 / greatest(units, 1) AS avgdl FROM lexicon_stats WHERE id = 1),
     idf AS (
-        SELECT q.term, greatest(ln((stats.n - d.hits + 0.5) / (d.hits + 0.5)), 1e-6) AS idf
-        FROM q CROSS JOIN stats
-        CROSS JOIN LATERAL (SELECT count(*)::float8 AS hits FROM unit_postings p WHERE p.term = q.term) d
-        WHERE d.hits > 0
+        SELECT q.term, greatest(ln((s.n - d.hits + 0.5) / (d.hits + 0.5)), 1e-6) AS idf
+        FROM q JOIN (SELECT term, count(*)::float8 AS hits FROM p GROUP BY term) d ON d.term = q.term
+        CROSS JOIN stats s
     )
     SELECT p.unit_id AS id,
-           sum(idf.idf * p.freq * 2.2 / (p.freq + 1.2 * (0.25 + 0.75 * l.length / stats.avgdl))) AS score
+           sum(idf.idf * p.freq * 2.2 / (p.freq + 1.2 * (0.25 + 0.75 * l.length::float8 / s.avgdl))) AS score
     FROM idf
-    JOIN unit_postings p ON p.term = idf.term
+    JOIN p ON p.term = idf.term
     JOIN version_units v ON v.rev = p.unit_id AND v.version = :version
     JOIN unit_lexicon l ON l.unit_id = p.unit_id
-    CROSS JOIN stats
+    CROSS JOIN stats s
     WHERE (CAST(:language AS text) IS NULL OR l.language = :language)
       AND (CAST(:kinds AS text[]) IS NULL OR l.kind = ANY(CAST(:kinds AS text[])))
     GROUP BY p.unit_id
@@ -109,6 +135,7 @@ def create_lexicon(conn: Connection) -> None:
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     conn.execute(_CREATE_DICTIONARY)
     metadata.create_all(conn, checkfirst=True)
+    conn.execute(_CREATE_STATS)
 
 
 def index_units(conn: Connection, units: Iterable[Mapping]) -> None:
@@ -141,25 +168,31 @@ def index_units(conn: Connection, units: Iterable[Mapping]) -> None:
         return
     from sqlalchemy.dialects.postgresql import insert
 
+    # In id order, so that replicas indexing the same units at once lock them in the same order.
     new = conn.execute(
-        insert(unit_lexicon).on_conflict_do_nothing().returning(unit_lexicon.c.unit_id), list(rows.values())
+        insert(unit_lexicon).on_conflict_do_nothing().returning(unit_lexicon.c.unit_id),
+        [rows[i] for i in sorted(rows)],
     ).scalars()
     ids, toks, weights = [], [], []
+    added = added_tokens = 0
     for unit_id in new:
+        added += 1
+        added_tokens += rows[unit_id]["length"]
         for tok, w in weighted[unit_id].items():
             ids.append(unit_id)
             toks.append(tok)
             weights.append(w)
     if ids:
         conn.execute(_INSERT_POSTINGS, {"ids": ids, "toks": toks, "weights": weights})
+    if added:
+        conn.execute(_COUNT, {"units": added, "tokens": added_tokens})
 
 
 def drop_units(conn: Connection, ids: Iterable[str]) -> None:
     """Remove units from the index (unknown ids are ignored)."""
-    ids = list(ids)
+    ids = sorted(set(ids))
     if ids:
-        conn.execute(sa.delete(unit_postings).where(unit_postings.c.unit_id.in_(ids)))
-        conn.execute(sa.delete(unit_lexicon).where(unit_lexicon.c.unit_id.in_(ids)))
+        conn.execute(_DROP, {"ids": ids})
 
 
 def search(

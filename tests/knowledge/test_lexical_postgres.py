@@ -198,6 +198,9 @@ def test_drop_units(engine: sa.Engine) -> None:
         assert postings.scalar() == 0
     assert "en-refund" not in search(engine, "refund")
     assert "en-running" in search(engine, "refund returned")
+    rest = [u for u in UNITS if u["id"] != "en-refund"]
+    for query in QUERIES:  # N and the average length no longer count the dropped unit
+        assert search(engine, query) == pytest.approx(fts5_search(rest, query), rel=1e-9, abs=1e-12)
 
 
 def test_replicas_create_the_lexicon_at_once(postgres_url: str, tmp_path: Path) -> None:
@@ -222,8 +225,12 @@ def test_replicas_create_the_lexicon_at_once(postgres_url: str, tmp_path: Path) 
     for t in threads:
         t.join()
     assert errors == []
-    with engines[0].connect() as conn:
+    with engines[0].begin() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM unit_lexicon")).scalar() == len(UNITS)
+        conn.execute(sa.text("CREATE TABLE version_units (version integer, rev text)"))
+        set_live(conn, 1, [u["id"] for u in UNITS])
+    for query in QUERIES:  # each unit counted once in N and the average length
+        assert search(engines[0], query) == pytest.approx(fts5_search(UNITS, query), rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.parametrize("query", QUERIES)
