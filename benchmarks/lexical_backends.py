@@ -28,8 +28,9 @@ KINDS = {"document"}
 
 
 def ranked_docs(scores: dict[str, float], doc_of: dict[str, str]) -> list[str]:
-    """Distinct documents, best first (ties broken by unit id), at most 10."""
-    ids = sorted(scores, key=lambda i: (-scores[i], i))
+    """Distinct documents, best first, at most 10. Scores equal to 9 decimals are a tie (broken by unit id):
+    the two backends add the same terms in different orders, which can split a tie in the last bit."""
+    ids = sorted(scores, key=lambda i: (-round(scores[i], 9), i))
     return list(dict.fromkeys(doc_of[i] for i in ids))[:10]
 
 
@@ -120,7 +121,16 @@ def compare(name: str, kb, questions: list[tuple[str, set[str]]], engine) -> dic
     for b in backends:
         out[b] = {**_metrics(ranks[b]), "latency_ms": summary(times[b])}
     out["mrr_at_10_difference"] = round(out["postgresql"]["mrr_at_10"] - out["sqlite_fts5"]["mrr_at_10"], 4)
-    out["questions_ranked_differently"] = sum(a != b for a, b in zip(*docs.values(), strict=True))
+    differ = [i for i, (a, b) in enumerate(zip(*docs.values(), strict=True)) if a != b]
+    out["questions_ranked_differently"] = len(differ)
+    out["examples"] = [  # the first few questions whose top documents differ, with both rankings
+        {
+            "question": questions[i][0],
+            "gold": sorted(questions[i][1]),
+            **{b: docs[b][i] for b in backends},
+        }
+        for i in differ[:5]
+    ]
     log(f"{name}: {json.dumps(out)}")
     return out
 
