@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from knowledge.fts5_terms import query_tokens, unit_terms
@@ -111,7 +112,10 @@ def create_lexicon(conn: Connection) -> None:
 
 def index_units(conn: Connection, units: Iterable[Mapping]) -> None:
     """Index units (mappings with id, title, heading, text, language, kind); an id already indexed is kept."""
-    todo = list({u["id"]: u for u in units}.values())  # the first of a repeated id
+    first: dict[str, Mapping] = {}
+    for u in units:
+        first.setdefault(u["id"], u)  # an id given twice: the first, as for an id already indexed
+    todo = list(first.values())
     rows: dict[str, dict] = {}
     weighted: dict[str, dict[str, float]] = {}
     for u, (counts, length) in zip(
@@ -129,8 +133,6 @@ def index_units(conn: Connection, units: Iterable[Mapping]) -> None:
         weighted[u["id"]] = freqs
     if not rows:
         return
-    from sqlalchemy.dialects.postgresql import insert
-
     # In id order, so that replicas indexing the same units at once lock them in the same order.
     new = conn.execute(
         insert(unit_lexicon).on_conflict_do_nothing().returning(unit_lexicon.c.unit_id),

@@ -188,6 +188,11 @@ def test_indexing_twice_keeps_one_row(engine: sa.Engine) -> None:
         lp.index_units(conn, UNITS + [{**UNITS[0], "text": "changed text, same id"}])
         lp.index_units(conn, [])
     assert search(engine, "refund shipping") == before
+    with engine.begin() as conn:  # an id twice in one call: the first is indexed
+        lp.index_units(conn, [{**UNITS[0], "id": "again"}, {**UNITS[1], "id": "again"}])
+        set_live(conn, 1, ["again"])
+    assert search(engine, "refund")["again"] == pytest.approx(search(engine, "refund")["en-refund"])
+    assert "again" not in search(engine, "express")
 
 
 def test_drop_units(engine: sa.Engine) -> None:
