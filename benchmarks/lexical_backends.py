@@ -64,8 +64,9 @@ def demo_questions(language: str) -> list[tuple[str, set[str]]]:
     return out
 
 
-def copy_to_postgres(kb, engine) -> int:
-    """Index every unit of `kb` in a fresh lexicon with the live version's version_units; the live version."""
+def copy_to_postgres(kb, engine) -> tuple[int, float]:
+    """Index every unit of `kb` in a fresh lexicon with the live version's version_units: (live version,
+    seconds index_units took)."""
     import sqlalchemy as sa
 
     from knowledge import lexical_postgres
@@ -84,15 +85,15 @@ def copy_to_postgres(kb, engine) -> int:
         )
         started = time.perf_counter()
         lexical_postgres.index_units(conn, units)
-        log(f"  indexed {len(units)} units in PostgreSQL in {time.perf_counter() - started:.2f} s")
-    return version
+        seconds = time.perf_counter() - started
+    return version, seconds
 
 
 def compare(name: str, kb, questions: list[tuple[str, set[str]]], engine) -> dict:
     from knowledge import lexical_postgres
     from knowledge.retrieval_eval import _metrics, _rank
 
-    version = copy_to_postgres(kb, engine)
+    version, index_s = copy_to_postgres(kb, engine)
     doc_of = {i: Path(u["uri"]).stem for i, u in kb.store.units(live=True).items()}
 
     def fts5(q: str) -> dict[str, float]:
@@ -117,7 +118,11 @@ def compare(name: str, kb, questions: list[tuple[str, set[str]]], engine) -> dic
             ranked = ranked_docs(scores, doc_of)
             docs[b].append(ranked)
             ranks[b].append(_rank(ranked, gold))
-    out: dict = {"questions": len(questions), "units": len(kb.store.units())}
+    out: dict = {
+        "questions": len(questions),
+        "units": len(kb.store.units()),
+        "postgresql_index_s": round(index_s, 2),
+    }
     for b in backends:
         out[b] = {**_metrics(ranks[b]), "latency_ms": summary(times[b])}
     out["mrr_at_10_difference"] = round(out["postgresql"]["mrr_at_10"] - out["sqlite_fts5"]["mrr_at_10"], 4)
