@@ -3,7 +3,11 @@ store adopts its tables as they are, and its documents, versions, audit, marks a
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from knowledge import Embedder, KnowledgeBase
@@ -12,6 +16,7 @@ from knowledge import Embedder, KnowledgeBase
 # (tests/knowledge/conftest.py) ingested by "setup" (v1); refund-en and refund-zh added by "alice" (v2, note
 # "refund answers"); refund-en edited by "bob" (v3); rolled back to v2 by "carol"; then refund-en edited by
 # "dave" in the draft (4 business days), which marked refund-zh "needs update". FTS5 rows as they were.
+ROOT = Path(__file__).resolve().parents[2]
 DUMP = Path(__file__).with_name("kb_previous_release.sql")
 TABLES = (
     "meta",
@@ -65,3 +70,26 @@ def test_a_previous_release_kb_is_adopted(tmp_path: Path, minilm: Embedder) -> N
     kb.rollback(2, actor="erin")
     assert "5 business days" in kb.get_template("refund-en").answer
     assert kb.needs_update() == []  # v2's marks (none): dave's edit went with the draft
+
+
+def test_lepton_db_upgrade_adopts_the_kb_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    previous_release_home(home / "kb")
+    before = snapshot(home / "kb" / "kb.db")
+
+    def upgrade() -> dict:
+        run = subprocess.run(
+            [sys.executable, "-m", "ui.cli", "db", "upgrade", "--json", "--home", str(home)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        return next(d for d in json.loads(run.stdout) if d["store"] == "kb")
+
+    first = upgrade()
+    assert (first["before"], first["after"], first["changed"]) == ("", "kb_0001", True)
+    assert first["where"] == str(home / "kb" / "kb.db")
+    assert not upgrade()["changed"] and snapshot(home / "kb" / "kb.db") == before
