@@ -3,6 +3,8 @@ versions and audit behave the same on both; two replicas on one PostgreSQL share
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,40 @@ def test_two_replicas_share_one_knowledge_base(tmp_path: Path, minilm: Embedder,
     assert one.live_version() == 1 and one.get_template("refund-en") is None
     assert not one.store.lexical("lighthouse lamp adapter", 3)
     assert one.audit(1)[0]["action"] == "rollback" and one.audit(1)[0]["actor"] == "bob"
+
+
+def test_an_ingest_keeps_other_replicas_from_writing(tmp_path: Path, postgres_url: str) -> None:
+    """While one replica ingests (`Store.exclusive`), its own writes go through and another replica's wait for
+    the end; a replica's write never waits on its own ingest."""
+    from knowledge.store import Store
+
+    one = Store(tmp_path / "one.db", postgres_url)
+    two = Store(tmp_path / "two.db", f"{postgres_url}?application_name=replica-two")
+    doc = {"id": "d1", "uri": "/x/a.md", "kind": "document", "title": "Lamps", "language": "en", "tags": "[]"}
+    unit = {
+        "uid": "d1-0000",
+        "doc_id": "d1",
+        "kind": "document",
+        "ord": 0,
+        "title": "Lamps",
+        "heading": "",
+        "text": "Our lighthouse lamps ship with a universal power adapter.",
+        "language": "en",
+        "tags": "[]",
+    }
+    done: list[float] = []
+    with one.exclusive():
+        one.stage_document(doc, [unit], "one", "ingest")
+        worker = threading.Thread(
+            target=lambda: (two.unstage_document("d1", "two"), done.append(time.monotonic()))
+        )
+        worker.start()
+        worker.join(1.5)
+        assert worker.is_alive() and two.document("d1") is not None  # waiting for the ingest
+        one.log.publish("one")
+        released = time.monotonic()
+    worker.join(30)
+    assert done and done[0] >= released and two.document("d1") is None
+    assert [a["action"] for a in one.log.audit(3)] == ["delete", "publish", "ingest"]
+    one.close()
+    two.close()
