@@ -28,8 +28,9 @@ KINDS = {"document"}
 
 
 def ranked_docs(scores: dict[str, float], doc_of: dict[str, str]) -> list[str]:
-    """Distinct documents, best first (ties broken by unit id), at most 10."""
-    ids = sorted(scores, key=lambda i: (-scores[i], i))
+    """Distinct documents, best first, at most 10. Scores equal to 9 decimals are a tie (broken by unit id):
+    the two backends add the same terms in different orders, which can split a tie in the last bit."""
+    ids = sorted(scores, key=lambda i: (-round(scores[i], 9), i))
     return list(dict.fromkeys(doc_of[i] for i in ids))[:10]
 
 
@@ -63,8 +64,9 @@ def demo_questions(language: str) -> list[tuple[str, set[str]]]:
     return out
 
 
-def copy_to_postgres(kb, engine) -> int:
-    """Index every unit of `kb` in a fresh lexicon with the live version's version_units; the live version."""
+def copy_to_postgres(kb, engine) -> tuple[int, float]:
+    """Index every unit of `kb` in a fresh lexicon with the live version's version_units: (live version,
+    seconds index_units took)."""
     import sqlalchemy as sa
 
     from knowledge import lexical_postgres
@@ -83,15 +85,15 @@ def copy_to_postgres(kb, engine) -> int:
         )
         started = time.perf_counter()
         lexical_postgres.index_units(conn, units)
-        log(f"  indexed {len(units)} units in PostgreSQL in {time.perf_counter() - started:.2f} s")
-    return version
+        seconds = time.perf_counter() - started
+    return version, seconds
 
 
 def compare(name: str, kb, questions: list[tuple[str, set[str]]], engine) -> dict:
     from knowledge import lexical_postgres
     from knowledge.retrieval_eval import _metrics, _rank
 
-    version = copy_to_postgres(kb, engine)
+    version, index_s = copy_to_postgres(kb, engine)
     doc_of = {i: Path(u["uri"]).stem for i, u in kb.store.units(live=True).items()}
 
     def fts5(q: str) -> dict[str, float]:
@@ -116,11 +118,24 @@ def compare(name: str, kb, questions: list[tuple[str, set[str]]], engine) -> dic
             ranked = ranked_docs(scores, doc_of)
             docs[b].append(ranked)
             ranks[b].append(_rank(ranked, gold))
-    out: dict = {"questions": len(questions), "units": len(kb.store.units())}
+    out: dict = {
+        "questions": len(questions),
+        "units": len(kb.store.units()),
+        "postgresql_index_s": round(index_s, 2),
+    }
     for b in backends:
         out[b] = {**_metrics(ranks[b]), "latency_ms": summary(times[b])}
     out["mrr_at_10_difference"] = round(out["postgresql"]["mrr_at_10"] - out["sqlite_fts5"]["mrr_at_10"], 4)
-    out["questions_ranked_differently"] = sum(a != b for a, b in zip(*docs.values(), strict=True))
+    differ = [i for i, (a, b) in enumerate(zip(*docs.values(), strict=True)) if a != b]
+    out["questions_ranked_differently"] = len(differ)
+    out["examples"] = [  # the first few questions whose top documents differ, with both rankings
+        {
+            "question": questions[i][0],
+            "gold": sorted(questions[i][1]),
+            **{b: docs[b][i] for b in backends},
+        }
+        for i in differ[:5]
+    ]
     log(f"{name}: {json.dumps(out)}")
     return out
 
