@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
 
+
+class KbSchemaRefused(RuntimeError):
+    """kb.db is of a schema this release does not adopt (schema 1: a release from before published versions)."""
+
+
 metadata = MetaData()
 
 META = Table(

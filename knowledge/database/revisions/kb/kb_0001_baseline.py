@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from knowledge.kb_tables import KbSchemaRefused  # an error class, not a table: the snapshot stays one
+
 revision = "kb_0001"
 down_revision = None
 branch_labels = ("kb",)
@@ -137,7 +139,7 @@ def upgrade() -> None:
     if inspector.has_table("meta"):
         schema = bind.execute(sa.text("SELECT value FROM meta WHERE key = 'schema'")).scalar()
         if schema is not None and schema != SCHEMA:
-            raise RuntimeError(
+            raise KbSchemaRefused(
                 f"kb.db has schema {schema} (from a release before published versions): open the home once with "
                 "the previous release, which migrates it, or ingest the documents into a new home"
             )
