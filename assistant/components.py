@@ -39,10 +39,25 @@ def build_knowledge_base(settings: Settings, embedder: Embedder | None = None) -
     kwargs: dict[str, Any] = {
         "embedder": embedder or build_embedder(settings),
         "chroma_url": settings.chroma_url,
+        "database_url": settings.database_url,
     }
     if settings.retrieval.min_score is not None:
         kwargs["min_score"] = settings.retrieval.min_score
     return KnowledgeBase(settings.kb_dir, **kwargs)
+
+
+def unshared_vectors_warning(settings: Settings) -> str | None:
+    """A warning when replicas would search differently: the knowledge base is shared (database_url) but its
+    vectors are in each replica's own embedded Chroma (no chroma_url), which does not learn what another replica
+    ingests or publishes. None when one machine or a Chroma server."""
+    if settings.database_url is None or settings.chroma_url:
+        return None
+    return (
+        "database_url is set but chroma_url is not: the knowledge base's vectors stay in this home's Chroma "
+        f"({settings.kb_dir / 'chroma'}), so with more than one replica run `chroma run` and set chroma_url "
+        "(LEPTON_CHROMA_URL), or a document published through one replica is found by the others by its "
+        "words only"
+    )
 
 
 def build_generator(settings: Settings) -> Generator | None:

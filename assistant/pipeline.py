@@ -60,7 +60,7 @@ class Assistant:
         self.guard: GroundingGuard | None = None
         self.store: ConversationStore | None = None
         self.review: ReviewQueue | None = None
-        self.languages: set[str] = {"en"}
+        self._languages: tuple[int, set[str]] | None = None  # (live KB version, its templates' languages)
         self.ready = False
         self.startup = Startup()
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
@@ -96,7 +96,7 @@ class Assistant:
                 self._train_demo_model()
         # The composer's unit vectors, in the background: a KB's first questions then pay no embedding.
         keep_warm(self.kb)
-        self.languages = {t.language for t in self.kb.templates()} or {"en"}
+        self._languages = None
         step("loading the intent model")
         self.reload_intents()
         step("loading the generator")
@@ -341,11 +341,23 @@ class Assistant:
         found = self.kb.templates(intent=intent, language=language)
         return found[0] if found else None
 
+    @property
+    def languages(self) -> set[str]:
+        """The live templates' languages, read again once another version goes live (through this replica or
+        any other on the same database): one primary-key read of the live version per call."""
+        if self.kb is None:
+            return {"en"}
+        version = self.kb.live_version()
+        if self._languages is None or self._languages[0] != version:
+            self._languages = (version, {t.language for t in self.kb.templates()} or {"en"})
+        return self._languages[1]
+
     def _reply_language(self, turn: Turn) -> str:
         """The customer's language when the knowledge base has content in it, else English."""
-        if turn.language in self.languages:
+        languages = self.languages
+        if turn.language in languages:
             return turn.language
-        return "en" if "en" in self.languages else sorted(self.languages)[0]
+        return "en" if "en" in languages else sorted(languages)[0]
 
     def _answer_from_template(
         self, turn: Turn, template: Template, language: str, cancel: threading.Event | None = None

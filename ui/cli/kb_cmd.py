@@ -17,8 +17,14 @@ kb_app = typer.Typer(
 
 def _kb(home: Path | None):
     from assistant.components import build_knowledge_base
+    from knowledge.kb_tables import KbSchemaRefused
 
-    return build_knowledge_base(settings_for(home))  # built as the server builds it
+    kb = build_knowledge_base(settings_for(home))  # built as the server builds it
+    try:
+        kb.store  # noqa: B018 (opened here: a kb.db this release cannot adopt is one error line)
+    except KbSchemaRefused as exc:
+        fail(str(exc))
+    return kb
 
 
 @kb_app.command("ingest")

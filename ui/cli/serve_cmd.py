@@ -31,6 +31,7 @@ def serve(
 
     import uvicorn
 
+    from assistant.components import unshared_vectors_warning
     from assistant.home import PRIVATE_UMASK, make_private
     from assistant.model_registries import unshared_models_warning
     from ui.http.app import create_server
@@ -44,9 +45,9 @@ def serve(
     if settings.artifact_dir is not None:
         where += f", models {settings.artifact_dir}"
     console.print(f"Lepton on http://{settings.host}:{settings.port} ({where})")
-    unshared = unshared_models_warning(settings)
-    if unshared:
-        console.print(f"warning: {unshared}", markup=False, style="yellow")
+    for unshared in (unshared_models_warning(settings), unshared_vectors_warning(settings)):
+        if unshared:
+            console.print(f"warning: {unshared}", markup=False, style="yellow")
     proxies = settings.trusted_proxies
     uvicorn.run(
         create_server(settings),
