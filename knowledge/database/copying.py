@@ -44,18 +44,25 @@ def store_tables(branch: str) -> tuple[str, ...]:
         try:
             upgrade(engine, branch)
             with engine.connect() as conn:
-                listed = conn.exec_driver_sql("PRAGMA table_list").all()  # SQLite 3.37+: type of each table
-                names = [
-                    r.name
-                    for r in listed
-                    if r.schema == "main"
-                    and r.type == "table"
-                    and r.name != "alembic_version"
-                    and not r.name.startswith("sqlite_")
-                ]
-                return tuple(t.name for t in _reflect(conn, names).sorted_tables)
+                return data_tables(conn)
         finally:
             close_engine(engine)
+
+
+def data_tables(conn: Connection) -> tuple[str, ...]:
+    """The tables of a SQLite database that hold rows of their own, parents before children: every ordinary
+    table but alembic_version and SQLite's internal ones; virtual tables (FTS5) and their shadow tables are
+    derived, so they are left out."""
+    listed = conn.exec_driver_sql("PRAGMA table_list").all()  # SQLite 3.37+: each table's type
+    names = [
+        r.name
+        for r in listed
+        if r.schema == "main"
+        and r.type == "table"
+        and r.name != "alembic_version"
+        and not r.name.startswith("sqlite_")
+    ]
+    return tuple(t.name for t in _reflect(conn, names).sorted_tables)
 
 
 def count_rows(conn: Connection, tables: tuple[str, ...]) -> dict[str, int]:
