@@ -92,7 +92,9 @@ def copy_tables(source: Engine, target: Connection, tables: tuple[str, ...]) -> 
     from sqlalchemy import select
 
     wanted = list(tables)
-    with source.connect() as reader:
+    # One snapshot of all the store's tables, even while replicas write (SQLite: one read transaction).
+    snapshot = {"isolation_level": "REPEATABLE READ"} if source.dialect.name == "postgresql" else {}
+    with source.connect().execution_options(**snapshot) as reader:
         source_meta = _reflect(reader, wanted)
         target_meta = _reflect(target, wanted)
         done: list[TableCopy] = []

@@ -181,6 +181,10 @@ def test_refusals_are_one_line(fresh_home: Path, postgres_url: str, tmp_path: Pa
     assert unreachable.returncode != 0 and "migrate failed" in unreachable.stderr
     assert secret not in unreachable.stderr + unreachable.stdout and "Traceback" not in unreachable.stderr
 
+    not_postgres = lepton("db", "migrate", "--database-url", f"mysql://u:{secret}@db/x", home=home)
+    assert not_postgres.returncode != 0 and "postgresql://" in not_postgres.stderr
+    assert secret not in not_postgres.stderr and "Traceback" not in not_postgres.stderr
+
     no_database = lepton("db", "export", "--to", str(tmp_path / "out"), home=home)
     assert no_database.returncode != 0 and "--database-url" in no_database.stderr
 

@@ -83,7 +83,7 @@ def _settings(home: Path | None, database_url: str | None) -> Any:
         return settings_for(home, database_url=database_url)
     except ValueError as exc:  # pydantic's ValidationError: its message never repeats the password
         errors = getattr(exc, "errors", lambda: [])()
-        fail(errors[0]["msg"] if errors else _first_line(exc))
+        fail(errors[0]["msg"].removeprefix("Value error, ") if errors else _first_line(exc))
 
 
 def _report(move: Callable[[], list[Any]], verb: str, as_json: bool) -> None:
