@@ -113,6 +113,8 @@ def migrate_home(settings: Settings, *, replace: bool = False) -> list[StoreMove
             if branch in AFTER_COPY:
                 AFTER_COPY[branch](conn)
         notes = key_notes if branch == "keys" and any(c.rows for c in copied) else []
+        if not path.exists():
+            notes = [f"{path} does not exist: nothing to copy"]
         moves.append(StoreMove(branch, str(path), where, {c.table: c.rows for c in copied}, notes))
 
     # Models: the versions first, so a pointer row never names a version the replicas cannot find.

@@ -160,48 +160,42 @@ def test_a_used_home_moves_to_postgresql_and_back(
 
 
 def test_refusals_are_one_line(fresh_home: Path, postgres_url: str, tmp_path: Path) -> None:
+    from assistant.home_moves import MoveRefused, export_home, migrate_home
+
     home = fresh_home
-    first = lepton("db", "migrate", "--database-url", postgres_url, home=home)
-    assert first.returncode == 0, first.stderr
-    assert "models:" in first.stdout and "model_pointers 1" in first.stdout
+    settings = load_settings(home=home, database_url=postgres_url)
+    first = {m.store: m for m in migrate_home(settings)}
+    assert first["models"].tables == {"model_pointers": 1}
+    assert "does not exist" in first["keys"].notes[0]  # the demo home has no keys yet
 
+    # Through the command: one line on stderr, exit status 2, no traceback, no password.
     again = lepton("db", "migrate", "--database-url", postgres_url, home=home)
-    assert again.returncode != 0 and "not empty" in again.stderr and "--replace" in again.stderr
+    assert again.returncode == 2 and "not empty" in again.stderr and "--replace" in again.stderr
     assert "Traceback" not in again.stderr and len(again.stderr.strip().splitlines()) == 1
-    replaced = lepton("db", "migrate", "--database-url", postgres_url, "--replace", home=home)
-    assert replaced.returncode == 0, replaced.stderr
-
-    not_a_home = lepton("db", "migrate", "--database-url", postgres_url, home=tmp_path / "nothing")
-    assert not_a_home.returncode != 0 and "not a Lepton home" in not_a_home.stderr
-
     secret = "s3cret-pw"
     unreachable = lepton(
         "db", "migrate", "--database-url", f"postgresql://u:{secret}@127.0.0.1:9/x", home=home
     )
-    assert unreachable.returncode != 0 and "migrate failed" in unreachable.stderr
+    assert unreachable.returncode == 2 and "migrate failed" in unreachable.stderr
     assert secret not in unreachable.stderr + unreachable.stdout and "Traceback" not in unreachable.stderr
-
     not_postgres = lepton("db", "migrate", "--database-url", f"mysql://u:{secret}@db/x", home=home)
-    assert not_postgres.returncode != 0 and "postgresql://" in not_postgres.stderr
+    assert not_postgres.returncode == 2 and "postgresql://" in not_postgres.stderr
     assert secret not in not_postgres.stderr and "Traceback" not in not_postgres.stderr
-
-    no_database = lepton("db", "export", "--to", str(tmp_path / "out"), home=home)
-    assert no_database.returncode != 0 and "--database-url" in no_database.stderr
-
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "notes.txt").write_text("mine")
     refused = lepton("db", "export", "--database-url", postgres_url, "--to", str(taken), home=home)
-    assert refused.returncode != 0 and "not empty" in refused.stderr
+    assert refused.returncode == 2 and "not empty" in refused.stderr
     assert sorted(p.name for p in taken.iterdir()) == ["notes.txt"]
 
-    (home / "keys.pepper").write_bytes(
-        os.urandom(32)
-    )  # a home whose keys used another pepper than configured
+    # The other refusals, in process (each command start costs seconds on shared cores).
+    assert migrate_home(settings, replace=True)[-1].tables == {"model_pointers": 1}
+    with pytest.raises(MoveRefused, match="not a Lepton home"):
+        migrate_home(load_settings(home=tmp_path / "nothing", database_url=postgres_url))
+    with pytest.raises(MoveRefused, match="--database-url"):
+        export_home(load_settings(home=home), tmp_path / "out")
+    (home / "keys.pepper").write_bytes(os.urandom(32))  # the home's keys use another pepper than configured
     other = tmp_path / "other.pepper"
     other.write_bytes(os.urandom(32))
-    mismatch = lepton(
-        "db", "migrate", "--database-url", postgres_url, "--replace", home=home,
-        env={"LEPTON_KEY_PEPPER_FILE": str(other)},
-    )  # fmt: skip
-    assert mismatch.returncode != 0 and "would not verify" in mismatch.stderr
+    with pytest.raises(MoveRefused, match="would not verify"):
+        migrate_home(load_settings(home=home, database_url=postgres_url, key_pepper_file=other), replace=True)
