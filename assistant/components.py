@@ -39,6 +39,7 @@ def build_knowledge_base(settings: Settings, embedder: Embedder | None = None) -
     kwargs: dict[str, Any] = {
         "embedder": embedder or build_embedder(settings),
         "chroma_url": settings.chroma_url,
+        "database_url": settings.database_url,
     }
     if settings.retrieval.min_score is not None:
         kwargs["min_score"] = settings.retrieval.min_score

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # only (on SQLite its data stays as files, e.g. the model registries' current.json).
 SQLITE_FILES: dict[str, str | None] = {
     "conversations": "conversations.db",
+    "kb": "kb/kb.db",
     "keys": "keys.db",
     "models": None,
     "review": "review.db",

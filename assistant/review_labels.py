@@ -32,7 +32,7 @@ class Templates(Protocol):
 def known_intents(settings: Settings, kb: Templates | None = None) -> set[str]:
     """The live model's intents, the stored training data's, the templates', earlier reviews' and OOS.
 
-    `kb` is the server's loaded knowledge base; without it the templates are read from the home's kb.db.
+    `kb` is the server's loaded knowledge base; without it the templates are read from the home's kb.db (or `database_url`).
     """
     names = {OUT_OF_SCOPE}
     current = intent_registry(settings).current()
@@ -44,9 +44,14 @@ def known_intents(settings: Settings, kb: Templates | None = None) -> set[str]:
             names.update(load_intent_csv(data)[1])
     with ReviewQueue.from_settings(settings) as queue:
         names.update(queue.training_examples()[1])
-    if kb is None and (settings.kb_dir / "kb.db").is_file():
-        kb = Store(settings.kb_dir / "kb.db")
-    names.update(t.intent for t in (kb.templates() if kb is not None else ()))
+    if kb is None and (settings.database_url is not None or (settings.kb_dir / "kb.db").is_file()):
+        store = Store(settings.kb_dir / "kb.db", settings.database_url)
+        try:
+            names.update(t.intent for t in store.templates())
+        finally:
+            store.close()
+    elif kb is not None:
+        names.update(t.intent for t in kb.templates())
     return {n for n in names if n}
 
 

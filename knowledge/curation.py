@@ -2,7 +2,7 @@
 
 Every change (ingest, document edit, template upsert, delete) is staged in the draft and audited; search
 serves only the live version until `publish(actor)` snapshots the draft as version N+1 and flips the live
-pointer in one SQLite transaction. `rollback(version, actor)` flips it back (and resets the draft to that
+pointer in one transaction. `rollback(version, actor)` flips it back (and resets the draft to that
 version). Chroma holds one vector per unit revision with a `live` flag that follows the pointer (see
 knowledge/vector_sync.py). Editing a template or document marks its other-language twins "needs update"
 until they are edited or confirmed (see knowledge/twins.py). Callers serialize access (`KnowledgeBase` holds
@@ -116,11 +116,7 @@ class Curation:
 
     def languages(self) -> set[str]:
         """The languages the draft has templates or documents in."""
-        rows = self.store.db.execute(
-            "SELECT DISTINCT u.language FROM draft_units d JOIN units u ON u.id = d.rev "
-            "WHERE u.kind IN ('template', 'document') AND coalesce(u.language, '') != ''"
-        )
-        return {r[0].lower() for r in rows}
+        return self.store.draft_languages()
 
     # -- twins (see knowledge/twins.py) -----------------------------------------------------------
     def twins(self) -> Twins:

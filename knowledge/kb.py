@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from knowledge.answer_drafts import draft_answer
 from knowledge.chunking import MarkdownChunker
@@ -47,11 +48,14 @@ class KnowledgeBase:
         chroma_url: str | None = None,
         min_score: float = DEFAULT_MIN_SCORE,
         multilingual: Embedder | bool = True,
+        database_url: Any = None,
     ) -> None:
-        """`multilingual`: the second embedder for units and questions in languages `embedder` does not
+        """`database_url`: the PostgreSQL database holding the documents, versions and audit (shared by
+        replicas); None keeps them in `path`/kb.db. `multilingual`: the second embedder for units and questions in languages `embedder` does not
         read (see `VectorSync.foreign`); True = multilingual-e5-small when `embedder` declares its languages
         (MiniLM), False = none (such questions are then answered from the lexical index alone)."""
         self.path = Path(path)
+        self.database_url = database_url
         self.lock = threading.RLock()
         embedder = embedder if embedder is not None else make_embedder(DEFAULT_EMBEDDER)
         self.chroma_url = chroma_url
@@ -70,11 +74,11 @@ class KnowledgeBase:
     # -- parts -----------------------------------------------------------------------------------
     @property
     def store(self) -> Store:
-        """The SQLite store (opened on first use)."""
+        """The store: kb.db, or the `database_url` database (opened on first use)."""
         with self.lock:
             if self._store is None:
                 self.path.mkdir(parents=True, exist_ok=True)
-                self._store = Store(self.path / "kb.db")
+                self._store = Store(self.path / "kb.db", self.database_url)
             return self._store
 
     @property
@@ -98,9 +102,11 @@ class KnowledgeBase:
             return self.vector_sync.ml
 
     def close(self) -> None:
-        """Let go of the SQLite store and the Chroma clients (they open again on next use)."""
+        """Let go of the store and the Chroma clients (they open again on next use)."""
         with self.lock:
             self.vector_sync.close()
+            if self._store is not None:
+                self._store.close()
             self._store = None
 
     def _curation(self) -> Curation:
@@ -128,7 +134,7 @@ class KnowledgeBase:
         Each file is staged in the draft in its own transaction; with `publish` (the default) the draft is
         then published, so an interrupted ingest leaves the last published version live and searchable.
         """
-        with self.lock:
+        with self.lock, self.store.exclusive():  # on PostgreSQL no other replica writes meanwhile
             self.warm_up()
             return Ingestion(self._curation()).run(paths, progress=progress, publish=publish, actor=actor)
 

@@ -97,6 +97,23 @@ def stackfaq_queries(path: Path) -> list[tuple[int, str]]:
     ]
 
 
+def stackfaq_file(path: Path) -> Path:
+    """StackFAQ's JSON file, given it or its folder."""
+    path = Path(path)
+    return path / "stackExchange-FAQ.json" if path.is_dir() else path
+
+
+def write_stackfaq_documents(path: Path, folder: Path) -> Path:
+    """One Markdown document per StackFAQ thread (t000.md, …: title = question, a section per answer)."""
+    threads = json.loads(Path(path).read_text(encoding="utf-8"))["root"]["qapair"]
+    folder.mkdir(parents=True)
+    for i, t in enumerate(threads):
+        answers = "\n\n".join(f"## Answer {j + 1}\n\n{a}" for j, a in enumerate(t.get("answer") or []))
+        title = " ".join(str(t["question"]).split()).replace('"', "'")
+        (folder / f"t{i:03d}.md").write_text(f'---\ntitle: "{title}"\nlanguage: en\n---\n\n{answers}\n')
+    return folder
+
+
 def evaluate_stackfaq(
     path: Path, kb_factory: Callable[[Path], KnowledgeBase], modes: Iterable[str] | None = None
 ) -> dict:
@@ -105,17 +122,9 @@ def evaluate_stackfaq(
     `kb_factory(folder)` must return a fresh `KnowledgeBase` stored in `folder`. With `modes` (e.g.
     MODES) the one index is scored once per fusion mode and the result is {mode: metrics}.
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "stackExchange-FAQ.json"
-    threads = json.loads(path.read_text(encoding="utf-8"))["root"]["qapair"]
+    path = stackfaq_file(path)
     with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        docs.mkdir()
-        for i, t in enumerate(threads):
-            answers = "\n\n".join(f"## Answer {j + 1}\n\n{a}" for j, a in enumerate(t.get("answer") or []))
-            title = " ".join(str(t["question"]).split()).replace('"', "'")
-            (docs / f"t{i:03d}.md").write_text(f'---\ntitle: "{title}"\nlanguage: en\n---\n\n{answers}\n')
+        docs = write_stackfaq_documents(path, Path(tmp) / "docs")
         kb = kb_factory(Path(tmp) / "kb")
         report = kb.ingest([docs])
         queries = stackfaq_queries(path)

@@ -28,22 +28,15 @@ import difflib
 import re
 import time
 from pathlib import PurePosixPath
+from typing import Any
 
-import sqlite_utils
+from sqlalchemy import delete, select, text
+
+from knowledge.kb_database import KbDatabase, upsert
+from knowledge.kb_tables import FLAG_COLUMNS, TWIN_FLAGS
 
 TEMPLATE, DOCUMENT = "template", "document"
-FLAG_COLUMNS = {
-    "kind": str,
-    "item_id": str,
-    "source_id": str,
-    "source_language": str,
-    "source_title": str,
-    "actor": str,
-    "at": float,
-    "fields": str,
-    "diff": str,
-}
-_COLS = ", ".join(f"[{c}]" for c in FLAG_COLUMNS)
+_COLS = ", ".join(name for name, _ in FLAG_COLUMNS)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.,'’:][A-Za-z0-9]+)*|\s+|.", re.S)
 _CONTEXT = 4  # tokens shown around a change
 _PIECE = 70  # characters per side of one change
@@ -57,31 +50,24 @@ PUBLISHABLE_REVS = (
 )
 
 
-def create_tables(db: sqlite_utils.Database) -> None:
-    """The draft's marks (`twin_flags`) and each published version's (`version_twin_flags`)."""
-    names = set(db.table_names())
-    if "twin_flags" not in names:
-        db["twin_flags"].create(FLAG_COLUMNS, pk=("kind", "item_id"))
-    if "version_twin_flags" not in names:
-        db["version_twin_flags"].create({"version": int, **FLAG_COLUMNS}, pk=("version", "kind", "item_id"))
-
-
-def snapshot_flags(db: sqlite_utils.Database, version: int) -> None:
+def snapshot_flags(conn: Any, version: int) -> None:
     """Keep the draft's marks with published `version` (inside the publish transaction); not the holds for
     translation, whose templates the version leaves out (a rollback must not hold a later template back)."""
-    db.execute(
-        f"INSERT INTO version_twin_flags (version, {_COLS}) SELECT ?, {_COLS} FROM twin_flags f "
-        f"WHERE NOT ({_HELD})",
-        [version],
+    conn.execute(
+        text(
+            f"INSERT INTO version_twin_flags (version, {_COLS}) SELECT CAST(:v AS INTEGER), {_COLS} "
+            f"FROM twin_flags f WHERE NOT ({_HELD})"
+        ),
+        {"v": version},
     )
 
 
-def restore_flags(db: sqlite_utils.Database, version: int) -> None:
+def restore_flags(conn: Any, version: int) -> None:
     """Make `version`'s marks the draft's again (inside the rollback transaction)."""
-    db.execute("DELETE FROM twin_flags")
-    db.execute(
-        f"INSERT INTO twin_flags ({_COLS}) SELECT {_COLS} FROM version_twin_flags WHERE version = ?",
-        [version],
+    conn.execute(delete(TWIN_FLAGS))
+    conn.execute(
+        text(f"INSERT INTO twin_flags ({_COLS}) SELECT {_COLS} FROM version_twin_flags WHERE version = :v"),
+        {"v": version},
     )
 
 
@@ -151,12 +137,12 @@ def _piece(tokens: list[str], i: int, j: int) -> str:
 class Twins:
     """Twins and their "needs update" marks over one store's draft (callers hold the knowledge base's lock)."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: KbDatabase) -> None:
         self.db = db
 
     # -- the draft's items -----------------------------------------------------------------------
     def _templates(self) -> dict[str, dict]:
-        rows = self.db.query(
+        rows = self.db.rows(
             "SELECT u.ref, u.intent, u.language, u.title, u.text FROM units u JOIN draft_units d "
             "ON d.rev = u.id WHERE u.kind = 'template'"
         )
@@ -172,7 +158,7 @@ class Twins:
         }
 
     def _documents(self) -> dict[str, dict]:
-        rows = self.db.query(
+        rows = self.db.rows(
             "SELECT d.id, d.title, d.language, d.uri, (SELECT u.path FROM draft_units x JOIN units u "
             "ON u.id = x.rev WHERE x.doc_id = d.id AND u.kind = 'document' AND u.path IS NOT NULL LIMIT 1) "
             "AS path FROM documents d WHERE d.kind = 'document'"
@@ -210,7 +196,7 @@ class Twins:
     # -- marks -----------------------------------------------------------------------------------
     def flags(self, kind: str | None = None) -> dict[tuple[str, str], dict]:
         """Outstanding marks by (kind, item id), on items the draft still has."""
-        rows = list(self.db.query("SELECT * FROM twin_flags ORDER BY at"))
+        rows = self.db.rows(select(TWIN_FLAGS).order_by(TWIN_FLAGS.c.at))
         live = {k: self.items(k) for k in {r["kind"] for r in rows if kind in (None, r["kind"])}}
         return {
             (r["kind"], r["item_id"]): _flag(r)
@@ -219,7 +205,9 @@ class Twins:
         }
 
     def flag(self, kind: str, item_id: str) -> dict | None:
-        rows = list(self.db["twin_flags"].rows_where("kind = ? AND item_id = ?", [kind, item_id]))
+        rows = self.db.rows(
+            select(TWIN_FLAGS).where(TWIN_FLAGS.c.kind == kind, TWIN_FLAGS.c.item_id == item_id)
+        )
         return _flag(rows[0]) if rows else None
 
     def status(self, kind: str, item_id: str) -> dict:
@@ -261,52 +249,52 @@ class Twins:
         for translation keeps that mark (it must still be written, not merely checked)."""
         now = time.time()
         held = self.held()
-        self.db["twin_flags"].insert_all(
-            (
-                {
-                    "kind": kind,
-                    "item_id": t["id"],
-                    "source_id": source["id"],
-                    "source_language": source.get("language") or "",
-                    "source_title": source.get("title") or "",
-                    "actor": actor or "unknown",
-                    "at": now,
-                    "fields": ",".join(fields),
-                    "diff": diff,
-                }
-                for t in targets
-                if not (kind == TEMPLATE and t["id"] in held)
-            ),
-            replace=True,
-        )
-
-    def hold(self, template_id: str, source: dict, actor: str) -> None:
-        """Hold a draft template back until it is translated: its text was written in `source`'s language."""
-        self.db["twin_flags"].insert(
+        rows = [
             {
-                "kind": TEMPLATE,
-                "item_id": template_id,
+                "kind": kind,
+                "item_id": t["id"],
                 "source_id": source["id"],
                 "source_language": source.get("language") or "",
                 "source_title": source.get("title") or "",
                 "actor": actor or "unknown",
-                "at": time.time(),
-                "fields": TRANSLATION,
-                "diff": "",
-            },
-            replace=True,
-        )
+                "at": now,
+                "fields": ",".join(fields),
+                "diff": diff,
+            }
+            for t in targets
+            if not (kind == TEMPLATE and t["id"] in held)
+        ]
+        if rows:
+            with self.db.transaction() as conn:
+                upsert(conn, TWIN_FLAGS, rows)
+
+    def hold(self, template_id: str, source: dict, actor: str) -> None:
+        """Hold a draft template back until it is translated: its text was written in `source`'s language."""
+        row = {
+            "kind": TEMPLATE,
+            "item_id": template_id,
+            "source_id": source["id"],
+            "source_language": source.get("language") or "",
+            "source_title": source.get("title") or "",
+            "actor": actor or "unknown",
+            "at": time.time(),
+            "fields": TRANSLATION,
+            "diff": "",
+        }
+        with self.db.transaction() as conn:
+            upsert(conn, TWIN_FLAGS, [row])
 
     def held(self) -> set[str]:
         """Ids of the templates held for translation (marks of templates the draft no longer has included)."""
-        rows = self.db.execute(f"SELECT item_id FROM twin_flags f WHERE {_HELD}").fetchall()
-        return {r[0] for r in rows}
+        return {r[0] for r in self.db.tuples(f"SELECT item_id FROM twin_flags f WHERE {_HELD}")}
 
     def clear(self, kind: str, item_id: str) -> dict | None:
         """Remove an item's mark; returns the mark there was (None if none)."""
         had = self.flag(kind, item_id)
         if had is not None:
-            self.db.execute("DELETE FROM twin_flags WHERE kind = ? AND item_id = ?", [kind, item_id])
+            self.db.execute(
+                delete(TWIN_FLAGS).where(TWIN_FLAGS.c.kind == kind, TWIN_FLAGS.c.item_id == item_id)
+            )
         return had
 
 

@@ -129,7 +129,7 @@ def test_staged_ingest_is_invisible_until_published(tmp_path: Path, minilm: Embe
     assert len(kb.templates()) == 2
 
 
-def test_schema_1_database_is_migrated_to_version_1(tmp_path: Path, minilm: Embedder) -> None:
+def test_schema_1_database_is_refused_untouched(tmp_path: Path, minilm: Embedder) -> None:
     home = tmp_path / "kb"
     home.mkdir()
     con = sqlite3.connect(home / "kb.db")
@@ -149,11 +149,16 @@ def test_schema_1_database_is_migrated_to_version_1(tmp_path: Path, minilm: Embe
     """)
     con.commit()
     con.close()
-    kb = KnowledgeBase(home, embedder=minilm)
-    hits = kb.search("does the lighthouse lamp come with an adapter?", k=1)
-    assert hits and hits[0].id == "d1-0000" and hits[0].uri == "/x/lamps.md"
-    assert [v["version"] for v in kb.versions()] == [1] and kb.draft_changes() == []
-    assert "lighthouse" in kb.document("d1")["text"]
+    # Refused, not migrated (the previous release migrates schema 1; this one adopts schema 2 only), and
+    # left as it was: the same rows, no alembic_version.
+    with pytest.raises(
+        RuntimeError, match="kb.db has schema 1 .* open the home once with the previous release"
+    ):
+        KnowledgeBase(home, embedder=minilm).search("does the lighthouse lamp come with an adapter?")
+    with sqlite3.connect(home / "kb.db") as con:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("1",)
+        assert con.execute("SELECT id FROM units").fetchall() == [("d1-0000",)]
+        assert con.execute("SELECT name FROM sqlite_master WHERE name = 'alembic_version'").fetchall() == []
 
 
 CHILD = textwrap.dedent("""
