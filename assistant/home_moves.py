@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.database_stores import SQLITE_FILES
 from knowledge.database import redact_url
+from knowledge.lexical_rebuild import rebuild_lexical_index
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 # A store whose tables feed a derived index registers its rebuild here: called on the target's connection,
 # inside the store's copy transaction, after its rows are in (and after --replace cleared them). It must
 # rebuild the whole index from the store's tables on that connection's dialect.
-AFTER_COPY: dict[str, Callable[[Connection], None]] = {}
+AFTER_COPY: dict[str, Callable[[Connection], Any]] = {"kb": rebuild_lexical_index}
 
 
 class MoveRefused(Exception):
@@ -64,7 +65,14 @@ def migrate_home(settings: Settings, *, replace: bool = False) -> list[StoreMove
     it already holds rows, unless `replace`: then the target's rows are replaced, store by store)."""
     from assistant import model_moves
     from knowledge.database import close_engine, open_engine, plain_url
-    from knowledge.database.copying import TableCopy, clear_tables, copy_tables, count_rows, store_tables
+    from knowledge.database.copying import (
+        TableCopy,
+        clear_tables,
+        copy_tables,
+        count_rows,
+        seeded_rows,
+        store_tables,
+    )
 
     url = _database_url(settings)
     home = settings.home
@@ -84,7 +92,9 @@ def migrate_home(settings: Settings, *, replace: bool = False) -> list[StoreMove
         held: list[str] = []
         with target.connect() as conn:
             for branch in files:
-                held += [f"{t} {n}" for t, n in count_rows(conn, store_tables(branch)).items() if n]
+                seeded = seeded_rows(branch)
+                found = count_rows(conn, store_tables(branch))
+                held += [f"{t} {n}" for t, n in found.items() if n > seeded.get(t, 0)]
             if model_moves.pointer_rows(conn):
                 held.append("model_pointers")
         held += [str(d) for d in model_moves.occupied_artifacts(settings)]
@@ -100,8 +110,7 @@ def migrate_home(settings: Settings, *, replace: bool = False) -> list[StoreMove
         tables = store_tables(branch)
         path = home / name
         with target.begin() as conn:
-            if replace:
-                clear_tables(conn, tables)
+            clear_tables(conn, tables)  # what --replace overwrites, or only the migrations' own seed rows
             if path.exists():
                 source = open_engine(None, path)
                 try:
@@ -133,7 +142,7 @@ def export_home(settings: Settings, to: Path) -> list[StoreMove]:
     (refused when `to` exists and is not empty). The home is assembled beside `to` and renamed into place."""
     from assistant import model_moves
     from knowledge.database import close_engine, open_engine, plain_url
-    from knowledge.database.copying import copy_tables, count_rows, store_tables
+    from knowledge.database.copying import clear_tables, copy_tables, count_rows, store_tables
 
     url = _database_url(settings)
     to = Path(to)
@@ -156,6 +165,9 @@ def export_home(settings: Settings, to: Path) -> list[StoreMove]:
             engine = _upgrade_file(path, branch, keep=True)
             try:
                 with engine.begin() as conn:
+                    clear_tables(
+                        conn, store_tables(branch)
+                    )  # the migrations' seed rows: the source's replace them
                     copied = copy_tables(source, conn, store_tables(branch))
                     if branch in AFTER_COPY:
                         AFTER_COPY[branch](conn)

@@ -4,7 +4,8 @@ back from each side (reflected), so a store ported later is copied without a lin
 
 Which tables hold a store's rows: those its migrations make in an empty SQLite file (`store_tables`), less
 alembic_version and the derived ones (SQLite virtual tables such as FTS5 and their shadow tables): an index
-is rebuilt on the target by the store's own code, never copied.
+is rebuilt on the target by the store's own code, never copied. Rows the migrations write themselves (a
+schema marker) do not make a database non-empty (`seeded_rows`); the copy replaces them.
 """
 
 from __future__ import annotations
@@ -35,16 +36,27 @@ class TableCopy:
     rows: int
 
 
-@cache
 def store_tables(branch: str) -> tuple[str, ...]:
     """The tables that hold `branch`'s rows, parents before children (foreign keys): what its migrations make
     in an empty SQLite file, less alembic_version and derived tables (virtual tables and their shadows)."""
+    return tuple(_empty_store(branch))
+
+
+def seeded_rows(branch: str) -> dict[str, int]:
+    """{table: rows} the branch's migrations write into an empty database themselves (e.g. a meta table's
+    schema row): a target holding only these is empty, and the copy replaces them with the source's."""
+    return {t: n for t, n in _empty_store(branch).items() if n}
+
+
+@cache
+def _empty_store(branch: str) -> dict[str, int]:
+    """{table: rows} of `branch`'s data tables in a new SQLite file brought to head, in copy order."""
     with tempfile.TemporaryDirectory(prefix="lepton-tables-") as scratch:
         engine = open_engine(None, Path(scratch) / f"{branch}.db")
         try:
             upgrade(engine, branch)
             with engine.connect() as conn:
-                return data_tables(conn)
+                return count_rows(conn, data_tables(conn))
         finally:
             close_engine(engine)
 

@@ -56,6 +56,17 @@ def counts(url: str | None, home: Path) -> dict[str, int]:
     return found
 
 
+def derived(url: str | None, home: Path) -> int:
+    """Units in the KB's lexical index: PostgreSQL's lexicon, or the home's FTS5 table."""
+    engine = open_engine(url, home / "kb" / "kb.db")
+    try:
+        with engine.connect() as conn:
+            table = "unit_lexicon" if url else "units_fts"
+            return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+    finally:
+        close_engine(engine)
+
+
 def answers(settings) -> tuple[list[tuple[str, str]], object]:
     """(route, reply) of each question, each in a new session, from one warmed-up Assistant."""
     from assistant.pipeline import Assistant
@@ -121,6 +132,7 @@ def test_a_used_home_moves_to_postgresql_and_back(
         "model_pointers": 1
     }
     assert counts(postgres_url, home) == rows
+    assert derived(postgres_url, home) == rows["kb.units"] > 0  # the lexicon rebuilt, not copied
     assert (artifacts / "intents" / "versions" / "v0001" / "model").is_dir()
 
     # The same questions get the same replies and routes from PostgreSQL and the shared model folder.
@@ -151,6 +163,7 @@ def test_a_used_home_moves_to_postgresql_and_back(
     assert exported.returncode == 0, exported.stderr
     assert "conversations:" in exported.stdout and "->" in exported.stdout
     assert counts(None, exported_home) == moved
+    assert derived(None, exported_home) == moved["kb.units"]  # FTS5 rebuilt from units
     assert (exported_home / "keys.pepper").read_bytes() == (home / "keys.pepper").read_bytes()
     assert json.loads((exported_home / "models/intents/current.json").read_text())["version"] == "v0001"
     assert (exported_home / "models/intents/versions/v0001/model").is_dir()

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Column, Float, ForeignKey, Integer, MetaData, Table, Text, insert, select
 
 from knowledge.database import close_engine, copying, open_engine
-from knowledge.database.copying import copy_tables, count_rows, data_tables, store_tables
+from knowledge.database.copying import copy_tables, count_rows, data_tables, seeded_rows, store_tables
 
 
 def tables() -> MetaData:
@@ -72,3 +72,7 @@ def test_each_store_lists_its_own_tables() -> None:
     assert set(conversations) == {"sessions", "turns", "agent_messages", "feedback"}
     assert conversations.index("sessions") < conversations.index("turns")
     assert store_tables("models") == ("model_pointers",)
+    kb = store_tables("kb")
+    assert {"documents", "units", "versions", "meta"} <= set(kb)
+    assert not [t for t in kb if t.startswith("units_fts")]  # FTS5 is rebuilt, never copied
+    assert seeded_rows("kb") == {"meta": 2} and seeded_rows("review") == {}
