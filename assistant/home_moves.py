@@ -165,9 +165,8 @@ def export_home(settings: Settings, to: Path) -> list[StoreMove]:
             engine = _upgrade_file(path, branch, keep=True)
             try:
                 with engine.begin() as conn:
-                    clear_tables(
-                        conn, store_tables(branch)
-                    )  # the migrations' seed rows: the source's replace them
+                    # A new file holds only its migrations' seed rows (kb's meta): the source's replace them.
+                    clear_tables(conn, store_tables(branch))
                     copied = copy_tables(source, conn, store_tables(branch))
                     if branch in AFTER_COPY:
                         AFTER_COPY[branch](conn)
