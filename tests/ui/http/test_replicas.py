@@ -12,7 +12,6 @@ import secrets
 import shutil
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +51,12 @@ def pair(launch, trained_home: Path, postgres_server, run_cli, tmp_path_factory)
         "LEPTON_DATABASE_URL": url,
         "LEPTON_KEY_PEPPER": secrets.token_urlsafe(32),
         "LEPTON_ARTIFACT_DIR": str(shared),
+        "LEPTON_DEMO": "true",  # a knowledge base in the empty database gets the demo's (the homes' own have it)
     }
     one, two = launch(env=env, start=False, name="replica-1"), launch(env=env, start=False, name="replica-2")
     try:
-        with ThreadPoolExecutor(2) as pool:
-            for started in [pool.submit(one.start), pool.submit(two.start)]:
-                started.result()
+        one.start()  # the first fills what the database lacks; the second finds it there
+        two.start()
         made = run_cli("keys", "create", "--kind", "admin", "--name", "desk", home=one.home, env=env)
         assert made.returncode == 0, made.stderr
         admin = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
