@@ -4,7 +4,8 @@ Starts a real PostgreSQL (tests/database_server.py), a real `chroma run` server 
 own copy of a trained demo home: (a) one replica on SQLite alone; (b) two replicas sharing the database, the
 Chroma server and an artifact folder. Then, with C concurrent clients and T turns each:
 - template runs (a, b, a, b): template questions only, each client keeping its session and (b) alternating
-  replicas turn by turn; throughput and p50/p95 latency, and the ratios b/a (medians of the two rounds);
+  replicas turn by turn; throughput and p50/p95 latency, and the ratios b/a (medians of the two rounds); then
+  the same with 4 clients (light load: the turn's own cost, without a saturated server's queueing);
 - mixed runs on (a) and (b): templates, retrieval, a slot exchange (a cancel request, the bare order number
   on the next turn, "track my order" later: the answer must name that number), small talk; errors, and every
   answered turn counted against the turns table (exactly once, by its message id);
@@ -53,6 +54,7 @@ from _common import (  # noqa: E402
 CANCEL = "I'd like to cancel my order"
 TRACK = "How can I track my order status?"
 SMALL_TALK = ["hello", "thanks, that helps!", "hi there", "ok thank you"]
+LIGHT_CLIENTS = 4  # the light-load latency runs
 RETRIES = 6  # attempts of one turn, alternating replicas, before the client gives up on it
 
 
@@ -410,6 +412,26 @@ def main() -> None:
                 "runs": template,
             }
 
+            # The same at light load (4 clients: no replica saturated): the turn's own cost, database included,
+            # without the queueing that dominates a saturated closed loop.
+            light: dict[str, list[dict]] = {"a": [], "b": []}
+            for _ in range(rounds):
+                for name, urls in (("a", a_urls), ("b", b_urls)):
+                    out = run_clients(urls, LIGHT_CLIENTS, turns, plan=template_script)
+                    one = {**report(out), "loadavg_1m": load()}
+                    one["latency_ms"] = one["latency_ms"].get("template", {"n": 0})
+                    light[name].append(one)
+            a_p95 = statistics.median(r["latency_ms"]["p95"] for r in light["a"])
+            b_p95 = statistics.median(r["latency_ms"]["p95"] for r in light["b"])
+            result["template_light"] = {
+                "clients": LIGHT_CLIENTS,
+                "single_sqlite_p95": round(a_p95, 2),
+                "two_replicas_postgresql_p95": round(b_p95, 2),
+                "p95_ratio": round(b_p95 / a_p95, 3),
+                "runs": light,
+            }
+            log(f"light load p95: a {a_p95:.1f} ms, b {b_p95:.1f} ms")
+
             # Mixed routes: errors and exactly-once logging on each deployment.
             mixed = {}
             for name, urls, db in (("a", a_urls, a_db), ("b", b_urls, database_url)):
@@ -450,7 +472,7 @@ def main() -> None:
     result["goals_met"] = {
         "no_errors": all(
             x["errors"] == 0 and x["failed_turns"] == 0
-            for x in [*m.values(), *t["runs"]["a"], *t["runs"]["b"]]
+            for x in [*m.values(), *t["runs"]["a"], *t["runs"]["b"], *light["a"], *light["b"]]
         ),
         "logged_exactly_once": all(x["log"]["logged_exactly_once"] for x in m.values()),
         "throughput_ratio": t["throughput_ratio"] >= 0.8,
