@@ -480,6 +480,7 @@ def main() -> None:
         "kill9_no_lost_turn_or_session": k["failed_turns"] == 0
         and k["log"]["lost_turns"] == 0
         and k["lost_sessions"] == 0,
+        "kill9_no_duplicate_turn": k["log"]["duplicate_turns"] == 0 and k["log"]["stray_sessions"] == 0,
         "kill9_nothing_half_written": not any(k["log"]["half_written"].values()),
     }
     emit(result)
