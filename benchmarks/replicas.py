@@ -15,7 +15,7 @@ Chroma server and an artifact folder. Then, with C concurrent clients and T turn
 Goals (issue #21): 0 errors, every turn logged once, template throughput(b) >= 0.8 x (a), p95(b) <= 1.3 x (a);
 after the kill: no lost turn or session, nothing half-written.
 
-    python benchmarks/replicas.py [--home DIR] [--clients 32] [--turns 20] [--quick]
+    python benchmarks/replicas.py [--home DIR] [--clients 32] [--turns 20] [--quick] [--control]
 """
 
 from __future__ import annotations
@@ -353,6 +353,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="A smoke run: 8 clients, 10 turns, one round.")
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="Also (c): two processes on one SQLite home, in the template rounds (two processes without "
+        "PostgreSQL: what sharing the cores costs apart from the database).",
+    )
     args = parser.parse_args()
     clients, turns = (8, 10) if args.quick else (args.clients, args.turns)
     rounds = 1 if args.quick else 2
@@ -380,15 +386,26 @@ def main() -> None:
             servers = [single, *replicas]
             a_urls, b_urls = [single.url], [r.url for r in replicas]
             a_db = single.home / "conversations.db"
+            deployments = [("a", a_urls), ("b", b_urls)]
+            if args.control:  # two processes on one home: SQLite in WAL, as one machine may run them
+                control = copy_home(home, tmp / "c" / "home")
+                quiet = {"LEPTON_GENERATOR__BACKEND": "none", "LEPTON_RATE_LIMIT_PER_MINUTE": "10000000"}
+                for n in (1, 2):
+                    log_path = tmp / "c" / f"server-{n}.log"
+                    servers.append(
+                        start_server(control, env=quiet, demo=True, log_path=log_path, timeout_s=900)
+                    )
+                deployments.append(("c", [servers[-2].url, servers[-1].url]))
+                log("c ready")
 
             log("warm-up")
             run_clients(a_urls, 4, 4, plan=template_script)
             run_clients(b_urls, 4, 4, plan=template_script)
 
             # Template throughput and latency, a and b taking turns so that both see the same load.
-            template: dict[str, list[dict]] = {"a": [], "b": []}
+            template: dict[str, list[dict]] = {name: [] for name, _ in deployments}
             for i in range(rounds):
-                for name, urls in (("a", a_urls), ("b", b_urls)):
+                for name, urls in deployments:
                     before = load()
                     out = run_clients(urls, clients, turns, plan=template_script)
                     one = {**report(out), "loadavg_1m": [before, load()]}
@@ -402,7 +419,7 @@ def main() -> None:
                 vals = [r["latency_ms"][key] if key != "turns_per_s" else r[key] for r in template[name]]
                 return round(statistics.median(vals), 2)
 
-            figures = {n: {k: med(n, k) for k in ("turns_per_s", "p50", "p95")} for n in ("a", "b")}
+            figures = {n: {k: med(n, k) for k in ("turns_per_s", "p50", "p95")} for n in template}
             result["template"] = {
                 "single_sqlite": figures["a"],
                 "two_replicas_postgresql": figures["b"],
@@ -411,6 +428,12 @@ def main() -> None:
                 "goal": {"throughput_ratio": ">= 0.8", "p95_ratio": "<= 1.3"},
                 "runs": template,
             }
+            if "c" in figures:
+                result["template"]["control_two_processes_sqlite"] = {
+                    **figures["c"],
+                    "throughput_ratio": round(figures["c"]["turns_per_s"] / figures["a"]["turns_per_s"], 3),
+                    "p95_ratio": round(figures["c"]["p95"] / figures["a"]["p95"], 3),
+                }
 
             # The same at light load (4 clients: no replica saturated): the turn's own cost, database included,
             # without the queueing that dominates a saturated closed loop.
