@@ -149,6 +149,7 @@ def retrain(
     """
     report = progress or (lambda stage, fraction: None)
     report("reading data", 0.0)
+    read_at = time.time()  # reviews after this are not in this model: the schedule counts from here
     new_data = list(files or [])
     files = new_data or stored_base_data(settings)
     if not files:
@@ -184,6 +185,7 @@ def retrain(
             **result.metrics,
             "train_seconds": round(time.perf_counter() - started, 1),
             "reviewed_examples": reviewed,
+            "reviewed_until": read_at,
         }
         report("scoring", 0.8)
         heldout = score_on(result.out_dir, held_x, held_y) if held_x else {}

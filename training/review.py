@@ -241,6 +241,15 @@ class ReviewQueue:
         rows = self._rows(select(ITEMS.c.turn_id).where(ITEMS.c.status == CONFIRMED))
         return {r["turn_id"] for r in rows}
 
+    def reviewed_since(self, since: float) -> int:
+        """How many items were confirmed or corrected after `since` (unix seconds), by anyone on any replica."""
+        rows = self._rows(
+            select(func.count().label("n")).where(
+                or_(ITEMS.c.status == CONFIRMED, ITEMS.c.status == CORRECTED), ITEMS.c.reviewed_at > since
+            )
+        )
+        return int(rows[0]["n"])
+
     def counts(self) -> dict[str, int]:
         rows = self._rows(select(ITEMS.c.status, func.count().label("n")).group_by(ITEMS.c.status))
         return {r["status"]: r["n"] for r in rows}

@@ -82,12 +82,20 @@ def train_generator_cmd(
     """
     from assistant.conversations import ConversationStore
     from assistant.model_registries import adapter_registry
+    from assistant.operations.retrain_lock import RetrainRunning, retrain_lock
     from training.generator_lora import GeneratorTrainConfig, NotEnoughPairs, train_generator
     from training.generator_pairs import PairSources
     from training.review import ReviewQueue
 
     setup_logging()
     settings = settings_for(home)
+    # The intents' retrain lock: one training at a time per home, or across every replica of the database.
+    lock = retrain_lock(settings)
+    try:
+        lock.acquire()
+    except RetrainRunning as exc:
+        fail(f"{exc} Try again when it has finished.")
+        return
     # The pairs come from the configured logs: the home's files, or the database every replica shares.
     turns, review = ConversationStore.from_settings(settings), ReviewQueue.from_settings(settings)
     try:
@@ -106,6 +114,7 @@ def train_generator_cmd(
     finally:
         turns.close()
         review.close()
+        lock.release()
     m = result.metrics
     left = m["left_out_redacted"] + m["left_out_duplicates"]
     console.print(
