@@ -45,7 +45,9 @@ def test_rows_read_back_are_plain_json(database_url: str | None, tmp_path: Path)
 
     store = ConversationStore(tmp_path / "c.db", database_url=database_url)
     session = store.session(None)
-    turn_id = store.log_turn(session, {"message": "hi", "reply": "hello", "trace": {"stages_ms": {"total": 1}}})
+    turn_id = store.log_turn(
+        session, {"message": "hi", "reply": "hello", "trace": {"stages_ms": {"total": 1}}}
+    )
     store.add_agent_message(session.id, "a person here", agent="alice")
     reads = [store.turn(turn_id), store.history(session.id), store.agent_messages(session.id)]
     for rows in reads:
