@@ -316,16 +316,17 @@ def test_uploads_need_a_console_session_and_are_capped(pages: Pages, console: ht
 
 # -- 5. one access policy for every customer surface ---------------------------------------------------------
 def answered(messages: list[dict[str, Any]]) -> bool:
-    """The turn (on a fresh page session) produced a bot reply."""
+    """The turn (on a fresh page session) was answered: it completed, and its stream drew a bot reply into the
+    chat (the completion itself carries the event's last yield, a "no change": ui/pages/chat.py `respond`)."""
     done = completed(messages)
     if not done.get("success"):
         return False
-    return any(
-        isinstance(entry, dict) and entry.get("role") == "assistant" and entry.get("content") not in ("", "…")
-        for value in done["output"]["data"]
-        if isinstance(value, list)
-        for entry in value
-    )
+    # The first update carries the whole chat, later ones diffs ([op, path, value]): any assistant entry counts
+    # (a refused turn never adds one: the page warns and leaves the chat alone).
+    streamed = [
+        json.dumps(m.get("output", {}).get("data")) for m in messages if m.get("msg") == "process_generating"
+    ]
+    return any('"role": "assistant"' in data for data in streamed)
 
 
 def test_chat_page_shares_the_rest_rate_limit(limited_server: Proc) -> None:
