@@ -3,12 +3,15 @@
 Starts a real PostgreSQL (tests/database_server.py), a real `chroma run` server and three servers, each on its
 own copy of a trained demo home: (a) one replica on SQLite alone; (b) two replicas sharing the database, the
 Chroma server and an artifact folder. Then, with C concurrent clients and T turns each:
-- template runs (a, b, a, b): template questions only, each client keeping its session and (b) alternating
-  replicas turn by turn; throughput and p50/p95 latency, and the ratios b/a (medians of the two rounds); then
-  the same with 4 clients (light load: the turn's own cost, without a saturated server's queueing);
+- template runs (a, b, a, b): template questions only, each client keeping its session, each turn sent to the
+  replica with the fewest requests in flight (a least_conn balancer, as docs/scaling.md configures nginx);
+  throughput and p50/p95 latency, and the ratios b/a (medians of the two rounds); then one round of (b) with a
+  load-blind balancer (turns alternate replicas: for information), and the same with 4 clients (light load:
+  the turn's own cost, without a saturated server's queueing);
 - mixed runs on (a) and (b): templates, retrieval, a slot exchange (a cancel request, the bare order number
-  on the next turn, "track my order" later: the answer must name that number), small talk; errors, and every
-  answered turn counted against the turns table (exactly once, by its message id);
+  on the next turn, "track my order" later: the answer must name that number), small talk, turns alternating
+  replicas (a conversation must carry over); errors, and every answered turn counted against the turns table
+  (exactly once, by its message id);
 - a mixed run on (b) with one replica killed with -9 half-way: a turn that fails is retried on the other
   replica; lost turns, lost sessions (a later turn that lost its context), duplicate turns, stray sessions,
   and half-written rows.
@@ -112,14 +115,25 @@ def run_clients(
     plan=script,
     retry: bool = False,
     halfway: threading.Event | None = None,
+    least: bool = False,
 ) -> Outcome:
-    """`clients` threads, each one conversation of `turns` turns, turn k on urls[(client + k) % len(urls)]."""
+    """`clients` threads, each one conversation of `turns` turns. Turn k goes to urls[(client + k) % len(urls)]
+    (alternating replicas, which checks that a conversation carries over); with `least`, to the replica with the
+    fewest requests in flight (ties in that same order), as a load balancer's least_conn does."""
     import httpx
 
     out = Outcome(started_at=time.time())
     lock = threading.Lock()
     done = [0]
     total = clients * turns
+    busy = dict.fromkeys(urls, 0)
+
+    def pick(turn: int) -> str:
+        order = urls[turn % len(urls) :] + urls[: turn % len(urls)]
+        with lock:
+            url = min(order, key=busy.__getitem__) if least else order[0]
+            busy[url] += 1
+        return url
 
     def client_loop(index: int) -> None:
         session: str | None = None
@@ -131,7 +145,7 @@ def run_clients(
             for k, (kind, message, expect) in enumerate(plan(index, turns)):
                 body = None
                 for attempt in range(RETRIES if retry else 1):
-                    url = urls[(index + k + attempt) % len(urls)]
+                    url = pick(index + k + attempt)
                     t = time.perf_counter()
                     try:
                         r = http.post(f"{url}/v1/chat", json={"message": message, "session_id": session})
@@ -142,6 +156,9 @@ def run_clients(
                         problem = f"{r.status_code} {r.text[:160]}"
                     except httpx.HTTPError as exc:
                         problem = f"{type(exc).__name__}: {exc}"
+                    finally:
+                        with lock:
+                            busy[url] -= 1
                     with lock:
                         out.errors.append(problem)
                     time.sleep(0.2)
@@ -399,15 +416,15 @@ def main() -> None:
                 log("c ready")
 
             log("warm-up")
-            run_clients(a_urls, 4, 4, plan=template_script)
-            run_clients(b_urls, 4, 4, plan=template_script)
+            run_clients(a_urls, 4, 4, plan=template_script, least=True)
+            run_clients(b_urls, 4, 4, plan=template_script, least=True)
 
             # Template throughput and latency, a and b taking turns so that both see the same load.
             template: dict[str, list[dict]] = {name: [] for name, _ in deployments}
             for i in range(rounds):
                 for name, urls in deployments:
                     before = load()
-                    out = run_clients(urls, clients, turns, plan=template_script)
+                    out = run_clients(urls, clients, turns, plan=template_script, least=True)
                     one = {**report(out), "loadavg_1m": [before, load()]}
                     one["latency_ms"] = one["latency_ms"].get("template", {"n": 0})
                     template[name].append(one)
@@ -434,13 +451,22 @@ def main() -> None:
                     "throughput_ratio": round(figures["c"]["turns_per_s"] / figures["a"]["turns_per_s"], 3),
                     "p95_ratio": round(figures["c"]["p95"] / figures["a"]["p95"], 3),
                 }
+            # A load-blind balancer: with the GIL each process serves about one core, so any split of the
+            # clients between two replicas is stable, and the split wanders; one replica queues, the tail grows.
+            out = run_clients(b_urls, clients, turns, plan=template_script)
+            blind = report(out)
+            blind["latency_ms"] = blind["latency_ms"].get("template", {"n": 0})
+            result["template"]["two_replicas_alternating"] = blind
+            log(
+                f"template b alternating: {blind['turns_per_s']} turns/s, p95 {blind['latency_ms'].get('p95')} ms"
+            )
 
             # The same at light load (4 clients: no replica saturated): the turn's own cost, database included,
             # without the queueing that dominates a saturated closed loop.
             light: dict[str, list[dict]] = {"a": [], "b": []}
             for _ in range(rounds):
                 for name, urls in (("a", a_urls), ("b", b_urls)):
-                    out = run_clients(urls, LIGHT_CLIENTS, turns, plan=template_script)
+                    out = run_clients(urls, LIGHT_CLIENTS, turns, plan=template_script, least=True)
                     one = {**report(out), "loadavg_1m": load()}
                     one["latency_ms"] = one["latency_ms"].get("template", {"n": 0})
                     light[name].append(one)

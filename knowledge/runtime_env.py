@@ -18,3 +18,11 @@ def amx_bf16() -> bool:
     import torch
 
     return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+
+
+def set_model_threads(threads: int) -> None:
+    """Torch's intra-op threads for each inference (0 leaves torch's default of one per core)."""
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)

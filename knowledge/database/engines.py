@@ -63,6 +63,12 @@ def dispose_engines() -> None:
         engine.dispose()
 
 
+def shared_database_urls() -> list[str]:
+    """The PostgreSQL URLs this process has opened, passwords shown as *** (to name a database in an error)."""
+    with _shared_lock:
+        return [redact_url(url).replace("postgresql+psycopg://", "postgresql://", 1) for url in _shared]
+
+
 def begin_write(engine: Engine) -> AbstractContextManager[Connection]:
     """A transaction that will write: on SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE), so a
     read-then-write transaction waits for other writers instead of failing with "database is locked" when it

@@ -16,6 +16,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import typer  # noqa: E402
 
 from ui.cli.chat_cmd import chat  # noqa: E402
+from ui.cli.database_errors import DatabaseErrorsGroup  # noqa: E402
 from ui.cli.db_cmd import db_app  # noqa: E402
 from ui.cli.eval_cmd import eval_app  # noqa: E402
 from ui.cli.kb_cmd import kb_app  # noqa: E402
@@ -26,7 +27,10 @@ from ui.cli.serve_cmd import serve  # noqa: E402
 from ui.cli.train_cmd import train_app  # noqa: E402
 
 app = typer.Typer(
-    help="Lepton: a self-hosted customer-service assistant.", no_args_is_help=True, add_completion=False
+    cls=DatabaseErrorsGroup,
+    help="Lepton: a self-hosted customer-service assistant.",
+    no_args_is_help=True,
+    add_completion=False,
 )
 app.command()(serve)
 app.command()(chat)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(stderr=True)
 Home = Annotated[Path | None, typer.Option("--home", help="Data folder (default $LEPTON_HOME or ./.lepton).")]
@@ -40,7 +41,8 @@ def setup_logging() -> None:
 
 
 def fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    # The message may quote user input or a server's words: shown as text, on one line however long.
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ui.cli.common import Home, fail, settings_for
+from ui.cli.database_errors import connection_failure
 
 db_app = typer.Typer(
     help="The stores' database: SQLite files in the home or PostgreSQL.", no_args_is_help=True
@@ -27,7 +28,9 @@ def db_upgrade(
     settings = settings_for(home)
     try:
         done = upgrade_stores(settings)
-    except Exception as exc:  # a server that cannot be reached, a refused login: say it in one line
+    except Exception as exc:  # a failed migration: say it in one line
+        if connection_failure(exc):
+            raise  # the root group names the database it could not reach
         fail(f"upgrade failed: {type(exc).__name__}: {_first_line(exc)}")
         return
     if as_json:

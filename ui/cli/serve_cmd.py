@@ -34,10 +34,12 @@ def serve(
     from assistant.components import unshared_vectors_warning
     from assistant.home import PRIVATE_UMASK, make_private
     from assistant.model_registries import unshared_models_warning
+    from knowledge.runtime_env import set_model_threads
     from ui.http.app import create_server
 
     # Everything the server writes (databases and their -wal/-shm, Chroma, models, uploads) is private.
     os.umask(PRIVATE_UMASK)
+    set_model_threads(settings.model_threads)
     make_private(settings.home)
     where = f"home {settings.home.resolve()}"
     if settings.database_url is not None:
