@@ -38,9 +38,15 @@ class KbDatabase:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._local = threading.local()
+        # Write transactions this process has finished: a cache of live reads is stale once it moves.
+        self.writes = 0
 
     def close(self) -> None:
         close_engine(self.engine)
+
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside `transaction()` (its reads must see its own writes)."""
+        return getattr(self._local, "conn", None) is not None
 
     # -- connections -----------------------------------------------------------------------------
     @contextmanager
@@ -74,6 +80,7 @@ class KbDatabase:
                 yield conn
             finally:
                 self._local.conn = None
+        self.writes += 1  # committed (a failed transaction raised above and changed nothing)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -49,6 +51,10 @@ UNIT_FIELDS = (
 _LATER_FIELDS = ("path", "url")
 DOC_COLUMNS = {name: None for name, _ in DOCUMENT_COLUMNS}
 _CHUNK = 500  # ids per IN (...) list
+# On a server database every read is a network round trip, and a turn reads the live pointer half a dozen
+# times: there it is read again at most this often (at once after a write through this process), so another
+# replica's publish or rollback is served here within this many seconds. SQLite reads it every time.
+LIVE_CHECK_S = 1.0
 
 
 def unit_rev(unit: dict) -> str:
@@ -65,6 +71,10 @@ class Store:
     def __init__(self, path: Path, database_url: Any = None) -> None:
         self.db = KbDatabase(open_store(database_url, Path(path), "kb"))
         self.log = VersionLog(self.db)
+        self._cache_lock = threading.Lock()
+        self._live: tuple[float, int, int] | None = None  # (checked at, version, self.db.writes then)
+        # What the live version holds (templates, slot declarations): a published version never changes.
+        self._held: tuple[int, dict[tuple, Any]] = (-1, {})
         try:
             self.log.summarize_old_versions()
         except BaseException:
@@ -216,7 +226,32 @@ class Store:
 
     # -- live reads (search) ---------------------------------------------------------------------
     def live_version(self) -> int:
-        return self.log.live_version()
+        """The live version's number; on a server database read at most every LIVE_CHECK_S (see above)."""
+        if self.db.dialect == "sqlite" or self.db.in_transaction():
+            return self.log.live_version()
+        now, writes = time.monotonic(), self.db.writes
+        seen = self._live
+        if seen is not None and now - seen[0] < LIVE_CHECK_S and seen[2] == writes:
+            return seen[1]
+        version = self.log.live_version()
+        self._live = (now, version, writes)
+        return version
+
+    def _live_held(self, key: tuple, read: Any) -> Any:
+        """`read(version)` for the live version, kept per version (reads inside a transaction are not)."""
+        version = self.live_version()
+        if self.db.in_transaction():
+            return read(version)
+        with self._cache_lock:
+            held_version, held = self._held
+            if held_version == version and key in held:
+                return held[key]
+        value = read(version)
+        with self._cache_lock:
+            if self._held[0] != version:
+                self._held = (version, {})
+            self._held[1][key] = value
+        return value
 
     def live_revs(self) -> set[str]:
         return {
@@ -274,6 +309,14 @@ class Store:
     ) -> list[Template]:
         """Live templates (or the draft's), by template id."""
         if draft:
+            return self._templates(None, intent, language)
+        return list(
+            self._live_held(("templates", intent, language), lambda v: self._templates(v, intent, language))
+        )
+
+    def _templates(self, version: int | None, intent: str | None, language: str | None) -> list[Template]:
+        """Version `version`'s templates, or the draft's (None)."""
+        if version is None:
             sql = "SELECT u.* FROM units u JOIN draft_units d ON d.rev = u.id WHERE u.kind = 'template'"
             args: dict[str, Any] = {}
         else:
@@ -281,7 +324,7 @@ class Store:
                 "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = :v "
                 "WHERE u.kind = 'template'"
             )
-            args = {"v": self.live_version()}
+            args = {"v": version}
         if intent:
             sql += " AND u.intent = :intent"
             args["intent"] = intent
@@ -295,20 +338,25 @@ class Store:
         """Stored slot declarations (JSON) by name: the live version's, or the draft's."""
         if draft:
             sql = "SELECT u.* FROM units u JOIN draft_units d ON d.rev = u.id WHERE u.kind = 'slot'"
-            args: dict[str, Any] = {}
+            rows = self.db.rows(sql + " ORDER BY u.uid")
         else:
-            sql = (
-                "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = :v "
-                "WHERE u.kind = 'slot'"
-            )
-            args = {"v": self.live_version()}
-        rows = self.db.rows(sql + " ORDER BY u.uid", args)
+            rows = self._live_held(("slots",), self._live_slot_rows)
         return {r["ref"]: r["text"] for r in rows if r["doc_id"] != exclude_doc}
 
+    def _live_slot_rows(self, version: int) -> list[dict]:
+        sql = (
+            "SELECT u.ref, u.text, u.doc_id FROM units u JOIN version_units v ON v.rev = u.id "
+            "AND v.version = :v WHERE u.kind = 'slot' ORDER BY u.uid"
+        )
+        return self.db.rows(sql, {"v": version})
+
     def template(self, template_id: str) -> Template | None:
+        return self._live_held(("template", template_id), lambda v: self._template(v, template_id))
+
+    def _template(self, version: int, template_id: str) -> Template | None:
         rows = self.db.rows(
             "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = :v WHERE u.uid = :uid",
-            {"v": self.live_version(), "uid": f"tpl:{template_id}"},
+            {"v": version, "uid": f"tpl:{template_id}"},
         )
         if not rows:
             return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 
-@dataclass
+@dataclass(frozen=True)
 class Template:
     """A canned answer; `answer` may hold `{slot}` placeholders."""
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from knowledge import Embedder, KnowledgeBase
 from knowledge.database import open_engine
 from knowledge.kb_tables import metadata
+from knowledge.store import LIVE_CHECK_S
 from knowledge.versions import NothingToPublish, UnknownVersion
 
 from .conftest import write_corpus
@@ -106,7 +107,7 @@ def test_tables_match_the_baseline(tmp_path: Path, database_url: str | None) -> 
 
 def test_two_replicas_share_one_knowledge_base(tmp_path: Path, minilm: Embedder, postgres_url: str) -> None:
     """Two KnowledgeBase objects with their own homes on one PostgreSQL (each its own engine and pool): what
-    one publishes or rolls back, the other serves at once."""
+    one publishes or rolls back, it serves at once and the other within LIVE_CHECK_S."""
     one = _kb(tmp_path / "one", minilm, postgres_url)
     two = _kb(tmp_path / "two", minilm, f"{postgres_url}?application_name=replica-two")
     assert one.ingest([write_corpus(tmp_path / "docs")], actor="setup").version == 1
@@ -117,15 +118,52 @@ def test_two_replicas_share_one_knowledge_base(tmp_path: Path, minilm: Embedder,
     one.upsert_template(_refund("Our lighthouse lamp ships with an adapter."), actor="alice")
     assert two.get_template("refund-en") is None and len(two.draft_changes()) == 1  # one draft, shared
     one.publish("alice")
-    assert two.live_version() == 2 and two.get_template("refund-en") is not None
+    assert one.live_version() == 2 and one.get_template("refund-en") is not None
+    served(two, 2)
+    assert two.get_template("refund-en") is not None
     found = two.store.lexical("lighthouse lamp adapter", 3)
     assert list(found) and next(iter(found)).startswith("tpl:refund-en@")
     assert [v["version"] for v in two.versions()] == [2, 1]
 
     two.rollback(1, actor="bob")
-    assert one.live_version() == 1 and one.get_template("refund-en") is None
+    assert two.live_version() == 1
+    served(one, 1)
+    assert one.get_template("refund-en") is None
     assert not one.store.lexical("lighthouse lamp adapter", 3)
     assert one.audit(1)[0]["action"] == "rollback" and one.audit(1)[0]["actor"] == "bob"
+
+
+def served(kb: KnowledgeBase, version: int) -> None:
+    """Wait until `kb` serves `version`: within LIVE_CHECK_S (plus a loaded machine's slack)."""
+    started = time.monotonic()
+    while kb.live_version() != version:
+        assert time.monotonic() - started < LIVE_CHECK_S + 5, f"version {version} not served"
+        time.sleep(0.05)
+
+
+def test_a_turns_live_reads_cost_no_round_trip_on_postgresql(
+    tmp_path: Path, minilm: Embedder, postgres_url: str
+) -> None:
+    """The live pointer is read at most every LIVE_CHECK_S and what a version holds once: a template turn's
+    repeated reads (templates, one template, slots) send no statement to the server."""
+    kb = _kb(tmp_path / "one", minilm, postgres_url)
+    kb.ingest([write_corpus(tmp_path / "docs")], actor="setup")
+    first = {t.id for t in kb.templates()}
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *rest) -> None:
+        statements.append(statement)
+
+    sa.event.listen(kb.store.db.engine, "before_cursor_execute", count)
+    try:
+        time.sleep(LIVE_CHECK_S)  # the pointer is read again once; then everything is held
+        for _ in range(5):
+            assert {t.id for t in kb.templates()} == first
+            assert kb.get_template("greeting-en") is not None and kb.live_version() == 1
+            kb.slots()
+    finally:
+        sa.event.remove(kb.store.db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 3, statements
 
 
 def test_an_ingest_keeps_other_replicas_from_writing(tmp_path: Path, postgres_url: str) -> None:
