@@ -7,6 +7,11 @@ import re
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+# BM25 field weights: a title word counts most, then a heading's, then the body's. FTS5's bm25() takes one weight
+# per column of units_fts in order (unit_id UNINDEXED, title, heading, body): FTS5_RANK; the PostgreSQL lexicon
+# (knowledge/lexical_postgres.py) weights its term counts with the same numbers.
+FIELD_WEIGHTS = {"title": 2.0, "heading": 1.5, "body": 1.0}
+FTS5_RANK = "bm25(units_fts, 0.0, {title}, {heading}, {body})".format(**FIELD_WEIGHTS)
 
 STOPWORDS = frozenset(
     [
