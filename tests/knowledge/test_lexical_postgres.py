@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from knowledge import lexical_postgres as lp
 from knowledge.database.engines import open_engine
-from knowledge.lexical import FTS5_RANK, FTS_TOKENIZER, index_text, match_expression
+from knowledge.lexical import FTS5_RANK, FTS_TOKENIZER, MAX_QUERY_TERMS, index_text, match_expression
 
 UNITS = [
     {
@@ -299,3 +300,15 @@ def test_a_title_word_counts_more_than_a_heading_word_and_a_heading_word_more_th
         lp.index_units(conn, units)
         set_live(conn, 1, [u["id"] for u in units])
     assert list(search(engine, "zebra")) == ["w-title", "w-heading", "w-body"]
+
+
+def test_a_very_long_query_is_answered_quickly(engine: sa.Engine) -> None:
+    """A pasted page (4,000+ characters, hundreds of distinct words) looks up MAX_QUERY_TERMS terms at most."""
+    query = " ".join(f"x{i}" for i in range(900)) + " how long do refunds take"
+    assert len(query) > 4000
+    assert match_expression(query).count(" OR ") == MAX_QUERY_TERMS - 1
+    started = time.perf_counter()
+    fts5 = fts5_search(UNITS, query)
+    postgres = search(engine, query)
+    assert time.perf_counter() - started < 2.0
+    assert next(iter(fts5)) == next(iter(postgres)) == "en-refund"
