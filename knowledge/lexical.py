@@ -7,6 +7,12 @@ import re
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+MAX_QUERY_TERMS = 32  # distinct terms a lexical search looks up (both backends: query_terms)
+# BM25 field weights: a title word counts most, then a heading's, then the body's. FTS5's bm25() takes one weight
+# per column of units_fts in order (unit_id UNINDEXED, title, heading, body): FTS5_RANK; the PostgreSQL lexicon
+# (knowledge/lexical_postgres.py) weights its term counts with the same numbers.
+FIELD_WEIGHTS = {"title": 2.0, "heading": 1.5, "body": 1.0}
+FTS5_RANK = "bm25(units_fts, 0.0, {title}, {heading}, {body})".format(**FIELD_WEIGHTS)
 
 STOPWORDS = frozenset(
     [
@@ -114,8 +120,9 @@ def index_text(text: str) -> str:
     return _CJK_RUN.sub(lambda m: " " + " ".join(_bigrams(m.group(0))) + " ", text)
 
 
-def query_terms(query: str) -> list[str]:
-    """Distinct lexical terms of a query: non-stopword words and CJK bigrams."""
+def query_terms(query: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
+    """Distinct lexical terms of a query: non-stopword words and CJK bigrams, at most `limit` of them (the
+    longest, the first among equals; order kept): a pasted page makes no giant MATCH expression or SQL query."""
     terms: list[str] = []
     for run in _CJK_RUN.findall(query):
         grams = _bigrams(run)
@@ -125,7 +132,11 @@ def query_terms(query: str) -> list[str]:
     for word in _TOKEN.findall(_CJK_RUN.sub(" ", query).lower()):
         if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
             terms.append(word)
-    return list(dict.fromkeys(terms))
+    terms = list(dict.fromkeys(terms))
+    if len(terms) > limit:  # a longer word is usually a rarer one, worth more to BM25
+        keep = set(sorted(range(len(terms)), key=lambda i: (-len(terms[i]), i))[:limit])
+        terms = [t for i, t in enumerate(terms) if i in keep]
+    return terms
 
 
 def match_expression(query: str) -> str | None:

@@ -22,12 +22,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from knowledge.fts5_terms import query_tokens, unit_terms
-from knowledge.lexical import query_terms
+from knowledge.lexical import FIELD_WEIGHTS, query_terms
 
-# Field weights as FTS5 applies them today: `bm25(units_fts, 2.0, 1.5, 1.0)` gives 2.0 to the first column,
-# the UNINDEXED unit_id, so title counts 1.5, heading 1.0 and body the default 1.0.
-TITLE_WEIGHT, HEADING_WEIGHT, BODY_WEIGHT = 1.5, 1.0, 1.0
-WEIGHTS = {"title": TITLE_WEIGHT, "heading": HEADING_WEIGHT, "body": BODY_WEIGHT}
+# Field weights, as FTS5's bm25() applies them (knowledge.lexical.FTS5_RANK): stored in each posting's freq, so
+# a change of weights needs the lexicon rebuilt (knowledge/lexical_rebuild.py).
+WEIGHTS = FIELD_WEIGHTS
+TITLE_WEIGHT, HEADING_WEIGHT, BODY_WEIGHT = WEIGHTS["title"], WEIGHTS["heading"], WEIGHTS["body"]
 LOCK_KEY = 0x6C657869636F6E  # pg_advisory_xact_lock key ("lexicon" in ASCII) for the DDL
 
 metadata = sa.MetaData()

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, delete, insert, select, text
 from knowledge.database import open_store
 from knowledge.kb_database import KbDatabase, upsert
 from knowledge.kb_tables import DOCUMENT_COLUMNS, DOCUMENTS, DRAFT_UNITS, UNITS
-from knowledge.lexical import index_text, match_expression
+from knowledge.lexical import FTS5_RANK, index_text, match_expression
 from knowledge.types import Template
 from knowledge.versions import VersionLog
 
@@ -290,7 +290,7 @@ class Store:
         if expr is None:
             return {}
         sql = (
-            "SELECT f.unit_id AS id, -bm25(units_fts, 2.0, 1.5, 1.0) AS s FROM units_fts f "
+            f"SELECT f.unit_id AS id, -{FTS5_RANK} AS s FROM units_fts f "
             "JOIN version_units v ON v.rev = f.unit_id AND v.version = :v "
             "JOIN units u ON u.id = f.unit_id WHERE units_fts MATCH :expr"
         )

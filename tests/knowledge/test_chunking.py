@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from knowledge.chunking import MarkdownChunker, word_count
 from knowledge.language import detect_language
-from knowledge.lexical import coverage, query_terms
+from knowledge.lexical import MAX_QUERY_TERMS, coverage, query_terms
 from knowledge.readers import split_front_matter
 
 
@@ -44,3 +44,12 @@ def test_chinese_lexical_terms() -> None:
     assert "退货" in query_terms("我想退货")
     assert coverage("我想退货", "如何退货") == 1.0
     assert coverage("今天巴黎天气怎么样", "如何退货") == 0.0
+
+
+def test_a_long_query_keeps_its_longest_terms() -> None:
+    words = [f"w{i:03d}" for i in range(200)]
+    terms = query_terms(" ".join(words) + " refundability")
+    assert len(terms) == MAX_QUERY_TERMS
+    assert terms == [*words[: MAX_QUERY_TERMS - 1], "refundability"]  # the longest, then the first; in order
+    assert query_terms("shipping to canada", limit=1) == ["shipping"]
+    assert query_terms("退款 refund", limit=1) == ["refund"]

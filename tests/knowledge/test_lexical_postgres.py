@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from knowledge import lexical_postgres as lp
 from knowledge.database.engines import open_engine
-from knowledge.lexical import FTS_TOKENIZER, index_text, match_expression
+from knowledge.lexical import FTS5_RANK, FTS_TOKENIZER, MAX_QUERY_TERMS, index_text, match_expression
 
 UNITS = [
     {
@@ -105,8 +106,7 @@ def fts5_search(units: list[dict], query: str) -> dict[str, float]:
     if expr is None:
         return {}
     rows = db.execute(
-        "SELECT unit_id, -bm25(units_fts, 2.0, 1.5, 1.0) AS s FROM units_fts WHERE units_fts MATCH ? "
-        "ORDER BY s DESC",
+        f"SELECT unit_id, -{FTS5_RANK} AS s FROM units_fts WHERE units_fts MATCH ? ORDER BY s DESC",
         [expr],
     )
     return dict(rows.fetchall())
@@ -276,3 +276,39 @@ def test_terms_agree_with_fts5_vocabulary(engine: sa.Engine) -> None:
     for term, col in db.execute("SELECT term, col FROM vocab"):
         expected[term] = expected.get(term, 0.0) + weight[col]
     assert got == expected
+
+
+def test_a_title_word_counts_more_than_a_heading_word_and_a_heading_word_more_than_a_body_word(
+    engine: sa.Engine,
+) -> None:
+    """The weights fall on title, heading and body (FTS5's first column is the unindexed unit_id)."""
+    # Every unit the same length: only the field differs.
+    filler = ["alpha beta", "gamma delta", "epsilon zeta"]
+    units = [
+        {
+            "id": f"w-{field}",
+            "title": "zebra" if field == "title" else filler[0],
+            "heading": "zebra" if field == "heading" else filler[1],
+            "text": "zebra" if field == "body" else filler[2],
+            "language": "en",
+            "kind": "document",
+        }
+        for field in ("body", "heading", "title")
+    ]
+    assert list(fts5_search(units, "zebra")) == ["w-title", "w-heading", "w-body"]
+    with engine.begin() as conn:
+        lp.index_units(conn, units)
+        set_live(conn, 1, [u["id"] for u in units])
+    assert list(search(engine, "zebra")) == ["w-title", "w-heading", "w-body"]
+
+
+def test_a_very_long_query_is_answered_quickly(engine: sa.Engine) -> None:
+    """A pasted page (4,000+ characters, hundreds of distinct words) looks up MAX_QUERY_TERMS terms at most."""
+    query = " ".join(f"x{i}" for i in range(900)) + " how long do refunds take"
+    assert len(query) > 4000
+    assert match_expression(query).count(" OR ") == MAX_QUERY_TERMS - 1
+    started = time.perf_counter()
+    fts5 = fts5_search(UNITS, query)
+    postgres = search(engine, query)
+    assert time.perf_counter() - started < 2.0
+    assert next(iter(fts5)) == next(iter(postgres)) == "en-refund"

@@ -62,14 +62,25 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def admin_problem(keys: KeyStore, authorization: str | None) -> tuple[int, str, str] | None:
-    """(status, code, message) when the header does not carry a live admin key, else None."""
+    """(status, code, message) when the header does not carry a live admin key, else None: 401 (not
+    authenticated) without a bearer token or with one that is no live key (unknown, revoked), 403 (not allowed)
+    for a live key of another kind (a widget key)."""
+    return _admin_key(keys, authorization)[1]
+
+
+def _admin_key(
+    keys: KeyStore, authorization: str | None
+) -> tuple[KeyInfo | None, tuple[int, str, str] | None]:
+    """The live admin key the header carries, or the problem (see admin_problem)."""
     token = bearer_token(authorization)
     if token is None:
-        return 401, "unauthorized", "An admin key is required: Authorization: Bearer <admin key>."
+        return None, (401, "unauthorized", "An admin key is required: Authorization: Bearer <admin key>.")
     info = keys.verify(token)
-    if info is None or info.kind != "admin":
-        return 403, "forbidden", "This key may not use the admin API."
-    return None
+    if info is None:
+        return None, (401, "unauthorized", "This key is unknown or revoked: it is no admin key.")
+    if info.kind != "admin":
+        return None, (403, "forbidden", "This key may not use the admin API.")
+    return info, None
 
 
 class AdminGuard:
@@ -96,17 +107,12 @@ def _security(request: Request) -> Security:
 
 
 def require_admin(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> KeyInfo:
-    """FastAPI dependency for admin routes (the middleware already refused everyone else)."""
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise HTTPException(
-            401,
-            {"code": "unauthorized", "message": "An admin key is required."},
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    info = _security(request).keys.verify(token)
-    if info is None or info.kind != "admin":
-        raise HTTPException(403, {"code": "forbidden", "message": "This key may not use the admin API."})
+    """FastAPI dependency for admin routes (the middleware already refused everyone else, as this does)."""
+    info, problem = _admin_key(_security(request).keys, request.headers.get("authorization"))
+    if info is None:
+        status, code, message = problem or (401, "unauthorized", "An admin key is required.")
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        raise HTTPException(status, {"code": code, "message": message}, headers=headers)
     return info
 
 

@@ -62,6 +62,33 @@ def test_the_keys_branch_makes_the_keys_table(database_url: str | None, tmp_path
     close_engine(engine)
 
 
+def test_the_kb_branch_downgrades_to_nothing_and_upgrades_again(
+    database_url: str | None, tmp_path: Path
+) -> None:
+    """kb_0001's downgrade drops every table its upgrade made, the lexical index's included (FTS5's units_fts
+    on SQLite, the lexicon on PostgreSQL), so that the upgrade after it starts from nothing again."""
+    from alembic import command
+
+    from knowledge.database.engines import begin_write
+    from knowledge.database.upgrades import alembic_config
+
+    engine = open_engine(database_url, tmp_path / "kb.db")
+    before = set(inspect(engine).get_table_names())
+    assert upgrade(engine, "kb") == ""
+    made = set(inspect(engine).get_table_names()) - before
+    assert {"units", "documents"} <= made
+    assert made >= (
+        {"units_fts"} if database_url is None else {"unit_postings", "unit_lexicon", "lexicon_stats"}
+    )
+    with begin_write(engine) as conn:
+        command.downgrade(alembic_config(conn), "kb@base")
+    assert set(inspect(engine).get_table_names()) - before <= {"alembic_version"}
+    assert head("kb") not in versions(engine)
+    assert upgrade(engine, "kb") == ""
+    assert set(inspect(engine).get_table_names()) - before == made
+    close_engine(engine)
+
+
 STARTER = """
 import sys, time
 from pathlib import Path

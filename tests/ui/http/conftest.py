@@ -89,31 +89,7 @@ def api_assistant(tmp_path_factory: pytest.TempPathFactory) -> Any:
     assert assistant.kb is not None and assistant.intents is None
     report = assistant.kb.ingest([docs])
     assert report.added == 2 and not report.errors
-    _share_kb_connection_across_threads(assistant.kb.store)
     return assistant
-
-
-def _share_kb_connection_across_threads(store: Any) -> None:
-    """Work around knowledge.store.Store opening SQLite bound to its creating thread (uvicorn answers from
-    worker threads); a no-op once the store's connection may be shared (the pipeline serializes KB access)."""
-    import sqlite3
-
-    import sqlite_utils
-
-    failure: list[Exception] = []
-
-    def probe() -> None:
-        try:
-            store.db.execute("select 1")
-        except sqlite3.ProgrammingError as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=probe)
-    thread.start()
-    thread.join()
-    if failure:
-        path = store.db.execute("pragma database_list").fetchone()[2]
-        store.db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
 
 
 @pytest.fixture(scope="session")

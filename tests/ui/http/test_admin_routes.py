@@ -41,14 +41,18 @@ def test_every_admin_route_needs_an_admin_key(live) -> None:
             r = client.request(method, path, json={})
             _assert_error(r, 401)
             assert r.headers.get("www-authenticate") == "Bearer"
-            for key in wrong.values():
+            for what, key in wrong.items():
                 headers = (
                     {"Authorization": f"Bearer {key}"}
                     if key
                     else {"Authorization": f"Basic {live.admin_key}"}
                 )
                 r = client.request(method, path, json={}, headers=headers)
-                _assert_error(r, 403 if key else 401)
+                # Only a live key of another kind is authenticated but not allowed (403); the rest are not
+                # authenticated (401, with the scheme to use).
+                _assert_error(r, 403 if what == "widget key" else 401)
+                if r.status_code == 401:
+                    assert r.headers.get("www-authenticate") == "Bearer"
             ok = client.request(method, path, json={}, headers={"Authorization": f"Bearer {live.admin_key}"})
             assert ok.status_code not in (401, 403), (method, path)
         # Paths no route claims are refused the same way: nothing leaks which admin routes exist.
@@ -62,7 +66,12 @@ def test_revoked_admin_key_is_refused(live) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     assert httpx.get(f"{live.url}/v1/admin/stats", headers=headers).status_code == 200
     store.revoke(store.verify(key).id)
-    _assert_error(httpx.get(f"{live.url}/v1/admin/stats", headers=headers), 403)
+    refused = httpx.get(f"{live.url}/v1/admin/stats", headers=headers)
+    _assert_error(refused, 401)  # a revoked key authenticates no one: 401, as for an unknown key
+    assert (
+        refused.json()["error"]["code"] == "unauthorized"
+        and refused.headers.get("www-authenticate") == "Bearer"
+    )
 
 
 def test_admin_reads_a_turn_with_its_trace_and_its_session(live) -> None:

@@ -169,8 +169,15 @@ def upgrade() -> None:
         create_lexicon(bind)
 
 
+# The PostgreSQL lexicon's tables, which upgrade() makes through knowledge.lexical_postgres.create_lexicon.
+LEXICON = ("unit_postings", "unit_lexicon", "lexicon_stats")
+
+
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS units_fts")
+    else:
+        for table in LEXICON:
+            op.execute(f"DROP TABLE IF EXISTS {table}")
     for table in reversed(list(_tables())):
         op.drop_table(table)
