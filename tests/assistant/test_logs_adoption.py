@@ -48,9 +48,11 @@ def test_the_conversation_log_of_a_previous_release_is_adopted(tmp_path: Path) -
     assert rows(db, "SELECT name FROM sqlite_master WHERE name = 'alembic_version'") == []
 
     store = ConversationStore(db, session_ttl_s=1e12)
-    # Adopted, not rebuilt: the same rows, recorded as the conversations baseline.
-    assert {t: rows(db, f"SELECT * FROM {t} ORDER BY 1") for t in LOG_TABLES} == before
-    assert rows(db, "SELECT version_num FROM alembic_version") == [("conversations_0001",)]
+    # Adopted, not rebuilt: the same rows, brought to the conversations branch's head (the baseline, then the
+    # client_message_id column, NULL in every old turn).
+    adopted = {t: rows(db, f"SELECT * FROM {t} ORDER BY 1") for t in LOG_TABLES}
+    assert adopted == {**before, "turns": [(*r, None) for r in before["turns"]]}
+    assert rows(db, "SELECT version_num FROM alembic_version") == [("conversations_0002",)]
 
     # Each conversation continues with its context.
     open_ = store.session("s1-open")
@@ -137,8 +139,9 @@ def _db_upgrade(home: Path) -> dict[str, dict]:
 def test_lepton_db_upgrade_adopts_the_logs_once(tmp_path: Path) -> None:
     home = previous_release_home(tmp_path / "home")
     first = _db_upgrade(home)
+    heads = {"conversations": "conversations_0002", "review": "review_0001"}
     for store, file in (("conversations", "conversations.db"), ("review", "review.db")):
-        assert first[store]["before"] == "" and first[store]["after"] == f"{store}_0001"
+        assert first[store]["before"] == "" and first[store]["after"] == heads[store]
         assert first[store]["changed"] and first[store]["where"] == str(home / file)
     assert not any(d["changed"] for d in _db_upgrade(home).values())
     assert rows(home / "conversations.db", "SELECT count(*) FROM turns") == [(4,)]
