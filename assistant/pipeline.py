@@ -312,9 +312,8 @@ class Assistant:
         sources = [public_source(h, self.settings.public_base_url) for h in turn.sources]
         try:
             message_id = self._log(turn, sources, latency, client_message_id)
-        except (
-            DuplicateTurn
-        ):  # the same message, answered meanwhile (a concurrent retry): that turn is the reply
+        except DuplicateTurn:
+            # The same message was answered and logged meanwhile (a concurrent retry): that turn is the reply.
             replayed = stored_reply(self.store, text, session_id, client_message_id or "")
             assert replayed is not None
             return replayed
