@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from assistant import analytics
 from assistant.conversations import CLOSED, HANDOFF, ConversationStore
 from assistant.feedback import FeedbackStore
@@ -167,3 +169,45 @@ def test_the_migrations_make_the_tables_the_stores_use(database_url: str | None,
             wanted = {(ix.name, tuple(c.name for c in ix.columns), bool(ix.unique)) for ix in table.indexes}
             assert made == wanted, table.name
         close_engine(engine)
+
+
+def test_a_log_at_the_baseline_gains_client_message_id(database_url: str | None, tmp_path: Path) -> None:
+    """conversations_0001 -> head (conversations_0002) on both dialects: the turns keep their rows, with no key,
+    and gain the column and its unique index (NULL any number of times)."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from assistant.conversations import DuplicateTurn
+    from knowledge.database import close_engine, open_engine
+    from knowledge.database.upgrades import alembic_config, current
+
+    path = tmp_path / "conversations.db"
+    engine = open_engine(database_url, path)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "conversations_0001")
+        conn.execute(
+            text("INSERT INTO sessions (id, created_at, updated_at, status) VALUES ('s1', 1, 1, 'open')")
+        )
+        conn.execute(
+            text("INSERT INTO turns (id, session_id, created_at, message) VALUES (:id, 's1', :at, 'hi')"),
+            [{"id": "t1", "at": 1}, {"id": "t2", "at": 2}],
+        )
+    assert "client_message_id" not in {c["name"] for c in inspect(engine).get_columns("turns")}
+    close_engine(engine)
+
+    store = ConversationStore(path, database_url=database_url, session_ttl_s=1e12)
+    with store.engine.connect() as conn:
+        assert current(conn) == {"conversations_0002"}
+    indexes = {ix["name"]: ix for ix in inspect(store.engine).get_indexes("turns")}
+    assert indexes["idx_turns_client_message_id"]["column_names"] == ["client_message_id"]
+    assert indexes["idx_turns_client_message_id"]["unique"]
+    assert [(t["id"], t["client_message_id"]) for t in store.history("s1")] == [("t1", None), ("t2", None)]
+    session = store.session("s1")
+    key = "k" * 16
+    store.log_turn(session, {"message": "again", "reply": "", "route": "fallback", "client_message_id": key})
+    with pytest.raises(DuplicateTurn):
+        store.log_turn(
+            session, {"message": "again", "reply": "", "route": "fallback", "client_message_id": key}
+        )
+    assert store.counts()["turns"] == 3 and store.turn_by_client_id(key)["message"] == "again"
+    store.close()
