@@ -157,3 +157,25 @@ def test_the_losing_insert_writes_nothing(database_url: str | None, tmp_path: Pa
         store.log_turn(winner, {"message": "again", "reply": "", "route": "fallback"})
     assert store.counts()["turns"] == 3
     store.close()
+
+
+def test_lepton_db_migrate_carries_the_keys(postgres_url: str, tmp_path: Path) -> None:
+    """The copier under `lepton db migrate` moves `client_message_id` with its turn, and the key still holds on
+    the target: a retry there after the move finds the turn."""
+    from knowledge.database.copying import copy_tables, store_tables
+
+    source = ConversationStore(tmp_path / "c.db")
+    session, k = source.session(None), key()
+    logged = source.log_turn(
+        session, {"message": "hi", "reply": "hello", "route": "smalltalk", "client_message_id": k}
+    )
+    target = ConversationStore(tmp_path / "unused.db", database_url=postgres_url)
+    with target.engine.begin() as conn:
+        copy_tables(source.engine, conn, store_tables("conversations"))
+    assert target.turn_by_client_id(k)["id"] == logged
+    with pytest.raises(DuplicateTurn):
+        target.log_turn(
+            target.session(session.id), {"message": "hi", "route": "smalltalk", "client_message_id": k}
+        )
+    source.close()
+    target.close()
