@@ -56,8 +56,11 @@ TURNS = Table(
     Column("reply", Text),
     Column("latency_ms", Float),
     Column("trace", Text),  # JSON
+    # The client's idempotency key (`client_message_id` of POST /v1/chat): a retry finds the turn it answered.
+    Column("client_message_id", Text),
     Index("idx_turns_session_id_created_at", "session_id", "created_at"),
     Index("idx_turns_created_at", "created_at"),
+    Index("idx_turns_client_message_id", "client_message_id", unique=True),  # NULLs: any number of them
 )
 # What a person wrote into a handed-off session (not customer turns: they are not counted as turns).
 AGENT_MESSAGES = Table(
@@ -91,6 +94,13 @@ LATEST_OF_USER = (
     .limit(1)
 )
 TURN_BY_ID = select(TURNS).where(TURNS.c.id == bindparam("id"))
+TURN_BY_CLIENT_ID = select(TURNS).where(TURNS.c.client_message_id == bindparam("client_message_id"))
+# Whether a turn came before the given one in its session (a turn with none began its session).
+EARLIER_TURN = (
+    select(TURNS.c.id)
+    .where(TURNS.c.session_id == bindparam("session_id"), TURNS.c.created_at < bindparam("created_at"))
+    .limit(1)
+)
 LAST_TURNS = (
     select(TURNS)
     .where(TURNS.c.session_id == bindparam("session_id"))

@@ -17,15 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from assistant.conversation_reads import ConversationReads
 from assistant.conversation_tables import (
     AGENT_MESSAGES,
     DESK_COLUMNS,
+    EARLIER_TURN,
     LAST_TURNS,
     LATEST_OF_USER,
     SESSION_BY_ID,
     SESSIONS,
+    TURN_BY_CLIENT_ID,
     TURN_BY_ID,
     TURNS,
     session_update,
@@ -131,6 +134,11 @@ def _commit_without_fsync(engine: Engine) -> None:
     engine.dispose()  # the connection the upgrade check left in the pool: the next ones get the pragma
 
 
+class DuplicateTurn(Exception):
+    """A turn with the same `client_message_id` was logged first (another request: a retry on another
+    replica, a double send): the unique index refused this one, and nothing of it was written."""
+
+
 class ConversationStore(ConversationReads):
     """Sessions and turns; each turn is written in one transaction, so a crash never leaves half a turn."""
 
@@ -207,6 +215,8 @@ class ConversationStore(ConversationReads):
         (status, agent, waiting) only while the session still has the status the turn read: an agent who
         assigns, takes over or closes the session meanwhile is not undone by the customer's turn.
         `turn["public"]`: texts the reply drew on (knowledge-base passages), whose data the reply may keep.
+        `turn["client_message_id"]`: the client's idempotency key; DuplicateTurn (and nothing written) when a
+        turn with that key is already stored.
         """
         turn_id = turn.get("id") or uuid.uuid4().hex
         now = time.time()
@@ -224,11 +234,18 @@ class ConversationStore(ConversationReads):
             "reply": turn.get("reply", ""),
             "latency_ms": turn.get("latency_ms"),
             "trace": turn.get("trace", {}),
+            "client_message_id": turn.get("client_message_id"),
         }
         public = list(turn.get("public", ()))  # the passages the reply quoted
-        with self.engine.begin() as conn:
-            written = self._write_session(conn, session)
-            conn.execute(insert(TURNS), private_row("turns", row, public))
+        try:
+            with self.engine.begin() as conn:  # a failed insert rolls the session's write back with it
+                written = self._write_session(conn, session)
+                conn.execute(insert(TURNS), private_row("turns", row, public))
+        except IntegrityError:
+            key = row["client_message_id"]
+            if key is None or self.turn_by_client_id(key) is None:
+                raise
+            raise DuplicateTurn(f"a turn with client_message_id {key} is already logged") from None
         session.stored = written
         return turn_id
 
@@ -270,6 +287,18 @@ class ConversationStore(ConversationReads):
         with self.engine.connect() as conn:
             row = conn.execute(TURN_BY_ID, {"id": turn_id}).mappings().first()
         return _turn_row(row) if row is not None else None
+
+    def turn_by_client_id(self, client_message_id: str) -> dict[str, Any] | None:
+        """The turn logged with that idempotency key, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(TURN_BY_CLIENT_ID, {"client_message_id": client_message_id}).mappings().first()
+        return _turn_row(row) if row is not None else None
+
+    def began_session(self, turn: dict[str, Any]) -> bool:
+        """Whether `turn` (a row read back) is the first of its session."""
+        params = {"session_id": turn["session_id"], "created_at": turn["created_at"]}
+        with self.engine.connect() as conn:
+            return conn.execute(EARLIER_TURN, params).first() is None
 
     def add_agent_message(self, session_id: str, text: str, agent: str = "agent") -> dict[str, Any]:
         """A person's reply in a handed-off session; the customer sees it in the widget and the chat page."""

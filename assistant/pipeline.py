@@ -22,7 +22,7 @@ from assistant.components import (
     current_intent_model,
 )
 from assistant.config import Settings
-from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore
+from assistant.conversations import CLOSED, HANDOFF, OPEN, ConversationStore, DuplicateTurn
 from assistant.dialogue import OFFER_HANDOFF
 from assistant.generation import Generator, GroundingGuard, LocalGenerator
 from assistant.generation.vector_cache import keep_warm
@@ -30,6 +30,7 @@ from assistant.guardrails import rewrite_follow_up
 from assistant.home import make_private
 from assistant.injection import default_detector
 from assistant.message_language import message_language
+from assistant.replays import stored_reply
 from assistant.review_hooks import queue_for_review, queue_thumbs_down
 from assistant.routing import Decision, decide
 from assistant.schema import ChatReply, IntentOut
@@ -37,13 +38,13 @@ from assistant.slot_filling import answer_from_template
 from assistant.sources import public_source
 from assistant.startup import Startup
 from assistant.streaming import reply_pieces
-from assistant.turn import InputError, NotReady, Turn, checked_message
+from assistant.turn import InputError, MessageIdConflict, NotReady, Turn, checked_message
 from assistant.turn_flow import answer_turn, update_failures
 from knowledge import KnowledgeBase, Template
 from training import IntentClassifier
 from training.review import ReviewQueue
 
-__all__ = ["Assistant", "InputError", "NotReady", "Turn"]
+__all__ = ["Assistant", "InputError", "MessageIdConflict", "NotReady", "Turn"]
 
 log = logging.getLogger("lepton.assistant")
 
@@ -191,27 +192,49 @@ class Assistant:
         return version
 
     # -- the path of one message --------------------------------------------------------------------
-    def chat(self, message: str, session_id: str | None = None) -> ChatReply:
-        """Answer one message (validated, routed, logged)."""
-        return self._answer(message, session_id)
+    def chat(
+        self, message: str, session_id: str | None = None, client_message_id: str | None = None
+    ) -> ChatReply:
+        """Answer one message (validated, routed, logged). `client_message_id`: the client's idempotency key;
+        a message already answered under it gets that turn back, with nothing done again (assistant/replays.py;
+        MessageIdConflict when the key answered another message or session)."""
+        return self._answer(message, session_id, client_message_id=client_message_id)
+
+    def replay(self, message: str, session_id: str | None, client_message_id: str | None) -> ChatReply | None:
+        """The turn already logged under `client_message_id` for this message and session (None: none, or no
+        key); MessageIdConflict when the key answered another. Validates the message first (InputError)."""
+        text = self.validate_message(message)
+        store = self.live_store()
+        return stored_reply(store, text, session_id, client_message_id) if client_message_id else None
 
     def chat_stream(
-        self, message: str, session_id: str | None = None, *, cancel: threading.Event | None = None
+        self,
+        message: str,
+        session_id: str | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        client_message_id: str | None = None,
     ) -> Iterator[tuple[str, Any]]:
         """Yield ("token", text) pieces of the reply, then ("final", ChatReply); ("error", exc) on failure.
 
         Nothing is streamed before the grounding guard has ruled on the whole draft: the tokens are the final
         reply cut into pieces, so together they are exactly `final.reply` and a rejected draft never leaves.
-        Setting `cancel` (or closing the iterator) stops the generator within a token or two.
+        Setting `cancel` (or closing the iterator) stops the generator within a token or two. A message already
+        answered under `client_message_id` streams the stored reply the same way.
         """
-        self.validate_message(message)
-        self.live_store()
+        replayed = self.replay(message, session_id, client_message_id)
+        if replayed is not None:
+            for piece in reply_pieces(replayed.reply):
+                yield "token", piece
+            yield "final", replayed
+            return
         stop = threading.Event()  # ours, so closing the iterator cancels without touching the caller's event
         done: queue.Queue[tuple[str, Any]] = queue.Queue()
 
         def work() -> None:
             try:
-                done.put(("final", self._answer(message, session_id, cancel=stop)))
+                final = self._answer(message, session_id, cancel=stop, client_message_id=client_message_id)
+                done.put(("final", final))
             except Exception as exc:  # reported to the client as an error event
                 log.exception("turn failed")
                 done.put(("error", exc))
@@ -243,12 +266,18 @@ class Assistant:
         return checked_message(message, self.settings.max_message_chars)
 
     def _answer(
-        self, message: str, session_id: str | None, cancel: threading.Event | None = None
+        self,
+        message: str,
+        session_id: str | None,
+        cancel: threading.Event | None = None,
+        client_message_id: str | None = None,
     ) -> ChatReply:
         """One turn; `cancel` (streams only) stops the generator early, leaving the extractive answer."""
         self.live_store()
         assert self.store is not None and self.kb is not None
         text = self.validate_message(message)
+        if client_message_id and (replayed := stored_reply(self.store, text, session_id, client_message_id)):
+            return replayed
         turn = Turn(message=text, session=self.store.session(session_id))
         t = turn.started
         turn.language = message_language(text, default=turn.session.language or "en")
@@ -281,22 +310,13 @@ class Assistant:
         latency = (time.perf_counter() - turn.started) * 1000
         turn.trace["stages_ms"]["total"] = round(latency, 2)
         sources = [public_source(h, self.settings.public_base_url) for h in turn.sources]
-        message_id = self.store.log_turn(
-            turn.session,
-            {
-                "id": uuid.uuid4().hex,
-                "message": text,
-                "language": turn.language,
-                "intent": turn.intent,
-                "confidence": turn.confidence,
-                "route": turn.route,
-                "sources": [s.model_dump() for s in sources],
-                "reply": turn.reply,
-                "public": [h.text for h in turn.sources],
-                "latency_ms": latency,
-                "trace": turn.trace,
-            },
-        )
+        try:
+            message_id = self._log(turn, sources, latency, client_message_id)
+        except DuplicateTurn:
+            # The same message was answered and logged meanwhile (a concurrent retry): that turn is the reply.
+            replayed = stored_reply(self.store, text, session_id, client_message_id or "")
+            assert replayed is not None
+            return replayed
         if turn.route == "handoff" and turn.trace.get("handoff_started"):
             self._emit("handoff", {"session_id": turn.session.id, "message_id": message_id})
         queue_for_review(self, turn, message_id)
@@ -309,6 +329,28 @@ class Assistant:
             route=turn.route,  # type: ignore[arg-type]
             sources=sources,
             latency_ms=round(latency, 2),
+        )
+
+    def _log(self, turn: Turn, sources: list[Any], latency: float, client_message_id: str | None) -> str:
+        """Log the turn and the session's new state in one transaction; DuplicateTurn, with nothing written,
+        when another request logged a turn under `client_message_id` first."""
+        assert self.store is not None
+        return self.store.log_turn(
+            turn.session,
+            {
+                "id": uuid.uuid4().hex,
+                "message": turn.message,
+                "language": turn.language,
+                "intent": turn.intent,
+                "confidence": turn.confidence,
+                "route": turn.route,
+                "sources": [s.model_dump() for s in sources],
+                "reply": turn.reply,
+                "public": [h.text for h in turn.sources],
+                "latency_ms": latency,
+                "trace": turn.trace,
+                "client_message_id": client_message_id,
+            },
         )
 
     def _classify(self, turn: Turn) -> Decision:

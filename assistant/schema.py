@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
+# A client's idempotency key: random (a UUID's hex, say), one per message, the same on every retry of it.
+CLIENT_MESSAGE_ID = r"^[A-Za-z0-9_-]{16,128}$"
+
 Route = Literal["template", "rag", "clarify", "handoff", "fallback", "smalltalk"]
 
 
@@ -17,6 +20,9 @@ class ChatRequest(BaseModel):
     message: StrictStr
     session_id: StrictStr | None = Field(default=None, max_length=128)
     stream: StrictBool = False
+    # Sent again with a retry (another replica, after a timeout or a 502/503/504): the message already answered
+    # under it gets that turn back, answered and logged once. The same key for another message or session: 409.
+    client_message_id: StrictStr | None = Field(default=None, pattern=CLIENT_MESSAGE_ID)
 
 
 class IntentOut(BaseModel):

@@ -20,6 +20,8 @@ _AS_IS: dict[str, frozenset[str]] = {
     ),
     "turns": frozenset(
         {"id", "session_id", "created_at", "language", "intent", "confidence", "route", "latency_ms"}
+        # The client's idempotency key: random, [A-Za-z0-9_-]{16,128} (checked at the door), never customer text.
+        | {"client_message_id"}
     ),
     # A person's reply to the customer: the company's own words, which the customer must see as written.
     "agent_messages": frozenset({"id", "session_id", "created_at", "agent", "text"}),

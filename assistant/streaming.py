@@ -58,7 +58,7 @@ def drain(stream: Iterator[str], cancel: threading.Event) -> str:
 
 
 async def turn_events(
-    assistant: Assistant, message: str, session_id: str | None
+    assistant: Assistant, message: str, session_id: str | None, client_message_id: str | None = None
 ) -> AsyncIterator[tuple[str, Any]]:
     """`assistant.chat_stream`'s events, each waited for in a worker thread.
 
@@ -67,7 +67,7 @@ async def turn_events(
     or two instead of drafting on (and holding the model) for nobody.
     """
     cancel = threading.Event()
-    events = assistant.chat_stream(message, session_id, cancel=cancel)
+    events = assistant.chat_stream(message, session_id, cancel=cancel, client_message_id=client_message_id)
     try:
         while True:
             event = await anyio.to_thread.run_sync(next, events, None, abandon_on_cancel=True)

@@ -26,6 +26,13 @@ class InputError(ValueError):
         self.code = code
 
 
+class MessageIdConflict(ValueError):
+    """A `client_message_id` already answered another message or another session: a client bug or a reused
+    key, never a retry (HTTP 409, code `conflict`)."""
+
+    code = "conflict"
+
+
 @dataclass
 class Turn:
     """Everything decided while answering one message; becomes the reply and the log row."""

@@ -13,7 +13,8 @@ Chroma server and an artifact folder. Then, with C concurrent clients and T turn
   replicas (a conversation must carry over); errors, and every answered turn counted against the turns table
   (exactly once, by its message id);
 - a mixed run on (b) with one replica killed with -9 half-way: a turn that fails is retried on the other
-  replica; lost turns, lost sessions (a later turn that lost its context), duplicate turns, stray sessions,
+  replica with the same `client_message_id` (each turn sends a fresh one), so a turn the dead replica logged
+  before its reply was lost comes back as it was instead of being answered again; lost turns, lost sessions (a later turn that lost its context), duplicate turns, stray sessions,
   and half-written rows.
 Goals (issue #21): 0 errors, every turn logged once, template throughput(b) >= 0.8 x (a), p95(b) <= 1.3 x (a);
 after the kill: no lost turn or session, nothing half-written.
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,11 +146,13 @@ def run_clients(
         with httpx.Client(timeout=120, limits=httpx.Limits(keepalive_expiry=1.0)) as http:
             for k, (kind, message, expect) in enumerate(plan(index, turns)):
                 body = None
+                # One idempotency key per turn, the same on its retries: a turn answered once, wherever.
+                asked = {"message": message, "session_id": session, "client_message_id": uuid.uuid4().hex}
                 for attempt in range(RETRIES if retry else 1):
                     url = pick(index + k + attempt)
                     t = time.perf_counter()
                     try:
-                        r = http.post(f"{url}/v1/chat", json={"message": message, "session_id": session})
+                        r = http.post(f"{url}/v1/chat", json=asked)
                         ms = (time.perf_counter() - t) * 1000
                         if r.status_code == 200:
                             body = r.json()

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from assistant import analytics
 from assistant.conversations import CLOSED, HANDOFF, ConversationStore
 from assistant.feedback import FeedbackStore
@@ -48,9 +50,11 @@ def test_the_conversation_log_of_a_previous_release_is_adopted(tmp_path: Path) -
     assert rows(db, "SELECT name FROM sqlite_master WHERE name = 'alembic_version'") == []
 
     store = ConversationStore(db, session_ttl_s=1e12)
-    # Adopted, not rebuilt: the same rows, recorded as the conversations baseline.
-    assert {t: rows(db, f"SELECT * FROM {t} ORDER BY 1") for t in LOG_TABLES} == before
-    assert rows(db, "SELECT version_num FROM alembic_version") == [("conversations_0001",)]
+    # Adopted, not rebuilt: the same rows, brought to the conversations branch's head (the baseline, then the
+    # client_message_id column, NULL in every old turn).
+    adopted = {t: rows(db, f"SELECT * FROM {t} ORDER BY 1") for t in LOG_TABLES}
+    assert adopted == {**before, "turns": [(*r, None) for r in before["turns"]]}
+    assert rows(db, "SELECT version_num FROM alembic_version") == [("conversations_0002",)]
 
     # Each conversation continues with its context.
     open_ = store.session("s1-open")
@@ -137,8 +141,9 @@ def _db_upgrade(home: Path) -> dict[str, dict]:
 def test_lepton_db_upgrade_adopts_the_logs_once(tmp_path: Path) -> None:
     home = previous_release_home(tmp_path / "home")
     first = _db_upgrade(home)
+    heads = {"conversations": "conversations_0002", "review": "review_0001"}
     for store, file in (("conversations", "conversations.db"), ("review", "review.db")):
-        assert first[store]["before"] == "" and first[store]["after"] == f"{store}_0001"
+        assert first[store]["before"] == "" and first[store]["after"] == heads[store]
         assert first[store]["changed"] and first[store]["where"] == str(home / file)
     assert not any(d["changed"] for d in _db_upgrade(home).values())
     assert rows(home / "conversations.db", "SELECT count(*) FROM turns") == [(4,)]
@@ -164,3 +169,45 @@ def test_the_migrations_make_the_tables_the_stores_use(database_url: str | None,
             wanted = {(ix.name, tuple(c.name for c in ix.columns), bool(ix.unique)) for ix in table.indexes}
             assert made == wanted, table.name
         close_engine(engine)
+
+
+def test_a_log_at_the_baseline_gains_client_message_id(database_url: str | None, tmp_path: Path) -> None:
+    """conversations_0001 -> head (conversations_0002) on both dialects: the turns keep their rows, with no key,
+    and gain the column and its unique index (NULL any number of times)."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from assistant.conversations import DuplicateTurn
+    from knowledge.database import close_engine, open_engine
+    from knowledge.database.upgrades import alembic_config, current
+
+    path = tmp_path / "conversations.db"
+    engine = open_engine(database_url, path)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "conversations_0001")
+        conn.execute(
+            text("INSERT INTO sessions (id, created_at, updated_at, status) VALUES ('s1', 1, 1, 'open')")
+        )
+        conn.execute(
+            text("INSERT INTO turns (id, session_id, created_at, message) VALUES (:id, 's1', :at, 'hi')"),
+            [{"id": "t1", "at": 1}, {"id": "t2", "at": 2}],
+        )
+    assert "client_message_id" not in {c["name"] for c in inspect(engine).get_columns("turns")}
+    close_engine(engine)
+
+    store = ConversationStore(path, database_url=database_url, session_ttl_s=1e12)
+    with store.engine.connect() as conn:
+        assert current(conn) == {"conversations_0002"}
+    indexes = {ix["name"]: ix for ix in inspect(store.engine).get_indexes("turns")}
+    assert indexes["idx_turns_client_message_id"]["column_names"] == ["client_message_id"]
+    assert indexes["idx_turns_client_message_id"]["unique"]
+    assert [(t["id"], t["client_message_id"]) for t in store.history("s1")] == [("t1", None), ("t2", None)]
+    session = store.session("s1")
+    key = "k" * 16
+    store.log_turn(session, {"message": "again", "reply": "", "route": "fallback", "client_message_id": key})
+    with pytest.raises(DuplicateTurn):
+        store.log_turn(
+            session, {"message": "again", "reply": "", "route": "fallback", "client_message_id": key}
+        )
+    assert store.counts()["turns"] == 3 and store.turn_by_client_id(key)["message"] == "again"
+    store.close()

@@ -304,6 +304,8 @@ def test_streamed_reply_with_sources_feedback_and_inert_html(fake) -> None:
 
     # The request: streaming, the key as a bearer token, no session yet; the session is kept afterwards.
     _, _, headers, body = api.calls("/v1/chat")[0]
+    key = body.pop("client_message_id")  # a fresh idempotency key per message
+    assert re.fullmatch(r"[0-9a-f]{32}", key), key
     assert body == {"message": f"can I return it? {evil}", "session_id": None, "stream": True}
     assert headers["authorization"] == "Bearer wk_test"
     assert page.evaluate("sessionStorage.getItem('lepton:http://lepton.test:session')") == "s1"
@@ -408,10 +410,12 @@ def test_errors_are_explained(fake) -> None:
     page.locator("lepton-chat .bubble").click()
     api.chat += [
         {"status": 500, "json": {"error": {"code": "internal_error", "message": "boom"}}},
+        {"abort": True},  # a network error is tried once more
         {"abort": True},
         {"status": 401, "json": {"error": {"code": "unauthorized", "message": "Bad key."}}},
         {"status": 422, "json": {"error": {"code": "empty_message", "message": "The message is empty."}}},
-        {"events": [("token", {"text": "Half"})]},  # the stream ends without a final event
+        {"events": [("token", {"text": "Half"})]},  # the stream ends without a final event, twice
+        {"events": [("token", {"text": "Half"})]},
     ]
     expected = [
         "Something went wrong on our side",
@@ -427,6 +431,33 @@ def test_errors_are_explained(fake) -> None:
         assert page.locator("lepton-chat .error").nth(i).get_attribute("role") == "alert"
     assert page.locator("lepton-chat .msg.bot .text").count() == 0  # no half-finished replies left behind
     assert page.locator("lepton-chat form button").is_enabled()
+    assert len(api.calls("/v1/chat")) == 7 and not api.chat
+
+
+@pytest.mark.browser
+def test_a_lost_reply_is_asked_for_again_with_the_same_message_id(fake) -> None:
+    """A replica gone mid-request (the gateway's 502, a broken connection): the widget sends the same body once
+    more, so the server answers the message once (its `client_message_id` finds the turn already logged)."""
+    page, api, open_page = fake
+    open_page()
+    page.locator("lepton-chat .bubble").click()
+    gone = {"status": 502, "json": {"error": {"code": "bad_gateway", "message": "upstream died"}}}
+    api.chat += [
+        gone,
+        reply("First answer.", message_id="m1"),
+        {"abort": True},
+        reply("Second.", message_id="m2"),
+    ]
+    ask(page, "first question")
+    page.locator("lepton-chat .msg.bot", has_text="First answer.").locator(".fb").wait_for()
+    ask(page, "second question")
+    page.locator("lepton-chat .msg.bot", has_text="Second.").locator(".fb").wait_for()
+    bodies = [c[3] for c in api.calls("/v1/chat")]
+    assert [b["message"] for b in bodies] == ["first question"] * 2 + ["second question"] * 2
+    assert bodies[0] == bodies[1] and bodies[2] == bodies[3]  # the same body, key included
+    ids = [b["client_message_id"] for b in bodies]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{16,128}", i) for i in ids) and ids[1] != ids[2]
+    assert page.locator("lepton-chat .error").count() == 0
 
 
 @pytest.mark.browser

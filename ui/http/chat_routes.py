@@ -44,24 +44,26 @@ def chat_router(assistant: Assistant) -> APIRouter:
             413: {"model": ErrorResponse},
             401: {"model": ErrorResponse},
             403: {"model": ErrorResponse},
+            409: {"model": ErrorResponse},
             429: {"model": ErrorResponse},
         },
         dependencies=[Depends(chat_access)],
     )
     def chat(body: ChatRequest) -> Any:
         """Answer one message. With `"stream": true` the answer is `text/event-stream`: `token` events
-        (`{"text"}`), then one `final` event whose data is the full reply object."""
+        (`{"text"}`), then one `final` event whose data is the full reply object. With `client_message_id`,
+        a message already answered under it gets that turn again (streamed alike), and nothing is done twice;
+        409 `conflict` when the key answered another message or session."""
         if body.stream:
-            # Validate before the stream starts, so bad input is still a 4xx and not an event, and a server still
-            # starting says so (503 with its stage) instead of breaking the stream it already began.
-            assistant.validate_message(body.message)
-            assistant.live_store()
+            # Validate before the stream starts, so bad input (or a reused key: 409) is still a 4xx and not an
+            # event, and a server still starting says so (503 with its stage) instead of breaking the stream.
+            assistant.replay(body.message, body.session_id, body.client_message_id)
             return StreamingResponse(
-                _sse(assistant, body.message, body.session_id),
+                _sse(assistant, body.message, body.session_id, body.client_message_id),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        return assistant.chat(body.message, body.session_id)
+        return assistant.chat(body.message, body.session_id, body.client_message_id)
 
     @router.get(
         "/v1/sessions/{session_id}",
@@ -109,9 +111,11 @@ def chat_router(assistant: Assistant) -> APIRouter:
     return router
 
 
-async def _sse(assistant: Assistant, message: str, session_id: str | None) -> AsyncIterator[str]:
+async def _sse(
+    assistant: Assistant, message: str, session_id: str | None, client_message_id: str | None
+) -> AsyncIterator[str]:
     """`token` events (together exactly the final reply), then `final`; a client leaving cancels the turn."""
-    async for kind, value in turn_events(assistant, message, session_id):
+    async for kind, value in turn_events(assistant, message, session_id, client_message_id):
         if kind == "token":
             yield f"event: token\ndata: {json.dumps({'text': value}, ensure_ascii=False)}\n\n"
         elif kind == "final":

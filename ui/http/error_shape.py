@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.pipeline import InputError, NotReady
+from assistant.pipeline import InputError, MessageIdConflict, NotReady
 
 log = logging.getLogger("lepton.api")
 
@@ -124,6 +124,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONResponse:
         return error(422 if exc.code != "message_too_long" else 413, exc.code, str(exc))
+
+    @app.exception_handler(MessageIdConflict)
+    async def _reused_key(request: Request, exc: MessageIdConflict) -> JSONResponse:
+        return error(409, exc.code, str(exc))
 
     @app.exception_handler(NotReady)
     async def _starting(request: Request, exc: NotReady) -> JSONResponse:

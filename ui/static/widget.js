@@ -541,6 +541,20 @@
     return fetch(API + path, init);
   }
 
+  // A fresh idempotency key per message (`client_message_id`, [A-Za-z0-9_-]{16,128}): a retry of the same body
+  // gets the turn the server already answered instead of a second one.
+  function messageId() {
+    var c = window.crypto, id = '';
+    if (c && c.randomUUID) return c.randomUUID().replace(/-/g, '');
+    if (c && c.getRandomValues) {
+      var bytes = c.getRandomValues(new Uint8Array(16));
+      for (var i = 0; i < bytes.length; i++) id += (bytes[i] + 256).toString(16).slice(1);
+      return id;
+    }
+    while (id.length < 32) id += Math.random().toString(36).slice(2);
+    return id.slice(0, 32);
+  }
+
   function problem(status, err) {
     if (status === 401 || status === 403) return t('auth');
     if (status === 413 || (err && err.code === 'message_too_long')) return t('tooLong');
@@ -605,7 +619,12 @@
     if (mine.nextSibling !== m.node) log.insertBefore(m.node, mine.nextSibling);  // right under its question
     m.text.classList.add('typing');
     m.text.textContent = '\u2026';
-    var done = false, draft = '';
+    var done = false, draft = '', tries = 0;
+    // The same body on every try: a retry after a lost reply (a replica gone, a gateway's 502/503/504) carries
+    // the same client_message_id, so a message already answered comes back as it was, never answered twice.
+    var body = JSON.stringify({
+      message: text, session_id: sessionId || null, stream: true, client_message_id: messageId()
+    });
     function fail(message, detail) {
       done = true;
       m.node.remove();
@@ -633,21 +652,32 @@
         holding.splice(holding.indexOf(m), 1);
         if (!ready) { fail((READY[lang] || {}).gaveUp || t('gaveUp')); return; }
         m.text.textContent = '\u2026';
+        tries = 0;
         return post();
       });
     }
+    // Once more, with the same body; `message` is the error shown when that was the second try already.
+    function again(message, detail) {
+      if (tries > 1) { fail(message, detail); return; }
+      draft = '';
+      m.text.classList.add('typing');
+      m.text.textContent = '\u2026';
+      return post();
+    }
     function post() {
+      tries += 1;
       return request('/v1/chat', {
         method: 'POST',
         headers: { Accept: 'text/event-stream' },
-        body: JSON.stringify({ message: text, session_id: sessionId || null, stream: true })
-      }).then(answer, function () { fail(t('network')); });
+        body: body
+      }).then(answer, function () { return again(t('network')); });
     }
     function answer(res) {
       if (!res.ok) {
         return res.json().catch(function () { return {}; }).then(function (body) {
           var err = (body && body.error) || {};
           if (res.status === 503 && err.code === 'starting') return hold(err);
+          if (res.status === 502 || res.status === 503 || res.status === 504) return again(problem(res.status, err));
           fail(problem(res.status, err), res.status < 500 && res.status !== 401 && res.status !== 403 ? err.message : '');
         });
       }
@@ -667,7 +697,11 @@
         } else if (name === 'error') {
           fail(t('server'), value && value.error && value.error.message);
         }
-      }).then(function () { if (!done) fail(t('interrupted')); });
+      }).then(function () {
+        if (!done) return again(t('interrupted'));  // the stream ended without its reply
+      }, function () {
+        if (!done) return again(t('interrupted'));  // the connection broke mid-stream (a replica gone)
+      });
     }
     return post().catch(function () {
       if (!done) fail(draft ? t('interrupted') : t('server'));

@@ -150,3 +150,18 @@ def test_analytics_on_either_replica_count_both_replicas_turns(pair: Pair) -> No
         for _ in range(n):
             sid = _chat(url, "how do I reset my password", sid)["session_id"]
     assert total(pair.one) == total(pair.two) == before + 5
+
+
+def test_a_retry_on_the_other_replica_gets_the_turn_already_answered(pair: Pair) -> None:
+    """A replica answered (and logged) a turn whose reply never reached the client; the client's retry, with the
+    same client_message_id, lands on the other replica and gets that turn, not a second answer."""
+    body = {"message": "I'd like to cancel my order", "client_message_id": secrets.token_hex(16)}
+    lost = httpx.post(f"{pair.one}/v1/chat", json=body, timeout=120).json()
+    retried = httpx.post(f"{pair.two}/v1/chat", json=body, timeout=120)
+    assert retried.status_code == 200 and retried.json() == lost
+    streamed = httpx.post(f"{pair.two}/v1/chat", json={**body, "stream": True}, timeout=120)
+    assert f'"message_id": "{lost["message_id"]}"' in streamed.text.split("event: final", 1)[1]
+    history = httpx.get(f"{pair.two}/v1/sessions/{lost['session_id']}", timeout=30).json()
+    assert [t["id"] for t in history["turns"]] == [lost["message_id"]]
+    reused = httpx.post(f"{pair.two}/v1/chat", json={**body, "message": "KH-20481937"}, timeout=120)
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "conflict"
