@@ -128,8 +128,9 @@ def evaluate_stackfaq(
         kb = kb_factory(Path(tmp) / "kb")
         report = kb.ingest([docs])
         queries = stackfaq_queries(path)
-        kb.embedder = QueryCache(kb.embedder)
-        kb.embedder.prime(q for _, q in queries)
+        cache = QueryCache(kb.embedder)  # search embeds through the vector sync's embedder
+        kb.vector_sync.embedder = cache
+        cache.prime(q for _, q in queries)
         out: dict = {}
         saved = kb.scorer.mode
         for mode in list(modes or [saved]):
