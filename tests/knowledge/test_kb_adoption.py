@@ -60,10 +60,10 @@ def test_a_previous_release_kb_is_adopted(tmp_path: Path, minilm: Embedder) -> N
     assert [c["id"] for c in kb.draft_changes()] and kb.needs_update()[0]["id"] == "refund-zh"
     assert kb.store.lexical("refunds card business days", 5)  # the FTS5 rows the old release wrote
     assert kb.search("do you ship to Canada", k=1)[0].uri.endswith("shipping.md")
-    # Adopted, not rebuilt: every row is as it was, and the file is recorded at the kb baseline.
+    # Adopted, not rebuilt: every row is as it was, and the file is recorded at the kb head.
     assert snapshot(home / "kb.db") == before
     with sqlite3.connect(home / "kb.db") as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("kb_0001",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("kb_0002",)]
 
     # And it goes on: publishing the draft, rolling back.
     assert kb.publish("erin")["version"] == 4 and "4 business days" in kb.get_template("refund-en").answer
@@ -90,6 +90,6 @@ def test_lepton_db_upgrade_adopts_the_kb_once(tmp_path: Path) -> None:
         return next(d for d in json.loads(run.stdout) if d["store"] == "kb")
 
     first = upgrade()
-    assert (first["before"], first["after"], first["changed"]) == ("", "kb_0001", True)
+    assert (first["before"], first["after"], first["changed"]) == ("", "kb_0002", True)
     assert first["where"] == str(home / "kb" / "kb.db")
     assert not upgrade()["changed"] and snapshot(home / "kb" / "kb.db") == before

@@ -134,3 +134,40 @@ def test_an_upgrade_waits_for_the_migration_lock(postgres_url: str, tmp_path: Pa
         other.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
         worker.join(60)
     assert done == [""] and inspect(engine).has_table("keys")
+
+
+def test_kb_0002_indexes_the_postgresql_lexicon_again(postgres_url: str, tmp_path: Path) -> None:
+    """A lexicon written with kb_0001's weights (here: every posting's weight spoiled) is indexed again by
+    kb_0002: the postings come back as today's indexer writes them, and search ranks by them."""
+    from alembic import command
+
+    from knowledge.database.engines import begin_write
+    from knowledge.database.upgrades import alembic_config
+    from knowledge.store import Store
+
+    store = Store(tmp_path / "kb.db", postgres_url)
+    doc = {"id": "d1", "uri": "/x/a.md", "kind": "document", "title": "Lamps", "language": "en", "tags": "[]"}
+    unit = {
+        "uid": "d1-0000",
+        "doc_id": "d1",
+        "kind": "document",
+        "ord": 0,
+        "title": "Lighthouse lamps",
+        "heading": "Power",
+        "text": "Our lighthouse lamps ship with a universal power adapter.",
+        "language": "en",
+        "tags": "[]",
+    }
+    store.stage_document(doc, [unit], actor="test", action="add")
+    engine = store.db.engine
+    read = text("SELECT term, unit_id, freq FROM unit_postings ORDER BY term, unit_id")
+    with engine.connect() as conn:
+        good = conn.execute(read).all()
+    assert good
+    with begin_write(engine) as conn:
+        conn.execute(text("UPDATE unit_postings SET freq = 0.25"))
+        command.stamp(alembic_config(conn), "kb_0001")
+    assert upgrade(engine, "kb") == "kb_0001"
+    with engine.connect() as conn:
+        assert conn.execute(read).all() == good
+    store.close()
