@@ -240,21 +240,38 @@ def trained_home(request: pytest.FixtureRequest) -> Path:
     return request.getfixturevalue("demo_assistant").settings.home
 
 
+# Servers `launch` made, and whether each serves the whole session (else it stops with its test module).
+_LAUNCHED: list[tuple[Proc, bool]] = []
+
+
 @pytest.fixture(scope="session")
 def launch(trained_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Proc]]:
-    """launch(env=..., start=True) -> a server on a fresh copy of the demo home; all stopped at the end."""
-    started: list[Proc] = []
+    """launch(env=..., start=True, keep=False) -> a server on a fresh copy of the demo home. It stops at the end
+    of the test module that made it (each idle server holds about 1 GB), or of the session with `keep` (for
+    session-scoped fixtures)."""
 
-    def make(env: dict[str, str] | None = None, start: bool = True, name: str = "srv") -> Proc:
+    def make(
+        env: dict[str, str] | None = None, start: bool = True, name: str = "srv", keep: bool = False
+    ) -> Proc:
         root = tmp_path_factory.mktemp(name)
         home = copy_home(trained_home, root / "home")
         p = Proc(home=home, port=free_port(), env={**QUIET, **(env or {})}, log_path=root / "server.log")
-        started.append(p)
+        _LAUNCHED.append((p, keep))
         return p.start() if start else p
 
     yield make
-    for p in started:
+    for p, _ in _LAUNCHED:
         p.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_modules_servers() -> Iterator[None]:
+    """After each module (its own fixtures torn down first), stop the servers it launched without `keep`."""
+    first = len(_LAUNCHED)
+    yield
+    for p, keep in _LAUNCHED[first:]:
+        if not keep:
+            p.stop()
 
 
 @pytest.fixture

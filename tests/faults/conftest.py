@@ -20,7 +20,7 @@ FOREIGN = "https://evil.example.net"
 @pytest.fixture(scope="session")
 def fault_server(launch: Callable[..., Proc]) -> Proc:
     """Generous per-IP limit (load and bad-input tests), strict per-key limit (the widget-key flood test)."""
-    return launch({"LEPTON_RATE_LIMIT_KEY_PER_MINUTE": "30"}, name="fault-server")
+    return launch({"LEPTON_RATE_LIMIT_KEY_PER_MINUTE": "30"}, name="fault-server", keep=True)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from tests.conftest import ORIGIN, Keys, Proc
 @pytest.fixture(scope="session")
 def sec_server(launch: Callable[..., Proc]) -> Proc:
     """Generous per-IP limit (so one test's traffic does not throttle the next), strict per-key limit."""
-    return launch({"LEPTON_RATE_LIMIT_KEY_PER_MINUTE": "30"}, name="sec-server")
+    return launch({"LEPTON_RATE_LIMIT_KEY_PER_MINUTE": "30"}, name="sec-server", keep=True)
 
 
 @pytest.fixture(scope="session")
@@ -29,13 +29,13 @@ def sec_keys(sec_server: Proc) -> Keys:
 @pytest.fixture(scope="session")
 def limited_server(launch: Callable[..., Proc]) -> Proc:
     """Ten customer requests a minute per address: a flood on any customer surface shows at once."""
-    return launch({"LEPTON_RATE_LIMIT_PER_MINUTE": "10"}, name="limited-server")
+    return launch({"LEPTON_RATE_LIMIT_PER_MINUTE": "10"}, name="limited-server", keep=True)
 
 
 @pytest.fixture(scope="session")
 def keyed_server(launch: Callable[..., Proc]) -> Proc:
     """Widget keys required: no customer surface answers without one."""
-    return launch({"LEPTON_REQUIRE_WIDGET_KEY": "true"}, name="keyed-server")
+    return launch({"LEPTON_REQUIRE_WIDGET_KEY": "true"}, name="keyed-server", keep=True)
 
 
 def make_keys(proc: Proc) -> Keys:
