@@ -102,3 +102,20 @@ def shared_kb(tmp_path_factory: pytest.TempPathFactory, minilm: Embedder) -> tup
     report = kb.ingest([docs])
     assert report.errors == []
     return kb, docs
+
+
+def lamp_document(heading: str = "") -> tuple[dict, dict]:
+    """A document row and its one unit, as `Store.stage_document` takes them (for tests below the KB)."""
+    doc = {"id": "d1", "uri": "/x/a.md", "kind": "document", "title": "Lamps", "language": "en", "tags": "[]"}
+    unit = {
+        "uid": "d1-0000",
+        "doc_id": "d1",
+        "kind": "document",
+        "ord": 0,
+        "title": "Lamps",
+        "heading": heading,
+        "text": "Our lighthouse lamps ship with a universal power adapter.",
+        "language": "en",
+        "tags": "[]",
+    }
+    return doc, unit

@@ -16,7 +16,7 @@ from knowledge.kb_tables import metadata
 from knowledge.store import LIVE_CHECK_S
 from knowledge.versions import NothingToPublish, UnknownVersion
 
-from .conftest import write_corpus
+from .conftest import lamp_document, write_corpus
 
 
 def _kb(home: Path, minilm: Embedder, database_url: str | None) -> KnowledgeBase:
@@ -173,18 +173,7 @@ def test_an_ingest_keeps_other_replicas_from_writing(tmp_path: Path, postgres_ur
 
     one = Store(tmp_path / "one.db", postgres_url)
     two = Store(tmp_path / "two.db", f"{postgres_url}?application_name=replica-two")
-    doc = {"id": "d1", "uri": "/x/a.md", "kind": "document", "title": "Lamps", "language": "en", "tags": "[]"}
-    unit = {
-        "uid": "d1-0000",
-        "doc_id": "d1",
-        "kind": "document",
-        "ord": 0,
-        "title": "Lamps",
-        "heading": "",
-        "text": "Our lighthouse lamps ship with a universal power adapter.",
-        "language": "en",
-        "tags": "[]",
-    }
+    doc, unit = lamp_document()
     done: list[float] = []
     with one.exclusive():
         one.stage_document(doc, [unit], "one", "ingest")

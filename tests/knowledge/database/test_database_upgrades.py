@@ -16,6 +16,7 @@ from sqlalchemy import inspect, text
 
 from knowledge.database import branches, close_engine, open_engine, upgrade
 from knowledge.database.upgrades import MIGRATION_LOCK, current, head
+from tests.knowledge.conftest import lamp_document
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -146,18 +147,7 @@ def test_kb_0002_indexes_the_postgresql_lexicon_again(postgres_url: str, tmp_pat
     from knowledge.store import Store
 
     store = Store(tmp_path / "kb.db", postgres_url)
-    doc = {"id": "d1", "uri": "/x/a.md", "kind": "document", "title": "Lamps", "language": "en", "tags": "[]"}
-    unit = {
-        "uid": "d1-0000",
-        "doc_id": "d1",
-        "kind": "document",
-        "ord": 0,
-        "title": "Lighthouse lamps",
-        "heading": "Power",
-        "text": "Our lighthouse lamps ship with a universal power adapter.",
-        "language": "en",
-        "tags": "[]",
-    }
+    doc, unit = lamp_document(heading="Power")
     store.stage_document(doc, [unit], actor="test", action="add")
     engine = store.db.engine
     read = text("SELECT term, unit_id, freq FROM unit_postings ORDER BY term, unit_id")
