@@ -74,7 +74,7 @@ class Store:
         self._cache_lock = threading.Lock()
         self._live: tuple[float, int, int] | None = None  # (checked at, version, self.db.writes then)
         # What the live version holds (templates, slot declarations): a published version never changes.
-        self._held: tuple[int, dict[tuple, Any]] = (-1, {})
+        self._held: tuple[int, dict[str, Any]] = (-1, {})
         try:
             self.log.summarize_old_versions()
         except BaseException:
@@ -237,7 +237,7 @@ class Store:
         self._live = (now, version, writes)
         return version
 
-    def _live_held(self, key: tuple, read: Any) -> Any:
+    def _live_held(self, key: str, read: Any) -> Any:
         """`read(version)` for the live version, kept per version (reads inside a transaction are not)."""
         version = self.live_version()
         if self.db.in_transaction():
@@ -310,9 +310,15 @@ class Store:
         """Live templates (or the draft's), by template id."""
         if draft:
             return self._templates(None, intent, language)
-        return list(
-            self._live_held(("templates", intent, language), lambda v: self._templates(v, intent, language))
-        )
+        return [
+            t
+            for t in self._live_templates()
+            if (not intent or t.intent == intent) and (not language or t.language == language)
+        ]
+
+    def _live_templates(self) -> list[Template]:
+        """Every live template, by template id: read once per version, filtered in memory."""
+        return self._live_held("templates", lambda v: self._templates(v, None, None))
 
     def _templates(self, version: int | None, intent: str | None, language: str | None) -> list[Template]:
         """Version `version`'s templates, or the draft's (None)."""
@@ -340,7 +346,7 @@ class Store:
             sql = "SELECT u.* FROM units u JOIN draft_units d ON d.rev = u.id WHERE u.kind = 'slot'"
             rows = self.db.rows(sql + " ORDER BY u.uid")
         else:
-            rows = self._live_held(("slots",), self._live_slot_rows)
+            rows = self._live_held("slots", self._live_slot_rows)
         return {r["ref"]: r["text"] for r in rows if r["doc_id"] != exclude_doc}
 
     def _live_slot_rows(self, version: int) -> list[dict]:
@@ -351,17 +357,7 @@ class Store:
         return self.db.rows(sql, {"v": version})
 
     def template(self, template_id: str) -> Template | None:
-        return self._live_held(("template", template_id), lambda v: self._template(v, template_id))
-
-    def _template(self, version: int, template_id: str) -> Template | None:
-        rows = self.db.rows(
-            "SELECT u.* FROM units u JOIN version_units v ON v.rev = u.id AND v.version = :v WHERE u.uid = :uid",
-            {"v": version, "uid": f"tpl:{template_id}"},
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return Template(r["ref"], r["intent"], r["language"], r["title"], r["text"])
+        return next((t for t in self._live_templates() if t.id == template_id), None)
 
     def counts(self) -> dict:
         """Live documents, chunks and templates."""
