@@ -222,12 +222,9 @@ class Assistant:
         Setting `cancel` (or closing the iterator) stops the generator within a token or two. A message already
         answered under `client_message_id` streams the stored reply the same way.
         """
-        replayed = self.replay(message, session_id, client_message_id)
-        if replayed is not None:
-            for piece in reply_pieces(replayed.reply):
-                yield "token", piece
-            yield "final", replayed
-            return
+        # A replay needs no path of its own: `_answer` returns the stored turn, streamed below like any reply.
+        self.validate_message(message)
+        self.live_store()
         stop = threading.Event()  # ours, so closing the iterator cancels without touching the caller's event
         done: queue.Queue[tuple[str, Any]] = queue.Queue()
 
