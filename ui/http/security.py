@@ -109,10 +109,11 @@ def _security(request: Request) -> Security:
 def require_admin(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> KeyInfo:
     """FastAPI dependency for admin routes (the middleware already refused everyone else, as this does)."""
     info, problem = _admin_key(_security(request).keys, request.headers.get("authorization"))
-    if info is None:
-        status, code, message = problem or (401, "unauthorized", "An admin key is required.")
+    if problem is not None:  # _admin_key gives a key or a problem, never neither
+        status, code, message = problem
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         raise HTTPException(status, {"code": code, "message": message}, headers=headers)
+    assert info is not None
     return info
 
 
